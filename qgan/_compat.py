@@ -1,0 +1,24 @@
+"""Compatibility shims for third-party packages, applied once on ``import qgan``.
+
+Strawberry Fields 0.23 (frozen upstream) does ``from scipy.integrate import simps``
+in ``strawberryfields/backends/states.py``. SciPy 1.14 removed ``simps`` in favour of
+``simpson``. Pinning an old SciPy conflicts with cirq-core and thewalrus, so we
+restore the old name as a thin wrapper over ``simpson`` before SF is imported.
+This is the only place the package patches a dependency.
+"""
+
+import scipy.integrate
+
+
+def _simps(y, x=None, dx=1.0, axis=-1):
+    """``scipy.integrate.simps`` signature (x positional) on top of ``simpson``."""
+    return scipy.integrate.simpson(y, x=x, dx=dx, axis=axis)
+
+
+def apply() -> None:
+    """Install the shims; idempotent."""
+    if not hasattr(scipy.integrate, "simps"):
+        scipy.integrate.simps = _simps
+
+
+apply()

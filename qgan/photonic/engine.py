@@ -1,0 +1,304 @@
+"""The compiled Fock engine: runs a :class:`~qgan.photonic.circuit.Circuit` in TensorFlow.
+
+The whole simulation is one ``tf.function`` per (program, cutoff, dtype), traced once per
+argument-shape signature. Inside it:
+
+1. gate arguments are evaluated from the free parameters (symbolic expressions in-graph);
+2. all gates of one kind are built in one vectorised call (``qgan.photonic.gates``);
+3. the plan's blocks (at most two modes each) are composed from their gates;
+4. the state is kept as a product of factors (modes no multi-mode gate has joined yet
+   stay separate vectors) and each block is applied as a matrix product on the axes it
+   acts on, without transposing the state.
+
+Internally every factor has a leading batch axis of size 1 (batch-independent) or B.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import defaultdict
+
+import sympy
+import tensorflow as tf
+
+from qgan.photonic import gates
+from qgan.photonic.circuit import Circuit, Instruction, Parameter
+from qgan.photonic.plan import Block, Plan, make_plan
+
+_BUILDERS = {
+    "Dgate": gates.displacement,
+    "Sgate": gates.squeezing,
+    "Rgate": gates.rotation,
+    "Kgate": gates.kerr,
+    "BSgate": gates.beamsplitter,
+    "MZgate": gates.mzgate,
+    "S2gate": gates.two_mode_squeezing,
+    "CKgate": gates.cross_kerr,
+}
+
+_trace_lock = threading.Lock()
+_trace_count = 0
+
+
+def trace_count() -> int:
+    """How many times any compiled circuit has been traced (for retracing checks)."""
+    return _trace_count
+
+
+def _count_trace() -> None:
+    global _trace_count
+    with _trace_lock:
+        _trace_count += 1
+
+
+class CompiledCircuit:
+    """A circuit bound to a cutoff and dtype, with its traced ``tf.function``.
+
+    Call with a tuple of real tensors (one per free parameter, in ``circuit.free_params``
+    order, each of shape [] or [B]) and the batch size (``None`` for no batch); returns
+    the ket ``[B, D, ..., D]`` or ``[D, ..., D]``.
+    """
+
+    def __init__(self, circuit: Circuit, cutoff: int, dtype: tf.DType):
+        self.circuit = circuit
+        self.cutoff = cutoff
+        self.dtype = tf.as_dtype(dtype)
+        self.real_dtype = gates.real_dtype(self.dtype)
+        self._expressions = {}
+        for instr in circuit.instructions:
+            for p in instr.params:
+                if isinstance(p.value, sympy.Basic):
+                    symbols = sorted(p.value.free_symbols, key=lambda s: s.name)
+                    self._expressions[p] = sympy.lambdify(symbols, p.value, "tensorflow")
+        self._function = tf.function(self._simulate, autograph=False, reduce_retracing=True)
+
+    def __call__(self, values: tuple, batch_size: int | None) -> tf.Tensor:
+        return self._function(values, batch_size)
+
+    # ----------------------------------------------------------------- traced body
+
+    def _simulate(self, values: tuple, batch_size: int | None) -> tf.Tensor:
+        _count_trace()
+        named = dict(zip(self.circuit.free_params, values, strict=True))
+        if batch_size is not None:
+            batch = batch_size
+        else:
+            batch = next((tf.shape(v)[0] for v in values if v.shape.rank == 1), None)
+        params = [
+            [self._evaluate(p, named) for p in instr.params] for instr in self.circuit.instructions
+        ]
+        batched = [any(p.shape.rank == 1 for p in ps) for ps in params]
+        plan = make_plan(self.circuit, batched)
+        matrices = self._gate_matrices(params, batched, batch)
+        factors = self._initial_factors(plan, params, batched)
+        for block in plan.blocks:
+            matrix = self._block_matrix(block, matrices)
+            factors = _apply_block(factors, block.modes, matrix, self.cutoff)
+        ket = _contract_factors(factors, self.circuit.n_modes, self.cutoff)
+        if batch is None:
+            return tf.reshape(ket, [self.cutoff] * self.circuit.n_modes)
+        shape = tf.concat([[batch], [self.cutoff] * self.circuit.n_modes], axis=0)
+        return tf.broadcast_to(ket, shape)
+
+    def _evaluate(self, p: Parameter, named: dict) -> tf.Tensor | float:
+        if p.is_constant:
+            return tf.constant(p.value, self.real_dtype)
+        if isinstance(p.value, str):
+            return named[p.value]
+        return tf.cast(self._expressions[p](*[named[n] for n in p.names]), self.real_dtype)
+
+    def _gate_matrices(self, params, batched, batch) -> dict[int, tf.Tensor]:
+        """Build every gate's matrix, one vectorised call per (kind, batched) group."""
+        groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
+        for index, instr in enumerate(self.circuit.instructions):
+            if instr.name in _BUILDERS:
+                groups[instr.name, batched[index]].append(index)
+        matrices = {}
+        for (name, is_batched), indices in groups.items():
+            columns = []
+            for k in range(len(params[indices[0]])):
+                args = [params[i][k] for i in indices]
+                if is_batched:
+                    args = [tf.broadcast_to(a, [batch]) for a in args]
+                columns.append(tf.stack(args, axis=0))
+            built = _BUILDERS[name](*columns, self.cutoff, self.dtype)
+            for index, matrix in zip(indices, tf.unstack(built, axis=0), strict=True):
+                matrices[index] = matrix
+        return matrices
+
+    def _initial_factors(self, plan: Plan, params, batched) -> list:
+        """One factor per mode: its prepared (or vacuum) vector with a batch axis."""
+        factors = []
+        for mode, index in enumerate(plan.preparations):
+            if index is None:
+                vec = gates.fock_state(0, self.cutoff, self.dtype)
+            else:
+                instr = self.circuit.instructions[index]
+                vec = self._preparation(instr, params[index])
+            if index is None or not batched[index]:
+                vec = vec[None]
+            factors.append(([mode], vec))
+        return factors
+
+    def _preparation(self, instr: Instruction, args) -> tf.Tensor:
+        if instr.name == "Vacuum":
+            return gates.fock_state(0, self.cutoff, self.dtype)
+        if instr.name == "Fock":
+            n = int(instr.params[0].value)
+            if not 0 <= n < self.cutoff:
+                raise ValueError(f"Fock: photon number {n} must be in [0, cutoff={self.cutoff})")
+            return gates.fock_state(n, self.cutoff, self.dtype)
+        builder = gates.coherent_state if instr.name == "Coherent" else gates.squeezed_state
+        return builder(*args, self.cutoff, self.dtype)
+
+    def _block_matrix(self, block: Block, matrices) -> tf.Tensor:
+        """Compose a block's gates (in order) into one ``[(B,) D^k, D^k]`` matrix."""
+        d = self.cutoff
+        total = None
+        for index in block.steps:
+            instr = self.circuit.instructions[index]
+            gate = _embed(matrices[index], instr.modes, block.modes, d)
+            total = gate if total is None else tf.linalg.matmul(gate, total)
+        return total
+
+
+def _embed(matrix: tf.Tensor, gate_modes, block_modes, d: int) -> tf.Tensor:
+    """A gate's matrix as a ``[(B,) D^k, D^k]`` operator on the block's modes."""
+    if len(block_modes) == 1:
+        return matrix
+    if len(gate_modes) == 2:
+        if tuple(gate_modes) != tuple(block_modes):
+            matrix = _swap_modes(matrix)
+        return tf.reshape(matrix, tf.concat([tf.shape(matrix)[:-4], [d * d, d * d]], axis=0))
+    eye = tf.eye(d, dtype=matrix.dtype)
+    # kron(G, I) on (first, second) or kron(I, G): rows/cols index first*d + second
+    if gate_modes[0] == block_modes[0]:
+        full = matrix[..., :, None, :, None] * eye[:, None, :]
+    else:
+        full = eye[:, None, :, None] * matrix[..., None, :, None, :]
+    return tf.reshape(full, tf.concat([tf.shape(matrix)[:-2], [d * d, d * d]], axis=0))
+
+
+def _swap_modes(matrix: tf.Tensor) -> tf.Tensor:
+    """``U[.., m, n, p, q] -> U[.., n, m, q, p]``: the same gate with its modes listed swapped."""
+    rank = matrix.shape.rank
+    lead = list(range(rank - 4))
+    return tf.transpose(matrix, lead + [rank - 3, rank - 4, rank - 1, rank - 2])
+
+
+# --------------------------------------------------------------------- state kernels
+
+
+def _apply_block(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
+    """Apply a block's matrix to the factor(s) holding ``modes``; returns new factors."""
+    if len(modes) == 1:
+        where = _find(factors, modes[0])
+        order, tensor = factors[where]
+        tensor = _apply_on_axes(tensor, order.index(modes[0]), 1, matrix, d)
+        return factors[:where] + [(order, tensor)] + factors[where + 1 :]
+    a, b = modes
+    ia, ib = _find(factors, a), _find(factors, b)
+    if ia != ib:
+        merged = _outer(factors[ia], factors[ib], d)
+        factors = [f for i, f in enumerate(factors) if i not in (ia, ib)] + [merged]
+        ia = ib = len(factors) - 1
+    order, tensor = factors[ia]
+    pa, pb = order.index(a), order.index(b)
+    if pb == pa - 1:  # adjacent but listed the other way round: swap the gate, not the state
+        matrix = _swap_pair(matrix, d)
+        pa, pb = pb, pa
+    elif pb != pa + 1:  # bring b next to a
+        new_order = [m for m in order if m != b]
+        new_order.insert(new_order.index(a) + 1, b)
+        perm = [0] + [1 + order.index(m) for m in new_order]
+        tensor, order = tf.transpose(tensor, perm), new_order
+        pa = order.index(a)
+    tensor = _apply_on_axes(tensor, pa, 2, matrix, d)
+    return factors[:ia] + [(order, tensor)] + factors[ia + 1 :]
+
+
+def _swap_pair(matrix: tf.Tensor, d: int) -> tf.Tensor:
+    """A ``[(B,) D^2, D^2]`` two-mode operator with its two modes exchanged."""
+    lead = tf.shape(matrix)[:-2]
+    four = tf.reshape(matrix, tf.concat([lead, [d, d, d, d]], axis=0))
+    swapped = _swap_modes(four)
+    return tf.reshape(swapped, tf.concat([lead, [d * d, d * d]], axis=0))
+
+
+def _find(factors: list, mode: int) -> int:
+    return next(i for i, (order, _) in enumerate(factors) if mode in order)
+
+
+def _outer(first, second, d: int):
+    """Tensor product of two factors (batch axes broadcast); modes of ``first`` come first."""
+    (order1, t1), (order2, t2) = first, second
+    t1 = tf.reshape(t1, tf.concat([tf.shape(t1)[:1], [d ** len(order1), 1]], axis=0))
+    t2 = tf.reshape(t2, tf.concat([tf.shape(t2)[:1], [1, d ** len(order2)]], axis=0))
+    product = t1 * t2
+    shape = tf.concat([tf.shape(product)[:1], [d] * (len(order1) + len(order2))], axis=0)
+    return (order1 + order2, tf.reshape(product, shape))
+
+
+def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d: int):
+    """Contract ``matrix`` ``[(B,) D^w, D^w]`` with state axes ``pos .. pos+w-1`` (0 = first mode).
+
+    The state ``[b, D, ..., D]`` is viewed as ``[b, L, D^w, R]`` (L, R: the other axes
+    before and after) and multiplied in place, so no transpose of the state is needed.
+    """
+    rank = tensor.shape.rank - 1
+    left = d**pos
+    right = d ** (rank - pos - width)
+    size = d**width
+    batch = tf.shape(tensor)[0]
+    matrix_batched = matrix.shape.rank == 3
+    if right == 1:
+        view = tf.reshape(tensor, [batch, left, size])
+        if matrix_batched:
+            out = tf.linalg.matmul(view, matrix, transpose_b=True)
+        else:
+            out = tf.reshape(
+                tf.linalg.matmul(tf.reshape(view, [-1, size]), matrix, transpose_b=True),
+                [batch, left, size],
+            )
+    else:
+        view = tf.reshape(tensor, [batch, left, size, right])
+        op = matrix[:, None] if matrix_batched else matrix[None, None]
+        out = tf.linalg.matmul(op, view)
+    return tf.reshape(out, tf.concat([tf.shape(out)[:1], [d] * rank], axis=0))
+
+
+def _contract_factors(factors: list, n_modes: int, d: int) -> tf.Tensor:
+    """The full ket ``[b, D, ..., D]`` in mode order from the product of factors."""
+    order, tensor = factors[0]
+    for factor in factors[1:]:
+        order, tensor = _outer((order, tensor), factor, d)
+    if order != list(range(n_modes)):
+        tensor = tf.transpose(tensor, [0] + [1 + order.index(m) for m in range(n_modes)])
+    return tensor
+
+
+# --------------------------------------------------------------------- cache
+
+# SF programs define __eq__ without __hash__, so the cache is keyed on id() and each
+# entry dies with its program (weakref.finalize), so a reused id() never hits a stale one.
+_cache: dict[int, dict] = {}
+
+
+def compiled_circuit(prog, circuit_factory, cutoff: int, dtype: tf.DType) -> CompiledCircuit:
+    """The cached :class:`CompiledCircuit` of ``prog`` at this cutoff and dtype.
+
+    The key includes the program's length, so appending to a program recompiles it.
+    """
+    key = id(prog)
+    if key not in _cache:
+        _cache[key] = {}
+        weakref.finalize(prog, _cache.pop, key, None)
+    per_program = _cache[key]
+    entry = (len(prog.circuit), cutoff, tf.as_dtype(dtype).name)
+    if entry not in per_program:
+        per_program[entry] = CompiledCircuit(circuit_factory(prog), cutoff, dtype)
+    return per_program[entry]
+
+
+__all__ = ["CompiledCircuit", "compiled_circuit", "trace_count"]

@@ -1,0 +1,308 @@
+"""Truncated Fock-space matrices of Strawberry Fields' gates, built in-graph with TF ops.
+
+Every function takes real arguments (Python floats, NumPy arrays or tf tensors) that
+broadcast against each other, a ``cutoff`` D and a complex ``dtype``, and returns the
+exact matrix elements of the gate restricted to photon numbers < D:
+
+* single-mode gates: ``[..., D, D]`` with ``U[..., m, n] = <m|U|n>``;
+* two-mode gates: ``[..., D, D, D, D]`` with ``U[..., m, n, p, q] = <m, n|U|p, q>``
+  (output indices first, mode order as in the SF command).
+
+Conventions are Strawberry Fields' (hbar = 2): ``Dgate(r, phi)`` displaces by
+``alpha = r e^{i phi}``, ``Sgate(r, phi)`` squeezes by ``z = r e^{i phi}``,
+``BSgate(theta, phi)`` has transmissivity ``cos(theta)`` and reflection phase ``phi``,
+``MZgate(phi_in, phi_ex)``, ``S2gate(r, phi)``, ``Kgate(kappa) = exp(i kappa n^2)``,
+``CKgate(kappa) = exp(i kappa n1 n2)``, ``Rgate(theta) = exp(i theta n)``.
+
+The elements come from the same stable three-term recurrences as The Walrus
+(``thewalrus.fock_gradients``), vectorised: each step of a recurrence computes a whole
+column (or slice) of the matrix at once, so a gate costs O(D) TF ops whatever the
+batch shape, and everything is differentiable by TF autodiff.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "displacement",
+    "squeezing",
+    "rotation",
+    "kerr",
+    "beamsplitter",
+    "mzgate",
+    "two_mode_squeezing",
+    "cross_kerr",
+    "coherent_state",
+    "squeezed_state",
+    "fock_state",
+]
+
+
+def real_dtype(dtype: tf.DType) -> tf.DType:
+    """The real dtype matching a complex one (complex64 -> float32, complex128 -> float64)."""
+    dtype = tf.as_dtype(dtype)
+    if dtype == tf.complex64:
+        return tf.float32
+    if dtype == tf.complex128:
+        return tf.float64
+    raise ValueError(f"dtype must be tf.complex64 or tf.complex128, got {dtype!r}")
+
+
+def _real_args(dtype, *args):
+    """Cast arguments to the real dtype matching ``dtype`` and broadcast them together."""
+    rdt = real_dtype(dtype)
+    out = [tf.cast(tf.convert_to_tensor(a, dtype_hint=rdt), rdt) for a in args]
+    shape = out[0].shape
+    for a in out[1:]:
+        shape = tf.broadcast_static_shape(shape, a.shape)
+    if not shape.is_fully_defined():
+        shape = tf.shape(out[0])
+        for a in out[1:]:
+            shape = tf.broadcast_dynamic_shape(shape, tf.shape(a))
+        return [tf.broadcast_to(a, shape) for a in out]
+    return [a if a.shape == shape else tf.broadcast_to(a, shape) for a in out]
+
+
+def _polar(r, phi, dtype):
+    """r e^{i phi} as a complex tensor."""
+    return tf.complex(r * tf.cos(phi), r * tf.sin(phi))
+
+
+def _const(values, dtype):
+    return tf.constant(np.asarray(values), dtype=dtype)
+
+
+def _shift(x, axis):
+    """x shifted by one along ``axis`` (negative axis): y[k] = x[k-1], y[0] = 0."""
+    rank = len(x.shape)
+    axis = axis % rank
+    pad = [[0, 0]] * rank
+    pad[axis] = [1, 0]
+    begin = [0] * rank
+    size = [-1] * rank
+    size[axis] = x.shape[axis]
+    return tf.slice(tf.pad(x, pad), begin, size)
+
+
+def _sqrt_index(cutoff, rank, axis, dtype):
+    """sqrt(k) along ``axis`` of a rank-``rank`` tensor, broadcastable."""
+    shape = [1] * rank
+    shape[axis % rank] = cutoff
+    return _const(np.sqrt(np.arange(cutoff)).reshape(shape), dtype)
+
+
+# ---------------------------------------------------------------- single-mode gates
+
+
+def displacement(r, phi, cutoff: int, dtype=tf.complex64):
+    """Displacement ``D(alpha)``, ``alpha = r e^{i phi}``: ``[..., D, D]``.
+
+    Recurrence (columns n): ``D[m, 0] = alpha / sqrt(m) D[m-1, 0]`` from
+    ``D[0, 0] = exp(-r^2 / 2)``; ``D[m, n] = (-alpha^* D[m, n-1] + sqrt(m) D[m-1, n-1]) / sqrt(n)``.
+    """
+    r, phi = _real_args(dtype, r, phi)
+    alpha = _polar(r, phi, dtype)[..., None]
+    mu = -tf.math.conj(alpha)
+    sqrt_m = _sqrt_index(cutoff, 1, -1, dtype)
+    first = [tf.cast(tf.exp(-0.5 * r * r), dtype)[..., None]]
+    for m in range(1, cutoff):
+        first.append(first[-1] * alpha / np.sqrt(m))
+    cols = [tf.concat(first, axis=-1)]
+    for n in range(1, cutoff):
+        prev = cols[-1]
+        cols.append((mu * prev + sqrt_m * _shift(prev, -1)) / np.sqrt(n))
+    return tf.stack(cols, axis=-1)
+
+
+def squeezing(r, phi, cutoff: int, dtype=tf.complex64):
+    """Single-mode squeezing ``S(z)``, ``z = r e^{i phi}``: ``[..., D, D]``.
+
+    With ``t = e^{i phi} tanh r`` and ``s = sech r``: ``S[0, 0] = sqrt(s)``,
+    ``S[m, 0] = -sqrt((m-1)/m) t S[m-2, 0]``,
+    ``S[m, n] = (sqrt(n-1) t^* S[m, n-2] + sqrt(m) s S[m-1, n-1]) / sqrt(n)``.
+    """
+    r, phi = _real_args(dtype, r, phi)
+    t = _polar(tf.tanh(r), phi, dtype)[..., None]
+    sech = tf.cast(1.0 / tf.cosh(r), dtype)[..., None]
+    sqrt_m = _sqrt_index(cutoff, 1, -1, dtype)
+    first = [tf.sqrt(sech)]
+    zero = tf.zeros_like(first[0])
+    for m in range(1, cutoff):
+        first.append(zero if m % 2 else -np.sqrt((m - 1) / m) * t * first[m - 2])
+    cols = [tf.concat(first, axis=-1)]
+    for n in range(1, cutoff):
+        term = sqrt_m * sech * _shift(cols[n - 1], -1)
+        if n >= 2:
+            term = term + np.sqrt(n - 1) * tf.math.conj(t) * cols[n - 2]
+        cols.append(term / np.sqrt(n))
+    return tf.stack(cols, axis=-1)
+
+
+def _diagonal_phase(angle, exponents, dtype):
+    """diag(exp(i * angle * exponents)) for a real angle tensor ``[...]``."""
+    rdt = real_dtype(dtype)
+    phase = angle[..., None] * tf.constant(exponents, dtype=rdt)
+    return tf.linalg.diag(tf.exp(tf.complex(tf.zeros_like(phase), phase)))
+
+
+def rotation(theta, cutoff: int, dtype=tf.complex64):
+    """Phase rotation ``R(theta) = exp(i theta n)``: ``[..., D, D]`` (diagonal)."""
+    (theta,) = _real_args(dtype, theta)
+    return _diagonal_phase(theta, np.arange(cutoff, dtype=float), dtype)
+
+
+def kerr(kappa, cutoff: int, dtype=tf.complex64):
+    """Kerr gate ``K(kappa) = exp(i kappa n^2)``: ``[..., D, D]`` (diagonal)."""
+    (kappa,) = _real_args(dtype, kappa)
+    return _diagonal_phase(kappa, np.arange(cutoff, dtype=float) ** 2, dtype)
+
+
+# ---------------------------------------------------------------- two-mode gates
+
+
+def _two_mode_from_diagonal(diag, cutoff):
+    """``[..., D*D]`` diagonal (index m*D + n) -> ``[..., D, D, D, D]`` two-mode tensor."""
+    mat = tf.linalg.diag(diag)
+    shape = tf.concat([tf.shape(diag)[:-1], [cutoff] * 4], axis=0)
+    return tf.reshape(mat, shape)
+
+
+def cross_kerr(kappa, cutoff: int, dtype=tf.complex64):
+    """Cross-Kerr ``CK(kappa) = exp(i kappa n1 n2)``: ``[..., D, D, D, D]`` (diagonal)."""
+    (kappa,) = _real_args(dtype, kappa)
+    n = np.arange(cutoff, dtype=float)
+    return _two_mode_from_diagonal(_diag_vector(kappa, np.outer(n, n).ravel(), dtype), cutoff)
+
+
+def _diag_vector(angle, exponents, dtype):
+    rdt = real_dtype(dtype)
+    phase = angle[..., None] * tf.constant(exponents, dtype=rdt)
+    return tf.exp(tf.complex(tf.zeros_like(phase), phase))
+
+
+def _passive_two_mode(w02, w12, w03, w13, cutoff):
+    """Fock tensor of a passive (photon-number conserving) two-mode gate.
+
+    The four complex coefficients are The Walrus' ``R[0, 2], R[1, 2], R[0, 3], R[1, 3]``
+    (the mode transformation). Slices over ``p`` (with q = 0) seed slices over ``q``:
+    ``Z[m, n, p, 0] = (w02 sqrt(m) Z[m-1, n, p-1, 0] + w12 sqrt(n) Z[m, n-1, p-1, 0]) / sqrt(p)``,
+    ``Z[m, n, p, q] = (w03 sqrt(m) Z[m-1, n, p, q-1] + w13 sqrt(n) Z[m, n-1, p, q-1]) / sqrt(q)``.
+    Entries off the conservation law ``m + n = p + q`` stay exactly zero.
+    """
+    dtype = w02.dtype
+    w02, w12, w03, w13 = (w[..., None, None] for w in (w02, w12, w03, w13))
+    sqrt_m = _sqrt_index(cutoff, 2, -2, dtype)
+    sqrt_n = _sqrt_index(cutoff, 2, -1, dtype)
+    onehot = np.zeros((cutoff, cutoff))
+    onehot[0, 0] = 1.0
+    slab = tf.zeros_like(w02) + _const(onehot, dtype)  # [..., m, n] at p = 0
+    p_slices = [slab]
+    for p in range(1, cutoff):
+        prev = p_slices[-1]
+        p_slices.append(
+            (w02 * sqrt_m * _shift(prev, -2) + w12 * sqrt_n * _shift(prev, -1)) / np.sqrt(p)
+        )
+    # [..., m, n, p] at q = 0
+    q_slices = [tf.stack(p_slices, axis=-1)]
+    w03, w13 = w03[..., None], w13[..., None]
+    sqrt_m3 = _sqrt_index(cutoff, 3, -3, dtype)
+    sqrt_n3 = _sqrt_index(cutoff, 3, -2, dtype)
+    for q in range(1, cutoff):
+        prev = q_slices[-1]
+        q_slices.append(
+            (w03 * sqrt_m3 * _shift(prev, -3) + w13 * sqrt_n3 * _shift(prev, -2)) / np.sqrt(q)
+        )
+    return tf.stack(q_slices, axis=-1)
+
+
+def beamsplitter(theta, phi, cutoff: int, dtype=tf.complex64):
+    """Beamsplitter ``BS(theta, phi)``: ``[..., D, D, D, D]``.
+
+    Mode transformation coefficients ``t = cos(theta)``, ``r = e^{i phi} sin(theta)``.
+    """
+    theta, phi = _real_args(dtype, theta, phi)
+    t = tf.cast(tf.cos(theta), dtype)
+    r = _polar(tf.sin(theta), phi, dtype)
+    return _passive_two_mode(t, r, -tf.math.conj(r), t, cutoff)
+
+
+def mzgate(phi_in, phi_ex, cutoff: int, dtype=tf.complex64):
+    """Mach-Zehnder interferometer ``MZ(phi_in, phi_ex)``: ``[..., D, D, D, D]``.
+
+    SF's definition: ``Rgate(phi_ex)`` on mode 0, ``BSgate(pi/4, pi/2)``,
+    ``Rgate(phi_in)`` on mode 0, ``BSgate(pi/4, pi/2)``, as one exact gate.
+    """
+    phi_in, phi_ex = _real_args(dtype, phi_in, phi_ex)
+    one = tf.ones_like(phi_in)
+    v = _polar(one, phi_in, dtype)
+    u = _polar(one, phi_ex, dtype)
+    i = tf.constant(1j, dtype=dtype)
+    return _passive_two_mode(
+        0.5 * u * (v - 1), 0.5 * i * u * (1 + v), 0.5 * i * (1 + v), 0.5 * (1 - v), cutoff
+    )
+
+
+def two_mode_squeezing(r, phi, cutoff: int, dtype=tf.complex64):
+    """Two-mode squeezing ``S2(z)``, ``z = r e^{i phi}``: ``[..., D, D, D, D]``.
+
+    With ``t = e^{-i phi} tanh r`` and ``s = sech r``: ``Z[n, n, 0, 0] = s (t^*)^n``,
+    ``Z[m, n, p, 0] = s sqrt(m/p) Z[m-1, n, p-1, 0]`` and
+    ``Z[m, n, p, q] = (s sqrt(n) Z[m, n-1, p, q-1] - t sqrt(p) Z[m, n, p-1, q-1]) / sqrt(q)``;
+    entries off ``m - n = p - q`` stay zero.
+    """
+    r, phi = _real_args(dtype, r, phi)
+    t = _polar(tf.tanh(r), -phi, dtype)
+    s = tf.cast(1.0 / tf.cosh(r), dtype)
+    tc = tf.math.conj(t)
+    # p = 0 slice over [m, n]: diagonal s * (t^*)^n
+    powers = [s]
+    for _ in range(1, cutoff):
+        powers.append(powers[-1] * tc)
+    p_slices = [tf.linalg.diag(tf.stack(powers, axis=-1))]
+    s2, t2 = s[..., None, None], t[..., None, None]
+    sqrt_m = _sqrt_index(cutoff, 2, -2, dtype)
+    for p in range(1, cutoff):
+        p_slices.append(s2 * sqrt_m * _shift(p_slices[-1], -2) / np.sqrt(p))
+    q_slices = [tf.stack(p_slices, axis=-1)]  # [..., m, n, p] at q = 0
+    s3, t3 = s2[..., None], t2[..., None]
+    sqrt_n3 = _sqrt_index(cutoff, 3, -2, dtype)
+    sqrt_p3 = _sqrt_index(cutoff, 3, -1, dtype)
+    for q in range(1, cutoff):
+        prev = q_slices[-1]
+        q_slices.append(
+            (s3 * sqrt_n3 * _shift(prev, -2) - t3 * sqrt_p3 * _shift(prev, -1)) / np.sqrt(q)
+        )
+    return tf.stack(q_slices, axis=-1)
+
+
+# ---------------------------------------------------------------- state preparations
+
+
+def coherent_state(r, phi, cutoff: int, dtype=tf.complex64):
+    """Coherent state ``|alpha>``, ``alpha = r e^{i phi}``: ``[..., D]`` (exact amplitudes)."""
+    r, phi = _real_args(dtype, r, phi)
+    alpha = _polar(r, phi, dtype)
+    amps = [tf.cast(tf.exp(-0.5 * r * r), dtype)]
+    for n in range(1, cutoff):
+        amps.append(amps[-1] * alpha / np.sqrt(n))
+    return tf.stack(amps, axis=-1)
+
+
+def squeezed_state(r, phi, cutoff: int, dtype=tf.complex64):
+    """Squeezed vacuum ``S(r e^{i phi})|0>``: ``[..., D]`` (exact amplitudes)."""
+    r, phi = _real_args(dtype, r, phi)
+    t = _polar(tf.tanh(r), phi, dtype)
+    amps = [tf.cast(tf.sqrt(1.0 / tf.cosh(r)), dtype)]
+    zero = tf.zeros_like(amps[0])
+    for n in range(1, cutoff):
+        amps.append(zero if n % 2 else -np.sqrt((n - 1) / n) * t * amps[n - 2])
+    return tf.stack(amps, axis=-1)
+
+
+def fock_state(n: int, cutoff: int, dtype=tf.complex64):
+    """Fock state ``|n>``: ``[D]``; ``n`` must be a Python int below the cutoff."""
+    vec = np.zeros(cutoff)
+    vec[n] = 1.0
+    return _const(vec, dtype)

@@ -1,0 +1,25 @@
+"""The reference path: the same program on Strawberry Fields' own ``tf`` backend.
+
+Slow by design (SF builds gate matrices in NumPy and re-runs its Python engine on every
+call); it exists as the baseline that benchmarks compare against and as a cross-check.
+"""
+
+from __future__ import annotations
+
+import strawberryfields as sf
+import tensorflow as tf
+
+
+def run(prog, cutoff: int, values: dict, batch_size: int | None, dtype: tf.DType) -> tf.Tensor:
+    """Run ``prog`` on SF's ``tf`` backend and return its ket (``[B, D, ...]`` or ``[D, ...]``)."""
+    options = {"cutoff_dim": cutoff, "dtype": dtype}
+    if batch_size is not None:
+        options["batch_size"] = batch_size
+    eng = sf.Engine("tf", backend_options=options)
+    state = eng.run(prog, args=dict(values)).state
+    if not state.is_pure:
+        raise ValueError(
+            "backend='sf': Strawberry Fields returned a mixed state (its backends trace out a "
+            "mode when it is prepared in a multi-mode program); use backend='compiled'"
+        )
+    return state.ket()

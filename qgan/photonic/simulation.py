@@ -1,0 +1,121 @@
+"""``simulate``: the public entry point of the photonic layer."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from qgan.photonic import engine, sf_backend
+from qgan.photonic.circuit import parse_program
+from qgan.photonic.gates import real_dtype
+from qgan.photonic.result import FockResult
+
+BACKENDS = ("compiled", "sf")
+
+
+def simulate(
+    prog,
+    cutoff: int,
+    args: dict | None = None,
+    batch_size: int | None = None,
+    backend: str = "compiled",
+    dtype: tf.DType = tf.complex64,
+) -> FockResult:
+    """Simulate a Strawberry Fields program in a truncated Fock space.
+
+    Args:
+        prog: ``strawberryfields.Program`` whose free parameters (``prog.params``) are
+            bound by ``args``.
+        cutoff: Fock cutoff D per mode (photon numbers 0 .. D-1), an int >= 2.
+        args: free-parameter name -> value: a Python float, NumPy array or tf tensor /
+            Variable; shape [] (shared) or [B] (one value per sample).
+        batch_size: B; inferred from [B]-shaped args when None. With a batch, the ket is
+            ``[B, D, ..., D]``; without, ``[D, ..., D]``.
+        backend: ``"compiled"`` (this package's TF engine) or ``"sf"`` (SF's ``tf``
+            backend, the slow reference).
+        dtype: ``tf.complex64`` or ``tf.complex128``.
+
+    Returns:
+        FockResult, differentiable w.r.t. the args with ``tf.GradientTape``.
+
+    Raises:
+        ValueError: a bad argument (the message names it) or an unsupported operation.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    _check_int("cutoff", cutoff, minimum=2)
+    if batch_size is not None:
+        _check_int("batch_size", batch_size, minimum=1)
+    try:
+        dtype = tf.as_dtype(dtype)
+        rdt = real_dtype(dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"dtype must be tf.complex64 or tf.complex128, got {dtype!r}") from None
+    if backend == "compiled":
+        compiled = engine.compiled_circuit(prog, parse_program, cutoff, dtype)
+        circuit = compiled.circuit
+    else:
+        circuit = parse_program(prog)
+    values, batch = _bind_args(circuit.free_params, args, batch_size, rdt)
+    if backend == "compiled":
+        ket = compiled(tuple(values[name] for name in circuit.free_params), batch_size)
+        batched = batch is not None or batch_size is not None
+    else:
+        batched = batch is not None
+        ket = sf_backend.run(prog, cutoff, values, batch, dtype)
+    return FockResult(ket, cutoff, circuit.n_modes, batched)
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _bind_args(names, args, batch_size, rdt):
+    """Convert and check ``args``; returns (name -> real tensor, batch size or None)."""
+    args = {} if args is None else args
+    if not isinstance(args, dict):
+        raise ValueError(f"args must be a dict of free-parameter values, got {type(args).__name__}")
+    missing = [n for n in names if n not in args]
+    if missing:
+        raise ValueError(f"args is missing free parameter(s) {missing}; program needs {list(names)}")
+    unknown = [n for n in args if n not in names]
+    if unknown:
+        raise ValueError(f"args has unknown name(s) {unknown}; program's free parameters: {list(names)}")
+    values = {}
+    batch = batch_size
+    for name in names:
+        value = _to_tensor(name, args[name], rdt)
+        rank = value.shape.rank
+        if rank is None or rank > 1:
+            raise ValueError(
+                f"args[{name!r}] must be a scalar or have shape [batch_size], got shape {value.shape}"
+            )
+        if rank == 1:
+            length = value.shape[0]
+            if length is not None:
+                if batch is not None and length != batch:
+                    raise ValueError(
+                        f"args[{name!r}] has length {length}, expected batch_size {batch}"
+                    )
+                batch = length
+            elif batch is None:
+                batch = tf.shape(value)[0]
+        values[name] = value
+    return values, batch
+
+
+def _to_tensor(name: str, value, rdt) -> tf.Tensor:
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        if not (value.dtype.is_floating or value.dtype.is_integer):
+            raise ValueError(f"args[{name!r}] must be real, got dtype {value.dtype.name}")
+        return tf.cast(value, rdt)
+    try:
+        array = np.asarray(value)
+    except Exception as err:  # noqa: BLE001 - any conversion failure is the user's input
+        raise ValueError(f"args[{name!r}] must be a real number or array: {err}") from None
+    if array.dtype.kind not in "fiu":
+        raise ValueError(f"args[{name!r}] must be real numbers, got dtype {array.dtype}")
+    return tf.constant(array, dtype=rdt)
