@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
 import strawberryfields as sf
+import sympy
 from strawberryfields.parameters import FreeParameter, MeasuredParameter
 
 PREPARATIONS = ("Vacuum", "Fock", "Coherent", "Squeezed")

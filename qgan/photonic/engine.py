@@ -71,7 +71,9 @@ class CompiledCircuit:
                 if isinstance(p.value, sympy.Basic):
                     symbols = sorted(p.value.free_symbols, key=lambda s: s.name)
                     self._expressions[p] = sympy.lambdify(symbols, p.value, "tensorflow")
-        self._function = tf.function(self._simulate, autograph=False, reduce_retracing=True)
+        # One trace per argument-shape signature: ranks decide which gates are per-sample,
+        # so shapes must not be relaxed (reduce_retracing would erase them).
+        self._function = tf.function(self._simulate, autograph=False)
 
     def __call__(self, values: tuple, batch_size: int | None) -> tf.Tensor:
         return self._function(values, batch_size)
@@ -153,31 +155,57 @@ class CompiledCircuit:
         return builder(*args, self.cutoff, self.dtype)
 
     def _block_matrix(self, block: Block, matrices) -> tf.Tensor:
-        """Compose a block's gates (in order) into one ``[(B,) D^k, D^k]`` matrix."""
+        """Compose a block's gates (in order) into one ``[(B,) D^k, D^k]`` matrix.
+
+        Single-mode gates between two-mode gates are first multiplied per mode (D x D),
+        then joined by one Kronecker product, which keeps the number of graph ops small.
+        """
         d = self.cutoff
         total = None
+        pending: dict[int, tf.Tensor] = {}
+
+        def flush(total):
+            if not pending:
+                return total
+            if len(block.modes) == 1:
+                factor = pending.pop(block.modes[0])
+            else:
+                first, second = (pending.pop(m, None) for m in block.modes)
+                factor = _kron(first, second, d)
+            return factor if total is None else tf.linalg.matmul(factor, total)
+
         for index in block.steps:
             instr = self.circuit.instructions[index]
-            gate = _embed(matrices[index], instr.modes, block.modes, d)
-            total = gate if total is None else tf.linalg.matmul(gate, total)
-        return total
+            matrix = matrices[index]
+            if len(instr.modes) == 1:
+                (mode,) = instr.modes
+                prior = pending.get(mode)
+                pending[mode] = matrix if prior is None else tf.linalg.matmul(matrix, prior)
+                continue
+            total = flush(total)
+            if tuple(instr.modes) != tuple(block.modes):
+                matrix = _swap_modes(matrix)
+            matrix = tf.reshape(matrix, _static_lead(matrix, 4) + [d * d, d * d])
+            total = matrix if total is None else tf.linalg.matmul(matrix, total)
+        return flush(total)
 
 
-def _embed(matrix: tf.Tensor, gate_modes, block_modes, d: int) -> tf.Tensor:
-    """A gate's matrix as a ``[(B,) D^k, D^k]`` operator on the block's modes."""
-    if len(block_modes) == 1:
-        return matrix
-    if len(gate_modes) == 2:
-        if tuple(gate_modes) != tuple(block_modes):
-            matrix = _swap_modes(matrix)
-        return tf.reshape(matrix, tf.concat([tf.shape(matrix)[:-4], [d * d, d * d]], axis=0))
-    eye = tf.eye(d, dtype=matrix.dtype)
-    # kron(G, I) on (first, second) or kron(I, G): rows/cols index first*d + second
-    if gate_modes[0] == block_modes[0]:
-        full = matrix[..., :, None, :, None] * eye[:, None, :]
-    else:
-        full = eye[:, None, :, None] * matrix[..., None, :, None, :]
-    return tf.reshape(full, tf.concat([tf.shape(matrix)[:-2], [d * d, d * d]], axis=0))
+def _static_lead(tensor: tf.Tensor, inner: int) -> list:
+    """Leading (batch) dims of ``tensor`` before its last ``inner`` axes, static where known."""
+    lead = tensor.shape[:-inner].as_list()
+    if all(n is not None for n in lead):
+        return lead
+    dynamic = tf.shape(tensor)
+    return [n if n is not None else dynamic[i] for i, n in enumerate(lead)]
+
+
+def _kron(first: tf.Tensor | None, second: tf.Tensor | None, d: int) -> tf.Tensor:
+    """``first (x) second`` as a ``[(B,) D^2, D^2]`` operator; ``None`` is the identity."""
+    eye = tf.eye(d, dtype=(first if first is not None else second).dtype)
+    first = eye if first is None else first
+    second = eye if second is None else second
+    full = first[..., :, None, :, None] * second[..., None, :, None, :]
+    return tf.reshape(full, _static_lead(full, 4) + [d * d, d * d])
 
 
 def _swap_modes(matrix: tf.Tensor) -> tf.Tensor:
@@ -220,10 +248,9 @@ def _apply_block(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
 
 def _swap_pair(matrix: tf.Tensor, d: int) -> tf.Tensor:
     """A ``[(B,) D^2, D^2]`` two-mode operator with its two modes exchanged."""
-    lead = tf.shape(matrix)[:-2]
-    four = tf.reshape(matrix, tf.concat([lead, [d, d, d, d]], axis=0))
-    swapped = _swap_modes(four)
-    return tf.reshape(swapped, tf.concat([lead, [d * d, d * d]], axis=0))
+    lead = _static_lead(matrix, 2)
+    swapped = _swap_modes(tf.reshape(matrix, lead + [d, d, d, d]))
+    return tf.reshape(swapped, lead + [d * d, d * d])
 
 
 def _find(factors: list, mode: int) -> int:
@@ -233,11 +260,11 @@ def _find(factors: list, mode: int) -> int:
 def _outer(first, second, d: int):
     """Tensor product of two factors (batch axes broadcast); modes of ``first`` come first."""
     (order1, t1), (order2, t2) = first, second
-    t1 = tf.reshape(t1, tf.concat([tf.shape(t1)[:1], [d ** len(order1), 1]], axis=0))
-    t2 = tf.reshape(t2, tf.concat([tf.shape(t2)[:1], [1, d ** len(order2)]], axis=0))
+    t1 = tf.reshape(t1, _static_lead(t1, len(order1)) + [d ** len(order1), 1])
+    t2 = tf.reshape(t2, _static_lead(t2, len(order2)) + [1, d ** len(order2)])
     product = t1 * t2
-    shape = tf.concat([tf.shape(product)[:1], [d] * (len(order1) + len(order2))], axis=0)
-    return (order1 + order2, tf.reshape(product, shape))
+    dims = [d] * (len(order1) + len(order2))
+    return (order1 + order2, tf.reshape(product, _static_lead(product, 2) + dims))
 
 
 def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d: int):
@@ -250,7 +277,7 @@ def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d
     left = d**pos
     right = d ** (rank - pos - width)
     size = d**width
-    batch = tf.shape(tensor)[0]
+    batch = _static_lead(tensor, rank)[0]
     matrix_batched = matrix.shape.rank == 3
     if right == 1:
         view = tf.reshape(tensor, [batch, left, size])
@@ -265,7 +292,7 @@ def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d
         view = tf.reshape(tensor, [batch, left, size, right])
         op = matrix[:, None] if matrix_batched else matrix[None, None]
         out = tf.linalg.matmul(op, view)
-    return tf.reshape(out, tf.concat([tf.shape(out)[:1], [d] * rank], axis=0))
+    return tf.reshape(out, _static_lead(out, out.shape.rank - 1) + [d] * rank)
 
 
 def _contract_factors(factors: list, n_modes: int, d: int) -> tf.Tensor:

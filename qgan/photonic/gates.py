@@ -65,6 +65,11 @@ def _real_args(dtype, *args):
     return [a if a.shape == shape else tf.broadcast_to(a, shape) for a in out]
 
 
+def _complex(x):
+    """A real tensor as complex (``tf.complex``, whose gradient needs no lossy cast)."""
+    return tf.complex(x, tf.zeros_like(x))
+
+
 def _polar(r, phi, dtype):
     """r e^{i phi} as a complex tensor."""
     return tf.complex(r * tf.cos(phi), r * tf.sin(phi))
@@ -106,7 +111,7 @@ def displacement(r, phi, cutoff: int, dtype=tf.complex64):
     alpha = _polar(r, phi, dtype)[..., None]
     mu = -tf.math.conj(alpha)
     sqrt_m = _sqrt_index(cutoff, 1, -1, dtype)
-    first = [tf.cast(tf.exp(-0.5 * r * r), dtype)[..., None]]
+    first = [_complex(tf.exp(-0.5 * r * r))[..., None]]
     for m in range(1, cutoff):
         first.append(first[-1] * alpha / np.sqrt(m))
     cols = [tf.concat(first, axis=-1)]
@@ -125,7 +130,7 @@ def squeezing(r, phi, cutoff: int, dtype=tf.complex64):
     """
     r, phi = _real_args(dtype, r, phi)
     t = _polar(tf.tanh(r), phi, dtype)[..., None]
-    sech = tf.cast(1.0 / tf.cosh(r), dtype)[..., None]
+    sech = _complex(1.0 / tf.cosh(r))[..., None]
     sqrt_m = _sqrt_index(cutoff, 1, -1, dtype)
     first = [tf.sqrt(sech)]
     zero = tf.zeros_like(first[0])
@@ -223,7 +228,7 @@ def beamsplitter(theta, phi, cutoff: int, dtype=tf.complex64):
     Mode transformation coefficients ``t = cos(theta)``, ``r = e^{i phi} sin(theta)``.
     """
     theta, phi = _real_args(dtype, theta, phi)
-    t = tf.cast(tf.cos(theta), dtype)
+    t = _complex(tf.cos(theta))
     r = _polar(tf.sin(theta), phi, dtype)
     return _passive_two_mode(t, r, -tf.math.conj(r), t, cutoff)
 
@@ -254,7 +259,7 @@ def two_mode_squeezing(r, phi, cutoff: int, dtype=tf.complex64):
     """
     r, phi = _real_args(dtype, r, phi)
     t = _polar(tf.tanh(r), -phi, dtype)
-    s = tf.cast(1.0 / tf.cosh(r), dtype)
+    s = _complex(1.0 / tf.cosh(r))
     tc = tf.math.conj(t)
     # p = 0 slice over [m, n]: diagonal s * (t^*)^n
     powers = [s]
@@ -284,7 +289,7 @@ def coherent_state(r, phi, cutoff: int, dtype=tf.complex64):
     """Coherent state ``|alpha>``, ``alpha = r e^{i phi}``: ``[..., D]`` (exact amplitudes)."""
     r, phi = _real_args(dtype, r, phi)
     alpha = _polar(r, phi, dtype)
-    amps = [tf.cast(tf.exp(-0.5 * r * r), dtype)]
+    amps = [_complex(tf.exp(-0.5 * r * r))]
     for n in range(1, cutoff):
         amps.append(amps[-1] * alpha / np.sqrt(n))
     return tf.stack(amps, axis=-1)
@@ -294,7 +299,7 @@ def squeezed_state(r, phi, cutoff: int, dtype=tf.complex64):
     """Squeezed vacuum ``S(r e^{i phi})|0>``: ``[..., D]`` (exact amplitudes)."""
     r, phi = _real_args(dtype, r, phi)
     t = _polar(tf.tanh(r), phi, dtype)
-    amps = [tf.cast(tf.sqrt(1.0 / tf.cosh(r)), dtype)]
+    amps = [_complex(tf.sqrt(1.0 / tf.cosh(r)))]
     zero = tf.zeros_like(amps[0])
     for n in range(1, cutoff):
         amps.append(zero if n % 2 else -np.sqrt((n - 1) / n) * t * amps[n - 2])

@@ -64,7 +64,8 @@ def make_plan(circuit: Circuit, batched: list[bool]) -> Plan:
                 prior = last.get(mode)
                 # A single-mode block that is still the latest on its mode can move forward
                 # in time to here and be absorbed, unless that would batch this block.
-                if prior is not None and len(prior.modes) == 1 and (is_batched or not prior.batched):
+                movable = prior is not None and len(prior.modes) == 1
+                if movable and (is_batched or not prior.batched):
                     block.steps.extend(prior.steps)
                     prior.alive = False
             block.steps.append(index)

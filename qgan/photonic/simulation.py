@@ -80,10 +80,14 @@ def _bind_args(names, args, batch_size, rdt):
         raise ValueError(f"args must be a dict of free-parameter values, got {type(args).__name__}")
     missing = [n for n in names if n not in args]
     if missing:
-        raise ValueError(f"args is missing free parameter(s) {missing}; program needs {list(names)}")
+        raise ValueError(
+            f"args is missing free parameter(s) {missing}; program needs {list(names)}"
+        )
     unknown = [n for n in args if n not in names]
     if unknown:
-        raise ValueError(f"args has unknown name(s) {unknown}; program's free parameters: {list(names)}")
+        raise ValueError(
+            f"args has unknown name(s) {unknown}; program's free parameters: {list(names)}"
+        )
     values = {}
     batch = batch_size
     for name in names:
@@ -91,7 +95,8 @@ def _bind_args(names, args, batch_size, rdt):
         rank = value.shape.rank
         if rank is None or rank > 1:
             raise ValueError(
-                f"args[{name!r}] must be a scalar or have shape [batch_size], got shape {value.shape}"
+                f"args[{name!r}] must be a scalar or have shape [batch_size], "
+                f"got shape {value.shape}"
             )
         if rank == 1:
             length = value.shape[0]

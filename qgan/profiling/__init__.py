@@ -1,0 +1,1 @@
+"""Timing and benchmarking: engine benchmark against SF's tf backend (and Piquasso)."""
