@@ -23,6 +23,7 @@ class FockResult:
         self.cutoff = cutoff
         self.n_modes = n_modes
         self.batched = batched
+        self._reduced: dict[int, tf.Tensor] = {}
 
     @property
     def dtype(self) -> tf.DType:
@@ -44,11 +45,32 @@ class FockResult:
         """Probability lost to photon numbers >= cutoff, ``1 - <psi|psi>``: ``[B]`` or scalar."""
         return 1.0 - self.norm()
 
+    def reduced_dm(self, mode: int) -> tf.Tensor:
+        """Reduced density matrix of one mode, ``rho[i, j] = sum psi_i psi_j^*``: ``[B, D, D]``.
+
+        One contraction over the other modes; cached, since every single-mode quantity
+        below is read off it.
+        """
+        self._axis(mode)  # validates mode
+        if mode not in self._reduced:
+            ket = self._ket if self.batched else self._ket[None]
+            d = self.cutoff
+            left, right = d**mode, d ** (self.n_modes - mode - 1)
+            if right == 1:  # mode is the last axis: rho = X^T X^*, X = [B, L, D]
+                view = tf.reshape(ket, [-1, left, d])
+                rho = tf.linalg.matmul(view, tf.math.conj(view), transpose_a=True)
+            else:  # rho = Y Y^dagger, Y = [B, D, L * R]
+                view = tf.reshape(ket, [-1, left, d, right])
+                if left > 1:
+                    view = tf.transpose(view, [0, 2, 1, 3])
+                flat = tf.reshape(view, [-1, d, left * right])
+                rho = tf.linalg.matmul(flat, flat, adjoint_b=True)
+            self._reduced[mode] = rho if self.batched else rho[0]
+        return self._reduced[mode]
+
     def fock_probs(self, mode: int) -> tf.Tensor:
         """Photon-number marginal of one mode: real ``[B, D]`` or ``[D]``."""
-        axis = self._axis(mode)
-        others = [a for a in self._mode_axes() if a != axis]
-        return tf.reduce_sum(self.all_fock_probs(), axis=others)
+        return tf.math.real(tf.linalg.diag_part(self.reduced_dm(mode)))
 
     def mean_photon(self, mode: int) -> tuple[tf.Tensor, tf.Tensor]:
         """Mean photon number of ``mode`` and its variance (SF's ``mean_photon``)."""
@@ -63,18 +85,29 @@ class FockResult:
         As in SF's Fock states, ``x_phi^2`` is taken from a space one photon larger, so its
         diagonal is ``(hbar/2)(2n + 1)`` up to the cutoff.
         """
-        axis = self._axis(mode)
-        real = tf.math.real(self._ket).dtype
+        rho = self.reduced_dm(mode)
+        real = tf.math.real(rho).dtype
         phi = tf.cast(tf.convert_to_tensor(phi, dtype_hint=real), real)
-        a1 = self._lowering_expectation(axis, 1)
-        a2 = self._lowering_expectation(axis, 2)
+        d = self.cutoff
+        # <a> = sum_m sqrt(m) rho[m, m-1];  <a^2> = sum_m sqrt(m (m-1)) rho[m, m-2]
+        a1 = tf.reduce_sum(
+            tf.linalg.diag_part(rho, k=-1) * tf.constant(np.sqrt(np.arange(1, d)), rho.dtype),
+            axis=-1,
+        )
+        if d > 2:
+            weights = np.sqrt(np.arange(2, d) * np.arange(1, d - 1))
+            sub2 = tf.linalg.diag_part(rho, k=-2)
+            a2 = tf.reduce_sum(sub2 * tf.constant(weights, rho.dtype), axis=-1)
+        else:
+            a2 = tf.zeros_like(a1)
         rot1 = tf.exp(tf.complex(tf.zeros_like(phi), -phi))
-        rot2 = rot1 * rot1
         scale = np.sqrt(HBAR / 2)
         mean = 2 * scale * tf.math.real(rot1 * a1)
-        probs = self.fock_probs(mode)
-        diag = tf.constant(2 * np.arange(self.cutoff) + 1, probs.dtype)
-        second = (HBAR / 2) * (2 * tf.math.real(rot2 * a2) + tf.reduce_sum(diag * probs, axis=-1))
+        probs = tf.math.real(tf.linalg.diag_part(rho))
+        diag = tf.constant(2 * np.arange(d) + 1, real)
+        second = (HBAR / 2) * (
+            2 * tf.math.real(rot1 * rot1 * a2) + tf.reduce_sum(diag * probs, axis=-1)
+        )
         return mean, second - mean * mean
 
     # ------------------------------------------------------------------ helpers
@@ -89,22 +122,3 @@ class FockResult:
         if not 0 <= mode < self.n_modes:
             raise ValueError(f"mode must be in [0, {self.n_modes}), got {mode}")
         return int(mode) + (1 if self.batched else 0)
-
-    def _lowering_expectation(self, axis: int, power: int) -> tf.Tensor:
-        """``<psi| a^power |psi>`` on the mode at ``axis``."""
-        d = self.cutoff
-        if power >= d:
-            return tf.zeros(tf.shape(self.norm()), self._ket.dtype)
-        rank = self._ket.shape.rank
-        begin_hi, begin_lo = [0] * rank, [0] * rank
-        size = [-1] * rank
-        begin_hi[axis] = power
-        size[axis] = d - power
-        hi = tf.slice(self._ket, begin_hi, size)
-        lo = tf.slice(self._ket, begin_lo, size)
-        n = np.arange(power, d, dtype=float)
-        coef = np.sqrt(np.prod([n - k for k in range(power)], axis=0))
-        shape = [1] * rank
-        shape[axis] = d - power
-        weights = tf.constant(coef.reshape(shape), self._ket.dtype)
-        return tf.reduce_sum(tf.math.conj(lo) * weights * hi, axis=self._mode_axes())
