@@ -19,11 +19,12 @@ Three facts about SF 0.23 the oracle has to respect (all checked in
    becomes ``None``. The oracle therefore builds the (product) initial state from SF's
    own preparation vectors (``fockbackend.ops.fockState/coherentState/squeezedState``)
    and loads it with one ``ops.Ket`` on all modes, which keeps the state pure.
-2. SF's ``fock`` backend applies BSgate/MZgate/S2gate with the *wrong mode order* on a
-   pure state when the gate's second mode is mode 0 (``apply_twomode_gate`` swaps axes
-   0<->t1 and then 1<->t2, which undoes the first swap when t2 == 0): e.g.
-   ``BSgate(0.7, 0.3) | (q[1], q[0])`` acts as ``BSgate(0.7, 0.3) | (q[0], q[1])``.
-   SF's ``tf`` backend and the definition of the gate disagree with it. The oracle adds
+2. SF's ``fock`` backend applies BSgate/MZgate/S2gate on the *wrong modes* of a pure
+   state when the gate's second mode is mode 0 (``apply_twomode_gate`` swaps axes
+   0<->t1 and then 1<->t2, which moves mode 0 again when t2 == 0): e.g.
+   ``BSgate(0.7, 0.3) | (q[1], q[0])`` acts as ``BSgate(0.7, 0.3) | (q[0], q[1])``, and
+   on three modes ``| (q[2], q[0])`` acts as ``| (q[1], q[2])`` (invisible for the
+   symmetric S2gate). SF's ``tf`` backend and the gate definition disagree with it. The oracle adds
    an idle vacuum mode in front (mode 0) so that no gate ever has mode 0 as its second
    mode, and reads the original state off the slice where that mode is in |0>.
 3. SF's ``Gate.apply`` skips a gate whose first parameter is 0 (an identity for every

@@ -244,7 +244,7 @@ def _batched_program():
     with prog.context as q:
         ops.Coherent(0.2, t3) | q[2]
         ops.Dgate(z, 0.3) | q[0]
-        ops.Sgate(0.1 * 2, z) | q[1]
+        ops.Sgate(0.2, z) | q[1]
         ops.BSgate(t0, 0.2) | (q[0], q[1])
         ops.MZgate(t1, 0.5) | (q[2], q[1])
         ops.S2gate(0.1, t2) | (q[0], q[2])
@@ -304,7 +304,7 @@ def test_per_sample_argument_gradient(sf_tf, tol, check):
     flat_fd = np.concatenate([np.ravel(g) for g in fd])
     check.gradients(flat, flat_fd, tol.fd_rtol, "batched tape vs FD")
 
-    # per-sample independence: d loss / d z[b] only depends on sample b
+    # the same inside the user's tf.function
     graph_value, graph_grads = _batched_grad(prog, names, variables, loss, fn=tf.function)
     check.scaled(graph_value, value, tol.graph[DTYPE], "batched graph loss")
     check.gradients(
