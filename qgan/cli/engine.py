@@ -1,18 +1,11 @@
-"""``qgan`` command line: thin verbs over library functions.
-
-Verbs: ``demo`` (the engine demo: the reference generator circuit on the compiled engine
-and on SF's tf backend, agreement and timings) and ``bench`` (the engine benchmark).
-"""
+"""Engine verbs: ``demo`` (the reference generator circuit on the compiled engine and on
+SF's tf backend, agreement and timings) and ``bench`` (the engine benchmark)."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import sys
 import time
-
-log = logging.getLogger("qgan")
 
 
 def _demo(args) -> int:
@@ -98,27 +91,25 @@ def _bench(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qgan", description=__doc__.splitlines()[0])
-    parser.add_argument("--quiet", action="store_true", help="only warnings and errors in the log")
-    verbs = parser.add_subparsers(dest="verb", required=True)
+def _circuit_options(p, batch):
+    p.add_argument("--cutoff", type=int, default=4, help="Fock cutoff per mode (default 4)")
+    p.add_argument("--layers", type=int, default=2, help="circuit layers (default 2)")
+    p.add_argument("--modes", type=int, default=4, help="modes (default 4)")
+    p.add_argument("--batch-size", type=int, default=batch, help=f"batch (default {batch})")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
-    def circuit_options(p, batch):
-        p.add_argument("--cutoff", type=int, default=4, help="Fock cutoff per mode (default 4)")
-        p.add_argument("--layers", type=int, default=2, help="circuit layers (default 2)")
-        p.add_argument("--modes", type=int, default=4, help="modes (default 4)")
-        p.add_argument("--batch-size", type=int, default=batch, help=f"batch (default {batch})")
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
+def register(verbs) -> None:
+    """Add the ``demo`` and ``bench`` verbs to the ``qgan`` parser's subparsers."""
     demo = verbs.add_parser(
         "demo", help="engine demo: compiled engine vs SF on the reference circuit"
     )
-    circuit_options(demo, 256)
+    _circuit_options(demo, 256)
     demo.add_argument("--sf-samples", type=int, default=4, help="samples run on SF (default 4)")
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_demo, positive=("cutoff", "layers", "modes", "batch_size", "sf_samples"))
 
     bench = verbs.add_parser("bench", help="benchmark forward+gradient: compiled engine vs SF tf")
-    circuit_options(bench, 256)
+    _circuit_options(bench, 256)
     bench.add_argument("--sf-batch-size", type=int, default=16, help="SF batch (default 16)")
     bench.add_argument("--repeats", type=int, default=30, help="timed repeats (default 30)")
     bench.add_argument("--sf-repeats", type=int, default=3, help="timed SF repeats (default 3)")
@@ -126,31 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-piquasso", action="store_true", help="skip the Piquasso baseline")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.add_argument("--out", help="also write OUT.md and OUT.json (e.g. reports/bench_engine)")
-    bench.set_defaults(run=_bench)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``qgan`` command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = argv
-    counts = ("cutoff", "layers", "modes", "batch_size", "sf_batch_size", "repeats", "sf_repeats")
-    for name in (*counts, "sf_samples"):
-        value = getattr(args, name, None)
-        minimum = 2 if name == "cutoff" else 1
-        if value is not None and value < minimum:
-            parser.error(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
+    bench.set_defaults(
+        run=_bench,
+        positive=(
+            "cutoff",
+            "layers",
+            "modes",
+            "batch_size",
+            "sf_batch_size",
+            "repeats",
+            "sf_repeats",
+        ),
     )
-    try:
-        return args.run(args)
-    except ValueError as err:
-        print(f"qgan {args.verb}: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
