@@ -1,0 +1,1 @@
+"""GAN training layer: data, discriminator, losses, training loop and run directories."""
