@@ -1,0 +1,336 @@
+"""Real data for GAN training: Gaussian mixtures (with the GAN literature's presets), moons, files.
+
+Points are NumPy ``float32`` arrays of shape ``[n, d]``. Mixtures keep their centres
+(:class:`Mixture`), so that :mod:`qgan.metrics` can count modes and high-quality samples.
+
+Presets (DESIGN.md, "Data"):
+
+* ``bimodal`` -- the reference task of the project this package grew out of: centres
+  (-1.5, -1.5) and (1.5, 1.5), std 0.3, equal weights.
+* ``ring8`` -- 8 centres on the unit circle at angles 2*pi*k/8, k = 0..7, std 0.01, equal
+  weights; PacGAN's 2D-ring (Lin et al. 2018, "PacGAN: the power of two samples in generative
+  adversarial networks", NeurIPS; code github.com/fjxmlzn/PacGAN,
+  ``synthetic_data_experiments/2DRing_GAN&PacGAN/config.py``: ``MEANS = [(cos(2 pi k/8),
+  sin(2 pi k/8))]``, ``VARIANCES = 0.01**2 * I``, priors uniform).
+* ``grid25`` -- 25 centres on {-4, -2, 0, 2, 4}^2, std 0.05, equal weights; PacGAN's 2D-grid
+  (same code, ``2DGrid_GAN&PacGAN/config.py``: ``itertools.product(range(-4, 5, 2),
+  range(-4, 5, 2))``, ``VARIANCES = 0.05**2 * I``). Centre k is (x_i, y_j) with k = 5 i + j,
+  the order of ``itertools.product``.
+
+Config errors are one-line ``ValueError``s naming the key, e.g.
+``config key data.std: expected a number > 0, got -1.0``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DATA_KINDS = ("gaussian_mixture", "bimodal", "ring8", "grid25", "moons", "file")
+_MIXTURE_PRESETS = ("bimodal", "ring8", "grid25")
+_OPTIONS = {  # config keys (besides kind and n) that each kind accepts
+    "gaussian_mixture": ("centers", "std", "weights"),
+    "bimodal": (),
+    "ring8": (),
+    "grid25": (),
+    "moons": ("noise",),
+    "file": ("path",),
+}
+MOONS_DEFAULT_NOISE = 0.1
+
+
+def _key(name: str, prefix: str) -> str:
+    return f"config key {prefix}{name}" if prefix else name
+
+
+def _checked_mixture(
+    centers: Any, std: Any, weights: Any, prefix: str = ""
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Validated ``(centers [K, d] float64, std, weights [K] summing to 1)``.
+
+    ``prefix`` ("data.") turns argument names into config keys in the error messages.
+    """
+    try:
+        c = np.array(centers, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{_key('centers', prefix)}: expected a list of points [[x, y, ...], ...] of equal "
+            f"length, got {centers!r}"
+        ) from None
+    if c.ndim != 2 or c.shape[0] < 1 or c.shape[1] < 1:
+        raise ValueError(
+            f"{_key('centers', prefix)}: expected a non-empty list of points [K, d] "
+            f"(e.g. [[-1.5, -1.5], [1.5, 1.5]]), got shape {c.shape}"
+        )
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"{_key('centers', prefix)}: expected finite numbers, got {centers!r}")
+    if isinstance(std, bool) or not isinstance(std, int | float | np.integer | np.floating):
+        raise ValueError(f"{_key('std', prefix)}: expected a number > 0, got {std!r}")
+    s = float(std)
+    if not (math.isfinite(s) and s > 0):
+        raise ValueError(f"{_key('std', prefix)}: expected a number > 0, got {std!r}")
+    k = c.shape[0]
+    if weights is None:
+        w = np.full(k, 1.0 / k)
+    else:
+        try:
+            w = np.array(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{_key('weights', prefix)}: expected {k} positive numbers, got {weights!r}"
+            ) from None
+        if w.shape != (k,):
+            raise ValueError(
+                f"{_key('weights', prefix)}: expected {k} numbers (one per centre), "
+                f"got shape {w.shape}"
+            )
+        if not (np.all(np.isfinite(w)) and np.all(w > 0)):
+            raise ValueError(
+                f"{_key('weights', prefix)}: expected positive finite numbers "
+                f"(drop a centre instead of giving it weight 0), got {weights!r}"
+            )
+        w = w / w.sum()
+    return c, s, w
+
+
+@dataclass(frozen=True, eq=False)
+class Mixture:
+    """A Gaussian mixture with isotropic components: ``sum_k w_k N(centers[k], std^2 I)``.
+
+    ``centers``: ``[K, d]`` float64; ``std``: the per-axis standard deviation of every
+    component; ``weights``: ``[K]`` float64, positive, summing to 1. Validated on
+    construction (weights are normalised); the arrays are read-only.
+    """
+
+    centers: np.ndarray
+    std: float
+    weights: np.ndarray
+
+    def __post_init__(self):
+        c, s, w = _checked_mixture(self.centers, self.std, self.weights)
+        c.setflags(write=False)
+        w.setflags(write=False)
+        object.__setattr__(self, "centers", c)
+        object.__setattr__(self, "std", s)
+        object.__setattr__(self, "weights", w)
+
+    @property
+    def n_components(self) -> int:
+        """Number of centres K."""
+        return int(self.centers.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Dimension d of the points."""
+        return int(self.centers.shape[1])
+
+    def sample_with_labels(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` points ``[n, d]`` float32 and the centre ``[n]`` int64 each was drawn from."""
+        n = _count(n, "n")
+        labels = rng.choice(self.n_components, size=n, p=self.weights)
+        noise = rng.standard_normal((n, self.dim))
+        points = self.centers[labels] + self.std * noise
+        return points.astype(np.float32), labels.astype(np.int64)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` i.i.d. points ``[n, d]`` float32: a centre by ``weights``, plus Gaussian noise."""
+        return self.sample_with_labels(n, rng)[0]
+
+    def __repr__(self) -> str:
+        return (
+            f"Mixture(K={self.n_components}, d={self.dim}, std={self.std}, "
+            f"centers={self.centers.tolist()}, weights={self.weights.tolist()})"
+        )
+
+
+def gaussian_mixture(centers, std, weights=None) -> Mixture:
+    """An isotropic Gaussian mixture; ``weights`` default to equal and are normalised.
+
+    Raises a one-line ``ValueError`` naming ``centers``, ``std`` or ``weights``.
+    """
+    return Mixture(centers, std, weights)
+
+
+def _ring8() -> Mixture:
+    angles = 2.0 * np.pi * np.arange(8) / 8
+    return Mixture(np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01, None)
+
+
+def _grid25() -> Mixture:
+    axis = range(-4, 5, 2)
+    return Mixture(np.array(list(itertools.product(axis, axis)), dtype=np.float64), 0.05, None)
+
+
+PRESETS: dict[str, Mixture] = {
+    "bimodal": Mixture([[-1.5, -1.5], [1.5, 1.5]], 0.3, None),
+    "ring8": _ring8(),
+    "grid25": _grid25(),
+}
+
+
+def _count(n: Any, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {n!r}")
+    return int(n)
+
+
+def moons(n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Two interleaving half circles, ``[n, 2]`` float32: scikit-learn's ``make_moons``.
+
+    Exactly ``sklearn.datasets.make_moons(n, shuffle=True, noise=noise, random_state=s)``
+    with ``s`` drawn from ``rng``: ``n // 2`` points evenly spaced on the outer arc
+    (cos t, sin t), the rest on the inner arc (1 - cos t, 1/2 - sin t), t in [0, pi], then
+    shuffled, plus isotropic Gaussian noise of std ``noise``.
+    """
+    n = _count(n, "n")
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating):
+        raise ValueError(f"noise: expected a number >= 0, got {noise!r}")
+    if not (math.isfinite(float(noise)) and noise >= 0):
+        raise ValueError(f"noise: expected a number >= 0, got {noise!r}")
+    from sklearn.datasets import make_moons  # lazy: scikit-learn is slow to import
+
+    seed = int(rng.integers(0, 2**31 - 1))
+    points, _ = make_moons(n_samples=n, shuffle=True, noise=float(noise), random_state=seed)
+    return points.astype(np.float32)
+
+
+def load_points(path) -> np.ndarray:
+    """Points from a ``.npy`` file (a 2-D numeric array) or a ``.csv`` file, as ``[n, d]`` float32.
+
+    A CSV has one point per row, comma-separated, with an optional header line; a single
+    column is d = 1. Raises a one-line ``ValueError`` naming ``path`` for a missing file,
+    another extension, non-numeric content, a 1-D or empty array, or NaN/inf entries.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"path: no such file {str(p)!r}")
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"path: cannot read {str(p)!r} as a .npy array ({exc})") from None
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise ValueError(f"path: {str(p)!r} holds {arr.dtype} data, expected numbers")
+        if np.iscomplexobj(arr):
+            raise ValueError(f"path: {str(p)!r} holds complex numbers, expected real points")
+        if arr.ndim != 2:
+            hint = " (for 1-D data save shape (n, 1))" if arr.ndim == 1 else ""
+            raise ValueError(
+                f"path: {str(p)!r} holds an array of shape {arr.shape}, expected 2-D [n, d]{hint}"
+            )
+    elif suffix == ".csv":
+        arr = _read_csv(p)
+    else:
+        raise ValueError(f"path: expected a .npy or .csv file, got {str(p)!r}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"path: {str(p)!r} holds no points (shape {arr.shape})")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"path: {str(p)!r} has {int(bad.sum())} NaN/inf entries (first at row {row}, "
+            f"column {col}), expected finite numbers"
+        )
+    return arr.astype(np.float32)
+
+
+def _read_csv(p: Path) -> np.ndarray:
+    lines = p.read_text().splitlines()
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        return np.zeros((0, 0))
+    try:  # a first line that is not all numbers is a header
+        [float(v) for v in first.split(",")]
+        skip = 0
+    except ValueError:
+        skip = 1
+    try:
+        with warnings.catch_warnings():  # a header-only file: "input contained no data"
+            warnings.simplefilter("ignore", UserWarning)
+            return np.loadtxt(p, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"path: cannot read {str(p)!r} as comma-separated numbers with an optional header "
+            f"line ({line})"
+        ) from None
+
+
+def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, Mixture | None]:
+    """``n`` real points ``[n, d]`` float32 of ``data.kind`` and, for mixtures, their Mixture.
+
+    ``kind``: one of ``DATA_KINDS``. ``options`` are the config keys of DESIGN.md for that
+    kind: ``centers``, ``std``, ``weights`` (``gaussian_mixture``), ``noise``
+    (``moons``, default 0.1), ``path`` (``file``); an option set to ``None`` counts as absent.
+    ``seed`` fixes the draw (``np.random.default_rng(seed)``). For ``file`` the points are
+    the file's rows in a seeded random order, ``n`` of them if the file has more (all of
+    them, with a warning, if it has fewer). Errors are one-line ``ValueError``s naming
+    ``config key data.<key>``.
+    """
+    if kind not in DATA_KINDS:
+        raise ValueError(f"config key data.kind: expected one of {list(DATA_KINDS)}, got {kind!r}")
+    given = {k: v for k, v in options.items() if v is not None}
+    for key in given:
+        if key not in _OPTIONS[kind]:
+            allowed = ", ".join(_OPTIONS[kind]) or "none"
+            raise ValueError(
+                f"config key data.{key}: not an option of data.kind {kind!r} (options: {allowed})"
+            )
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed: expected an integer, got {seed!r}")
+    rng = np.random.default_rng(int(seed))
+    try:
+        n = _count(n, "n")
+    except ValueError:
+        raise ValueError(
+            f"config key data.n_samples: expected an integer >= 1, got {n!r}"
+        ) from None
+
+    if kind in _MIXTURE_PRESETS or kind == "gaussian_mixture":
+        if kind == "gaussian_mixture":
+            for key in ("centers", "std"):
+                if key not in given:
+                    raise ValueError(
+                        f"config key data.{key}: required when data.kind is 'gaussian_mixture'"
+                    )
+            c, s, w = _checked_mixture(
+                given["centers"], given["std"], given.get("weights"), prefix="data."
+            )
+            mixture = Mixture(c, s, w)
+        else:
+            mixture = PRESETS[kind]
+        return mixture.sample(n, rng), mixture
+
+    if kind == "moons":
+        noise = given.get("noise", MOONS_DEFAULT_NOISE)
+        try:
+            return moons(n, noise, rng), None
+        except ValueError as exc:
+            raise ValueError(f"config key data.{exc}") from None
+
+    if "path" not in given:
+        raise ValueError("config key data.path: required when data.kind is 'file'")
+    try:
+        points = load_points(given["path"])
+    except ValueError as exc:
+        raise ValueError(f"config key data.{exc}") from None
+    order = rng.permutation(points.shape[0])
+    if points.shape[0] < n:
+        logger.warning(
+            "data.path %s holds %d points, fewer than data.n_samples=%d: using all of them",
+            given["path"],
+            points.shape[0],
+            n,
+        )
+    return points[order[:n]], None
