@@ -179,7 +179,7 @@ def mmd(x, y, bandwidths: Sequence[float] | None = None) -> float:
     of RBF kernels ``exp(-|a - b|^2 / (2 s^2))`` over ``bandwidths``; by default
     ``s = f * median_heuristic(x, y)`` for ``f`` in ``MMD_BANDWIDTH_FACTORS``
     (2, 1, 1/2, ..., 1/16 times the median cross distance), which spans the mixture's global
-    scale down to its mode spacing. The result lies in [-1, 2].
+    scale down to its mode spacing. The result lies in [-2, 2].
     """
     x = _points(x, "x")
     y = _points(y, "y", dim=x.shape[1])
