@@ -1,0 +1,126 @@
+"""``ClassicalGenerator``: the classical ablation of :class:`CVGenerator`.
+
+An MLP from the same latent space to features with the same layout as a CV readout: an
+optional leading block of relaxed categorical samples (``n_outcomes``, drawn with the same
+Gumbel-softmax / straight-through estimator from the MLP's softmax) followed by
+``n_continuous`` real features. On the same decoder, discriminator and schedule it isolates
+what the quantum circuit contributes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from qgan.generator.readout import gumbel_softmax
+
+
+class ClassicalGenerator(tf.keras.Model):
+    """Latent ``z`` ``[B, latent_dim]`` -> MLP -> features ``[B, n_outcomes + n_continuous]``."""
+
+    def __init__(
+        self,
+        latent_dim: int,
+        hidden=(16,),
+        n_outcomes: int = 0,
+        n_continuous: int = 2,
+        *,
+        temperature: float = 0.5,
+        straight_through: bool = True,
+        latent: str = "normal",
+        seed: int = 0,
+        name: str = "classical_generator",
+    ):
+        super().__init__(name=name)
+        hidden = tuple(hidden)
+        _check_int("latent_dim", latent_dim, 1)
+        for width in hidden:
+            _check_int("hidden", width, 1)
+        _check_int("n_outcomes", n_outcomes, 0)
+        _check_int("n_continuous", n_continuous, 0)
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if latent not in ("normal", "uniform"):
+            raise ValueError(f"latent must be one of ('normal', 'uniform'), got {latent!r}")
+        if n_outcomes < 0 or n_continuous < 0 or n_outcomes + n_continuous == 0:
+            raise ValueError(
+                f"n_outcomes and n_continuous must be >= 0 with a positive sum, got "
+                f"{n_outcomes}, {n_continuous}"
+            )
+        self.latent_dim, self.latent = latent_dim, latent
+        self.n_outcomes, self.n_continuous = n_outcomes, n_continuous
+        self.temperature, self.straight_through = float(temperature), bool(straight_through)
+        init = tf.keras.initializers.GlorotUniform(seed=seed)
+        self.hidden_layers = [
+            tf.keras.layers.Dense(w, activation="tanh", kernel_initializer=init) for w in hidden
+        ]
+        self.head = tf.keras.layers.Dense(n_outcomes + n_continuous, kernel_initializer=init)
+        self.noise_rng = tf.random.Generator.from_seed(seed + 1)
+        self.build((None, latent_dim))
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        for layer in self.hidden_layers:
+            layer.build((None, width))
+            width = layer.units
+        self.head.build((None, width))
+        super().build(input_shape)
+
+    @property
+    def n_features(self) -> int:
+        return self.n_outcomes + self.n_continuous
+
+    @property
+    def n_noise(self) -> int:
+        return self.n_outcomes
+
+    @property
+    def stochastic(self) -> bool:
+        return self.n_outcomes > 0
+
+    def sample_latent(self, batch_size: int, rng: tf.random.Generator) -> tf.Tensor:
+        shape = [batch_size, self.latent_dim]
+        if self.latent == "normal":
+            return rng.normal(shape)
+        return rng.uniform(shape, -1.0, 1.0)
+
+    def features_and_leakage(self, inputs) -> tuple[tf.Tensor, tf.Tensor]:
+        z, noise = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+        h = self._latent(z)
+        for layer in self.hidden_layers:
+            h = layer(h)
+        out = self.head(h)
+        leakage = tf.zeros([tf.shape(out)[0]], out.dtype)  # no truncation in a classical model
+        if not self.n_outcomes:
+            return out, leakage
+        if noise is None:
+            noise = self.noise_rng.uniform([tf.shape(out)[0], self.n_outcomes])
+        probs = tf.nn.softmax(out[:, : self.n_outcomes], axis=-1)
+        onehot = gumbel_softmax(probs, noise, self.temperature, self.straight_through)
+        return tf.concat([onehot, out[:, self.n_outcomes :]], axis=-1), leakage
+
+    def outcome_distribution(self, inputs) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """``(softmax probs [B, n_outcomes], continuous [B, n_continuous], zeros [B])``."""
+        if not self.n_outcomes:
+            raise ValueError("outcome_distribution needs n_outcomes >= 1")
+        z = inputs[0] if isinstance(inputs, (tuple, list)) else inputs
+        h = self._latent(z)
+        for layer in self.hidden_layers:
+            h = layer(h)
+        out = self.head(h)
+        probs = tf.nn.softmax(out[:, : self.n_outcomes], axis=-1)
+        return probs, out[:, self.n_outcomes :], tf.zeros([tf.shape(out)[0]], out.dtype)
+
+    def call(self, inputs, training=None):
+        return self.features_and_leakage(inputs)[0]
+
+    def _latent(self, z) -> tf.Tensor:
+        z = tf.convert_to_tensor(z, tf.float32)
+        if z.shape.rank != 2 or (z.shape[1] is not None and z.shape[1] != self.latent_dim):
+            raise ValueError(f"z must have shape [batch, {self.latent_dim}], got {z.shape}")
+        return z
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")

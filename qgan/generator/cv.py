@@ -1,0 +1,223 @@
+"""``CVGenerator``: a CV quantum circuit as a Keras model from latent vectors to features."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from qgan.generator.circuit import ENCODINGS, cv_layer_program
+from qgan.generator.readout import (
+    READOUTS,
+    STOCHASTIC,
+    ReadoutSpec,
+    outcome_probabilities,
+    read,
+)
+from qgan.photonic import simulate
+
+BACKENDS = ("compiled", "sf")
+LATENTS = ("normal", "uniform")
+
+
+class CVGenerator(tf.keras.Model):
+    """Latent ``z`` ``[B, latent_dim]`` -> circuit -> readout features ``[B, n_features]``.
+
+    The circuit (``.program``, an SF Program; ``.circuit`` with the parameter roles) is
+    ``latent_dim`` encoding gates followed by ``n_layers`` CV neural-network layers
+    (Killoran et al. 2019) on ``n_modes`` modes; it is simulated by
+    :func:`qgan.photonic.simulate` at Fock cutoff ``cutoff`` on ``backend`` ("compiled",
+    or "sf" for SF's own tf backend, eager only). Trainable weights are the gate arguments
+    (one vector variable, ``.weights_vector``). Encoding gate ``i`` receives
+    ``encoding_scale * z[:, i]``.
+
+    ``readout`` lists feature blocks in order (see :mod:`qgan.generator.readout`):
+    ``quadratures`` (<x>, <p> per mode), ``mean_photon``, ``photon_marginals``,
+    ``fock_probs``, ``photon_samples`` (relaxed one-hot joint photon-number outcome of
+    ``sample_modes``) and ``homodyne`` (x samples per mode). Stochastic readouts use
+    ``noise`` ``[B, n_noise]`` uniform variates: pass ``(z, noise)`` to control it, or
+    ``z`` alone and the model's seeded ``tf.random.Generator`` draws it.
+    """
+
+    def __init__(
+        self,
+        n_modes: int = 4,
+        n_layers: int = 2,
+        cutoff: int = 4,
+        latent_dim: int | None = None,
+        encoding: str = "displacement",
+        readout=("quadratures",),
+        *,
+        encoding_scale: float = 0.5,
+        sample_modes=None,
+        temperature: float = 0.5,
+        straight_through: bool = True,
+        backend: str = "compiled",
+        dtype=tf.complex64,
+        init_std: float = 0.1,
+        latent: str = "normal",
+        seed: int = 0,
+        name: str = "cv_generator",
+    ):
+        try:
+            complex_dtype = tf.as_dtype(dtype)
+        except TypeError:
+            complex_dtype = None
+        if complex_dtype not in (tf.complex64, tf.complex128):
+            raise ValueError(f"dtype must be tf.complex64 or tf.complex128, got {dtype!r}")
+        real = tf.float64 if complex_dtype == tf.complex128 else tf.float32
+        # Keras casts floating inputs of __call__ to the layer's compute dtype: make it the
+        # circuit's real dtype, so a complex128 generator does not round z to float32.
+        super().__init__(name=name, dtype=real.name)
+        latent_dim = n_modes if latent_dim is None else latent_dim
+        readout = (readout,) if isinstance(readout, str) else tuple(readout)
+        _check_int("n_modes", n_modes, 1)
+        _check_int("n_layers", n_layers, 0)
+        _check_int("cutoff", cutoff, 2)
+        _check_int("latent_dim", latent_dim, 1)
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if latent not in LATENTS:
+            raise ValueError(f"latent must be one of {LATENTS}, got {latent!r}")
+        if (
+            not readout
+            or any(r not in READOUTS for r in readout)
+            or len(set(readout)) < len(readout)
+        ):
+            raise ValueError(f"readout must be distinct names from {READOUTS}, got {list(readout)}")
+        sample_modes = tuple(range(n_modes)) if sample_modes is None else tuple(sample_modes)
+        if not sample_modes or any(
+            isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 0 <= m < n_modes
+            for m in sample_modes
+        ):
+            raise ValueError(f"sample_modes must be modes in [0, {n_modes}), got {sample_modes}")
+        if len(set(sample_modes)) < len(sample_modes):
+            raise ValueError(f"sample_modes must be distinct, got {sample_modes}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.n_modes, self.n_layers, self.cutoff = n_modes, n_layers, cutoff
+        self.latent_dim, self.encoding, self.backend = latent_dim, encoding, backend
+        self.encoding_scale, self.latent = float(encoding_scale), latent
+        self.complex_dtype = complex_dtype
+        self.circuit = cv_layer_program(n_modes, n_layers, latent_dim, encoding)
+        self.program = self.circuit.program
+        self.spec = ReadoutSpec(
+            names=readout,
+            n_modes=n_modes,
+            cutoff=cutoff,
+            sample_modes=sample_modes,
+            temperature=float(temperature),
+            straight_through=bool(straight_through),
+        )
+        init = np.random.default_rng(seed).normal(0.0, init_std, len(self.circuit.weight_names))
+        self.weights_vector = self.add_weight(
+            shape=(len(init),),
+            initializer=tf.keras.initializers.Constant(init),
+            dtype=real,
+            name="gate_arguments",
+        )
+        self.noise_rng = tf.random.Generator.from_seed(seed + 1)
+
+    @property
+    def n_features(self) -> int:
+        return self.spec.n_features
+
+    @property
+    def n_noise(self) -> int:
+        return self.spec.n_noise
+
+    @property
+    def n_outcomes(self) -> int:
+        """Width of the leading assignment block a ``mode_assignment`` decoder reads.
+
+        ``photon_samples`` first: one column per joint photon-number outcome; ``mean_photon``
+        first: one column per mode (anchors per mode, weighted by photon number); otherwise 0.
+        """
+        first = self.spec.names[0]
+        return self.spec.width(first) if first in ("photon_samples", "mean_photon") else 0
+
+    @property
+    def stochastic(self) -> bool:
+        return any(n in STOCHASTIC for n in self.spec.names)
+
+    def sample_latent(self, batch_size: int, rng: tf.random.Generator) -> tf.Tensor:
+        """Latent vectors ``[batch_size, latent_dim]``: N(0, 1) or U(-1, 1) per component."""
+        shape = [batch_size, self.latent_dim]
+        if self.latent == "normal":
+            return rng.normal(shape, dtype=self.weights_vector.dtype)
+        return rng.uniform(shape, -1.0, 1.0, dtype=self.weights_vector.dtype)
+
+    def state(self, z: tf.Tensor):
+        """The simulated circuit for latent batch ``z``: a batched ``FockResult``."""
+        z = tf.cast(z, self.weights_vector.dtype)
+        args = {n: z[:, i] for i, n in enumerate(self.circuit.latent_names)}
+        weights = tf.unstack(self.weights_vector)
+        args.update(zip(self.circuit.weight_names, weights, strict=True))
+        batch = z.shape[0]
+        return simulate(
+            self.program,
+            self.cutoff,
+            args=args,
+            batch_size=batch if isinstance(batch, int) else None,
+            backend=self.backend,
+            dtype=self.complex_dtype,
+        )
+
+    def features_and_leakage(self, inputs) -> tuple[tf.Tensor, tf.Tensor]:
+        """``(features [B, n_features], leakage [B])`` for ``z`` or ``(z, noise)``."""
+        z, noise = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+        z = tf.convert_to_tensor(z)
+        if z.shape.rank != 2 or (z.shape[1] is not None and z.shape[1] != self.latent_dim):
+            raise ValueError(f"z must have shape [batch, {self.latent_dim}], got {z.shape}")
+        if noise is None and self.n_noise:
+            noise = self.noise_rng.uniform(
+                [tf.shape(z)[0], self.n_noise], dtype=self.weights_vector.dtype
+            )
+        result = self.state(z)
+        return read(result, self.spec, noise), result.leakage()
+
+    def outcome_distribution(self, inputs) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Exact Born probabilities of the leading ``photon_samples`` outcomes instead of a
+        sample: ``(probs [B, n_outcomes], other features [B, n_features - n_outcomes],
+        leakage [B])``. Lets a loss average over outcomes exactly rather than through a
+        relaxed sample."""
+        if self.spec.names[0] != "photon_samples":
+            raise ValueError("outcome_distribution needs readout to start with photon_samples")
+        z, noise = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+        z = tf.convert_to_tensor(z)
+        rest = dataclasses.replace(self.spec, names=self.spec.names[1:])
+        if noise is None and self.n_noise:
+            noise = self.noise_rng.uniform(
+                [tf.shape(z)[0], self.n_noise], dtype=self.weights_vector.dtype
+            )
+        result = self.state(z)
+        probs = outcome_probabilities(result, self.spec.sample_modes)
+        skip = self.spec.noise_width("photon_samples")
+        others = (
+            read(result, rest, None if noise is None else noise[:, skip:])
+            if rest.names
+            else tf.zeros([tf.shape(probs)[0], 0], probs.dtype)
+        )
+        return probs, others, result.leakage()
+
+    def call(self, inputs, training=None):
+        return self.features_and_leakage(inputs)[0]
+
+    def get_config(self) -> dict:
+        return {
+            "n_modes": self.n_modes,
+            "n_layers": self.n_layers,
+            "cutoff": self.cutoff,
+            "latent_dim": self.latent_dim,
+            "encoding": self.encoding,
+            "readout": list(self.spec.names),
+            "backend": self.backend,
+        }
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
