@@ -1,0 +1,168 @@
+"""``SpatialDecoder``: generator features -> points in data space, vectorised over the batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from qgan.decoder.calibration import balanced_assignment, kmeans_anchors
+
+KINDS = ("affine", "mode_assignment", "mlp")
+
+
+class SpatialDecoder(tf.keras.layers.Layer):
+    """Maps features ``[B, F]`` to points ``[B, output_dim]`` (float32), one matmul per block.
+
+    Kinds:
+      * ``affine``: ``x = f W + b``.
+      * ``mode_assignment``: the first ``n_outcomes`` feature columns are assignment weights
+        over anchors (a one-hot photon-number outcome, or non-negative weights per mode,
+        normalised to sum 1); each anchor is a trainable point calibrated from the real data
+        (it starts at one of ``n_clusters`` k-means centres, see :meth:`calibrate`); the
+        remaining columns give a within-anchor offset ``f_rest W`` (no bias).
+        ``x = w A + f_rest W``.
+      * ``mlp``: a classical MLP (``hidden`` widths, tanh) -- for ablations only.
+
+    Call :meth:`calibrate` with real data (and a sample of generator features) before
+    training: it sets anchors/bias and scales the offset so the initial spread matches the
+    data's.
+    """
+
+    def __init__(
+        self,
+        kind: str = "affine",
+        output_dim: int = 2,
+        n_features: int | None = None,
+        n_outcomes: int = 0,
+        n_clusters: int | None = None,
+        hidden=(32, 32),
+        seed: int = 0,
+        name: str = "spatial_decoder",
+    ):
+        super().__init__(name=name)
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if kind == "mode_assignment" and n_outcomes < 1:
+            raise ValueError("kind 'mode_assignment' needs n_outcomes >= 1 assignment columns")
+        self.kind, self.output_dim, self.n_outcomes = kind, int(output_dim), int(n_outcomes)
+        self.n_clusters = n_clusters
+        self._seed = seed
+        self._hidden = tuple(hidden)
+        if n_features is not None:
+            self.build((None, n_features))
+
+    def build(self, input_shape):
+        n_features = int(input_shape[-1])
+        rng = np.random.default_rng(self._seed)
+        d = self.output_dim
+        if self.kind == "affine":
+            self.kernel = self._weight(
+                "kernel", rng.normal(0, 1 / np.sqrt(n_features), (n_features, d))
+            )
+            self.bias = self._weight("bias", np.zeros(d))
+        elif self.kind == "mode_assignment":
+            n_rest = n_features - self.n_outcomes
+            if n_rest < 0:
+                raise ValueError(
+                    f"n_outcomes {self.n_outcomes} exceeds the feature width {n_features}"
+                )
+            self.anchors = self._weight("anchors", rng.normal(0, 1, (self.n_outcomes, d)))
+            self.kernel = self._weight(
+                "offset_kernel", rng.normal(0, 0.1 / np.sqrt(max(n_rest, 1)), (n_rest, d))
+            )
+        else:
+            self.layers_ = []
+            width = n_features
+            for i, w in enumerate((*self._hidden, d)):
+                kernel = self._weight(f"kernel{i}", rng.normal(0, np.sqrt(1 / width), (width, w)))
+                bias = self._weight(f"bias{i}", np.zeros(w))
+                self.layers_.append((kernel, bias))
+                width = w
+        super().build(input_shape)
+
+    def _weight(self, name, value):
+        value = np.asarray(value, dtype=np.float32)
+        return self.add_weight(
+            shape=value.shape,
+            initializer=tf.keras.initializers.Constant(value),
+            dtype="float32",
+            name=name,
+        )
+
+    def call(self, features):
+        f = tf.cast(features, tf.float32)
+        if self.kind == "affine":
+            return f @ self.kernel + self.bias
+        if self.kind == "mode_assignment":
+            w = f[:, : self.n_outcomes]
+            w = w / tf.maximum(tf.reduce_sum(tf.stop_gradient(w), axis=-1, keepdims=True), 1e-12)
+            return w @ self.anchors + f[:, self.n_outcomes :] @ self.kernel
+        h = f
+        for i, (kernel, bias) in enumerate(self.layers_):
+            h = h @ kernel + bias
+            if i < len(self.layers_) - 1:
+                h = tf.tanh(h)
+        return h
+
+    def outcome_points(self, rest: tf.Tensor) -> tf.Tensor:
+        """``mode_assignment`` only: the point each outcome would decode to, given the other
+        features ``rest`` ``[B, F - n_outcomes]``: ``[B, n_outcomes, output_dim]``."""
+        if self.kind != "mode_assignment":
+            raise ValueError(f"outcome_points needs kind 'mode_assignment', not {self.kind!r}")
+        offset = tf.cast(rest, tf.float32) @ self.kernel
+        return self.anchors[None, :, :] + offset[:, None, :]
+
+    def calibrate(self, real: np.ndarray, features: np.ndarray | None = None, seed: int = 0):
+        """Fit the decoder's starting point to real data ``[n, output_dim]``.
+
+        ``mode_assignment``: k-means (``n_clusters`` centres, k-means++ with restarts) gives
+        the anchors. Without ``features``, outcome ``j`` starts at centre ``j mod n_clusters``;
+        with ``features`` (a sample of generator outputs ``[m, F]``), outcomes are dealt to
+        centres so that each centre starts with the share of the generator's assignment mass
+        that its cluster has of the data (:func:`balanced_assignment`), and the offset kernel
+        is rescaled so each output axis starts with the data's within-cluster spread.
+        ``affine``/``mlp``: the output bias is set to the data mean and, with ``features``,
+        the last kernel is rescaled to the data's spread. Returns a dict of what was set.
+        """
+        real = np.asarray(real, dtype=np.float64)
+        if real.ndim != 2 or real.shape[1] != self.output_dim:
+            raise ValueError(f"real must be [n, {self.output_dim}], got shape {real.shape}")
+        if features is not None and not self.built:
+            self.build((None, np.shape(features)[1]))
+        if not self.built:
+            raise ValueError("calibrate needs features (or a built decoder) to know its width")
+        info: dict = {}
+        if self.kind == "mode_assignment":
+            k = self.n_clusters or self.n_outcomes
+            centres, labels, within = kmeans_anchors(real, k, seed=seed)
+            cluster_mass = np.bincount(labels, minlength=k) / len(labels)
+            if features is None:
+                owner = np.arange(self.n_outcomes) % k
+            else:
+                weights = np.asarray(features, np.float64)[:, : self.n_outcomes]
+                weights = weights / np.maximum(weights.sum(-1, keepdims=True), 1e-12)
+                owner = balanced_assignment(weights.mean(0), cluster_mass)
+            self.anchors.assign(centres[owner].astype(np.float32))
+            info.update(
+                n_clusters=k,
+                within_std=within,
+                centres=centres.tolist(),
+                cluster_mass=cluster_mass.tolist(),
+                outcome_owner=owner.tolist(),
+            )
+            if features is not None and self.kernel.shape[0]:
+                rest = np.asarray(features, np.float64)[:, self.n_outcomes :]
+                spread = (rest - rest.mean(0)) @ self.kernel.numpy()
+                scale = within / np.maximum(spread.std(0), 1e-9)
+                self.kernel.assign((self.kernel.numpy() * scale).astype(np.float32))
+            return info
+        kernel, bias = (self.kernel, self.bias) if self.kind == "affine" else self.layers_[-1]
+        mean, std = real.mean(0), real.std(0)
+        bias.assign(mean.astype(np.float32))
+        if features is not None:
+            out = self(tf.constant(features, tf.float32)).numpy() - bias.numpy()
+            scale = std / np.maximum(out.std(0), 1e-9)
+            kernel.assign((kernel.numpy() * scale).astype(np.float32))
+            bias.assign((mean - out.mean(0) * scale).astype(np.float32))
+        info.update(mean=mean.tolist(), std=std.tolist())
+        return info
