@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("absl").setLevel(logging.WARNING)  # TF checkpoint chatter
     try:
         return args.run(args)
     except ValueError as err:

@@ -1,0 +1,1 @@
+"""Markdown reports rendered from run directories and profiles."""

@@ -1,0 +1,113 @@
+"""``report.md`` of a training run, rendered from the files in its run directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from qgan._io import write_text_atomic
+
+METRIC_ROWS = (
+    ("modes_captured", "modes captured"),
+    ("high_quality_fraction", "high-quality fraction"),
+    ("mode_kl", "mode KL (reverse)"),
+    ("mode_weights", "mode weights"),
+    ("mmd", "MMD (RBF)"),
+    ("energy_distance", "energy distance"),
+    ("wasserstein_1d", "W1 per axis"),
+    ("linear_r2_generated", "linear R^2, generated"),
+    ("linear_r2_real", "linear R^2, real"),
+    ("gradient_flow", "gradient flow"),
+    ("leakage", "norm leakage (mean)"),
+)
+
+
+def fmt(value) -> str:
+    """A metric value for a Markdown table."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def load_run_files(run_dir) -> tuple[dict, dict]:
+    """``(config mapping, metrics.json)`` of a run directory (ValueError if unfinished)."""
+    run_dir = Path(run_dir)
+    config_path, metrics_path = run_dir / "config.yaml", run_dir / "metrics.json"
+    if not config_path.is_file():
+        raise ValueError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
+    if not metrics_path.is_file():
+        raise ValueError(f"{str(run_dir)!r} has no metrics.json: the run has not finished")
+    return yaml.safe_load(config_path.read_text()), json.loads(metrics_path.read_text())
+
+
+def render_run_report(run_dir) -> str:
+    """Markdown for one run: metrics, timings, parameter counts, plots and the config."""
+    run_dir = Path(run_dir)
+    cfg, final = load_run_files(run_dir)
+    m = final["metrics"]
+    g = cfg["generator"]
+    if g["kind"] == "cv":
+        gen = (
+            f"CV circuit, {g['n_modes']} modes, {g['n_layers']} layers, cutoff {g['cutoff']}, "
+            f"encoding {g['encoding']}, readout {', '.join(g['readout'])} ({g['backend']} backend)"
+        )
+    else:
+        gen = f"classical MLP {g['hidden']}, {g['n_outcomes']} outcomes + {g['n_continuous']}"
+    lines = [
+        f"# Run `{run_dir.name}`",
+        "",
+        f"Config `{cfg['name']}`, seed {cfg['seed']}; data `{cfg['data']['kind']}`; generator: "
+        f"{gen}; decoder `{cfg['decoder']['kind']}`; loss `{cfg['train']['loss']}`.",
+        "",
+        f"Trained {final['steps']} steps"
+        + (" (stopped early)" if final.get("stopped_early") else "")
+        + f"; weights from step {final.get('weights_from_step')} (best "
+        f"`{final.get('selection_metric')}` on the training data's reference sample).",
+        "",
+        "## Metrics",
+        "",
+        f"{cfg['train']['eval_samples']} generated samples against the real reference sample.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {label} | {fmt(m[key])} |" for key, label in METRIC_ROWS if key in m]
+    named = {key for key, _ in METRIC_ROWS}
+    lines += [f"| {key} | {fmt(value)} |" for key, value in m.items() if key not in named]
+    step = final.get("step_time_ms_median")
+    lines += [
+        "",
+        "## Time and size",
+        "",
+        "| quantity | value |",
+        "|---|---|",
+        f"| wall time | {final['wall_time_s']:.1f} s |",
+        f"| first step (incl. tracing) | {fmt(final.get('trace_time_s'))} s |",
+        f"| median step | {fmt(step)} ms |",
+        f"| non-finite steps skipped | {final.get('nonfinite_steps', 0)} |",
+    ]
+    lines += [f"| parameters, {k} | {v} |" for k, v in final["n_params"].items()]
+    for png, title in (
+        ("samples.png", "Samples"),
+        ("losses.png", "Losses"),
+        ("metrics.png", "Metrics during training"),
+    ):
+        if (run_dir / png).exists():
+            lines += ["", f"## {title}", "", f"![{title}]({png})"]
+    lines += ["", "## Config", "", "```yaml", yaml.safe_dump(cfg, sort_keys=False).strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_run_report(run_dir) -> Path:
+    """Render :func:`render_run_report` into ``run_dir/report.md`` (atomically)."""
+    return write_text_atomic(Path(run_dir) / "report.md", render_run_report(run_dir))

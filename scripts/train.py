@@ -1,0 +1,11 @@
+"""Train a GAN from a YAML config (thin wrapper over ``qgan train``).
+
+Usage: python scripts/train.py configs/bimodal.yaml [--seed N] [--resume RUN_DIR] [--quiet|--json]
+"""
+
+import sys
+
+from qgan.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["train", *sys.argv[1:]]))
