@@ -39,9 +39,17 @@ class GeneratorCircuit:
 
 
 def cv_layer_program(
-    n_modes: int, n_layers: int, latent_dim: int, encoding: str = "displacement"
+    n_modes: int,
+    n_layers: int,
+    latent_dim: int,
+    encoding: str = "displacement",
+    final_kerr: bool = True,
 ) -> GeneratorCircuit:
     """Encoding gates followed by ``n_layers`` CV neural-network layers on ``n_modes`` modes.
+
+    ``final_kerr=False`` leaves out the last layer's Kerr gates: they are diagonal in the
+    Fock basis, so no photon-number statistic depends on them (dead parameters for a
+    generator that reads photon numbers only).
 
     Encoding: latent component ``i`` drives one gate on mode ``i % n_modes``:
     ``Dgate(z_i, 0)`` (displacement along x), ``Sgate(z_i, 0)`` (squeezing) or
@@ -99,8 +107,9 @@ def cv_layer_program(
                     )
                     | q[i]
                 )
-            for i in range(n_modes):
-                ops.Kgate(param(f"l{layer}_k{i}", "k")) | q[i]
+            if final_kerr or layer < n_layers - 1:
+                for i in range(n_modes):
+                    ops.Kgate(param(f"l{layer}_k{i}", "k")) | q[i]
     return GeneratorCircuit(
         program=prog,
         latent_names=latent,

@@ -18,6 +18,7 @@ from qgan.generator.readout import (
 from qgan.photonic import simulate
 
 BACKENDS = ("compiled", "sf")
+PHASE_SENSITIVE = ("quadratures", "homodyne")  # readouts that depend on Fock-basis phases
 LATENTS = ("normal", "uniform")
 
 
@@ -38,6 +39,11 @@ class CVGenerator(tf.keras.Model):
     ``sample_modes``) and ``homodyne`` (x samples per mode). Stochastic readouts use
     ``noise`` ``[B, n_noise]`` uniform variates: pass ``(z, noise)`` to control it, or
     ``z`` alone and the model's seeded ``tf.random.Generator`` draws it.
+
+    ``final_kerr``: whether the last layer keeps its Kerr gates. Default: only if a
+    phase-sensitive readout (``quadratures``, ``homodyne``) is read, since Kerr gates are
+    diagonal in the Fock basis and no photon-number statistic depends on the last ones
+    (they would be parameters with an identically zero gradient).
     """
 
     def __init__(
@@ -56,6 +62,7 @@ class CVGenerator(tf.keras.Model):
         backend: str = "compiled",
         dtype=tf.complex64,
         init_std: float = 0.1,
+        final_kerr: bool | None = None,
         latent: str = "normal",
         seed: int = 0,
         name: str = "cv_generator",
@@ -102,7 +109,10 @@ class CVGenerator(tf.keras.Model):
         self.latent_dim, self.encoding, self.backend = latent_dim, encoding, backend
         self.encoding_scale, self.latent = float(encoding_scale), latent
         self.complex_dtype = complex_dtype
-        self.circuit = cv_layer_program(n_modes, n_layers, latent_dim, encoding)
+        if final_kerr is None:  # only phase-sensitive readouts can see the last Kerr gates
+            final_kerr = any(r in PHASE_SENSITIVE for r in readout)
+        self.final_kerr = bool(final_kerr)
+        self.circuit = cv_layer_program(n_modes, n_layers, latent_dim, encoding, self.final_kerr)
         self.program = self.circuit.program
         self.spec = ReadoutSpec(
             names=readout,
@@ -153,7 +163,7 @@ class CVGenerator(tf.keras.Model):
     def state(self, z: tf.Tensor):
         """The simulated circuit for latent batch ``z``: a batched ``FockResult``."""
         z = tf.cast(z, self.weights_vector.dtype)
-        args = {n: z[:, i] for i, n in enumerate(self.circuit.latent_names)}
+        args = {n: self.encoding_scale * z[:, i] for i, n in enumerate(self.circuit.latent_names)}
         weights = tf.unstack(self.weights_vector)
         args.update(zip(self.circuit.weight_names, weights, strict=True))
         batch = z.shape[0]
@@ -176,6 +186,12 @@ class CVGenerator(tf.keras.Model):
             noise = self.noise_rng.uniform(
                 [tf.shape(z)[0], self.n_noise], dtype=self.weights_vector.dtype
             )
+        elif noise is not None:
+            noise = tf.convert_to_tensor(noise)
+            if noise.shape.rank != 2 or noise.shape[1] not in (None, self.n_noise):
+                raise ValueError(
+                    f"noise must have shape [batch, {self.n_noise}], got {noise.shape}"
+                )
         result = self.state(z)
         return read(result, self.spec, noise), result.leakage()
 
