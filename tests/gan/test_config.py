@@ -1,0 +1,255 @@
+"""Specification of ``qgan.gan.config``: YAML run configs validated into ``RunConfig``.
+
+Every shipped config loads (the list is globbed, so a new config is covered without
+editing this file), the resolved config round-trips through YAML, and every kind of
+mistake -- an unknown key, a wrong type, an impossible value, an inconsistent combination
+-- is ONE ``ValueError`` line that names the offending dotted key.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from qgan.gan.config import RunConfig, dump_config, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))
+REFERENCE = ROOT / "configs" / "bimodal.yaml"
+
+
+def reference() -> dict:
+    return yaml.safe_load(REFERENCE.read_text())
+
+
+def with_values(data: dict, **dotted) -> dict:
+    """A deep copy of ``data`` with ``a__b__c=value`` set at ``a.b.c`` (``...`` deletes)."""
+    data = copy.deepcopy(data)
+    for key, value in dotted.items():
+        *parents, leaf = key.split("__")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is ...:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    return data
+
+
+def one_line_error(data) -> str:
+    with pytest.raises(ValueError) as info:
+        parse_config(data)
+    msg = str(info.value)
+    assert "\n" not in msg, f"error is not one line: {msg!r}"
+    return msg
+
+
+def names_key(msg: str, key: str) -> bool:
+    """``key`` appears in ``msg`` as a whole dotted name (not as part of a longer one)."""
+    return re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", msg) is not None
+
+
+# --------------------------------------------------------------------------- valid configs
+
+
+def test_there_are_shipped_configs():
+    assert REFERENCE in SHIPPED
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_config_loads_and_round_trips(path, tmp_path):
+    cfg = load_config(path)
+    assert isinstance(cfg, RunConfig)
+    # the resolved dump (every default filled in) loads back to the same config
+    resolved = tmp_path / "resolved.yaml"
+    resolved.write_text(dump_config(cfg))
+    assert load_config(resolved) == cfg
+    # and it is explicit: every section of the model is written out
+    assert set(yaml.safe_load(resolved.read_text())) == set(RunConfig.model_fields)
+
+
+def test_reference_config_values_reach_the_model():
+    raw = reference()
+    cfg = load_config(REFERENCE)
+    assert cfg.name == raw["name"]
+    assert cfg.generator.n_modes == raw["generator"]["n_modes"]
+    assert cfg.generator.readout == raw["generator"]["readout"]
+    assert cfg.decoder.kind == raw["decoder"]["kind"]
+    assert cfg.train.batch_size == raw["train"]["batch_size"]
+    assert cfg.train.early_stopping.metric == raw["train"]["early_stopping"]["metric"]
+
+
+def test_empty_mapping_is_all_defaults():
+    assert parse_config({}) == RunConfig()
+
+
+def test_overrides_set_dotted_keys(tmp_path):
+    cfg = load_config(
+        REFERENCE,
+        overrides={"train.steps": 7, "train.early_stopping.patience": 3, "output.dir": "x"},
+    )
+    assert cfg.train.steps == 7
+    assert cfg.train.early_stopping.patience == 3
+    assert cfg.output.dir == "x"
+    assert load_config(REFERENCE).train.steps == reference()["train"]["steps"]
+
+
+def test_overrides_are_validated():
+    with pytest.raises(ValueError, match=r"train\.steps"):
+        load_config(REFERENCE, overrides={"train.steps": 0})
+
+
+# --------------------------------------------------------------------------- errors
+
+# (label, change to the reference config, the dotted key the error must name)
+BAD = [
+    ("unknown key", {"train__batch_sze": 64}, "train.batch_sze"),
+    ("unknown nested key", {"train__early_stopping__patiense": 2}, "train.early_stopping.patiense"),
+    ("unknown section", {"trian": {"steps": 3}}, "trian"),
+    ("string for int", {"train__steps": "ten"}, "train.steps"),
+    ("float for int", {"train__steps": 1.5}, "train.steps"),
+    ("bool for int", {"generator__n_modes": True}, "generator.n_modes"),
+    ("string for float", {"train__lr_generator": "fast"}, "train.lr_generator"),
+    ("string for list", {"generator__readout": "photon_samples"}, "generator.readout"),
+    ("unknown choice", {"train__loss": "least_squares"}, "train.loss"),
+    ("unknown readout", {"generator__readout": ["photon_samples", "magic"]}, "generator.readout"),
+    ("negative steps", {"train__steps": -5}, "train.steps"),
+    ("zero batch", {"train__batch_size": 0}, "train.batch_size"),
+    ("cutoff 1", {"generator__cutoff": 1}, "generator.cutoff"),
+    ("negative lr", {"train__lr_discriminator": -0.1}, "train.lr_discriminator"),
+    ("beta1 of 1", {"train__beta1": 1.0}, "train.beta1"),
+    ("bad name", {"name": "my run"}, "name"),
+    (
+        "batch not a multiple of pack",
+        {"discriminator__pack": 3, "train__batch_size": 100, "train__eval_samples": 300},
+        "train.batch_size",
+    ),
+    (
+        "eval samples not a multiple of pack",
+        {
+            "discriminator__pack": 4,
+            "train__batch_size": 64,
+            "train__eval_samples": 102,
+            "train__outcome_gradient": "straight_through",
+        },
+        "train.eval_samples",
+    ),
+    (
+        "mode_assignment after a quadrature readout",
+        {
+            "generator__readout": ["quadratures", "photon_samples"],
+            "train__outcome_gradient": "straight_through",
+        },
+        "decoder.kind",
+    ),
+    (
+        "marginal outcome gradient without sampled outcomes",
+        {"generator__readout": ["quadratures"]},
+        "train.outcome_gradient",
+    ),
+    (
+        "mode_assignment with a classical generator without outcomes",
+        {
+            "generator__kind": "classical",
+            "generator__n_outcomes": 0,
+            "train__outcome_gradient": "straight_through",
+        },
+        "decoder.kind",
+    ),
+    ("sample mode out of range", {"generator__sample_modes": [0, 4]}, "generator.sample_modes"),
+    ("repeated sample mode", {"generator__sample_modes": [1, 1]}, "generator.sample_modes"),
+    ("repeated readout", {"generator__readout": ["photon_samples"] * 2}, "generator.readout"),
+    (
+        "mixture without centers",
+        {"data__kind": "gaussian_mixture", "data__std": 0.1},
+        "data.centers",
+    ),
+    (
+        "mixture without std",
+        {"data__kind": "gaussian_mixture", "data__centers": [[0, 0]]},
+        "data.std",
+    ),
+    ("file without path", {"data__kind": "file"}, "data.path"),
+    ("option of another data kind", {"data__noise": 0.1}, "data.noise"),
+    (
+        "unknown early-stopping metric",
+        {"train__early_stopping__metric": "fid"},
+        "train.early_stopping.metric",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "key"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_config_is_one_line_naming_the_key(change, key):
+    data = with_values(reference(), **change)
+    msg = one_line_error(data)
+    assert names_key(msg, key), f"{msg!r} does not name {key}"
+
+
+def test_the_fixes_of_the_bad_configs_are_valid():
+    """Guard for the table above: the reference config itself is valid, and so is each
+    inconsistent combination once its partner key is also changed."""
+    parse_config(reference())
+    parse_config(
+        with_values(
+            reference(),
+            discriminator__pack=4,
+            train__batch_size=64,
+            train__eval_samples=100,
+            train__outcome_gradient="straight_through",
+        )
+    )
+    parse_config(
+        with_values(
+            reference(),
+            generator__readout=["mean_photon", "quadratures"],
+            train__outcome_gradient="straight_through",
+        )
+    )
+    parse_config(
+        with_values(
+            reference(),
+            decoder__kind="affine",
+            generator__readout=["quadratures"],
+            train__outcome_gradient="straight_through",
+        )
+    )
+    parse_config(
+        with_values(
+            reference(),
+            data__kind="gaussian_mixture",
+            data__std=0.1,
+            data__centers=[[0, 0], [1, 1]],
+        )
+    )
+
+
+def test_not_a_mapping():
+    with pytest.raises(ValueError, match="mapping"):
+        parse_config(["train"])
+
+
+def test_missing_file_names_the_path(tmp_path):
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        load_config(path)
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("train: [unclosed\n")
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        load_config(path)
+
+
+def test_error_of_a_file_names_the_key(tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(with_values(reference(), train__batch_sze=64)))
+    with pytest.raises(ValueError) as info:
+        load_config(path)
+    assert "\n" not in str(info.value) and names_key(str(info.value), "train.batch_sze")

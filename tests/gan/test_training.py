@@ -1,0 +1,338 @@
+"""Specification of ``qgan.gan.training``: ``train``, ``sample`` and ``load_run``.
+
+Every run here is the reference config (configs/bimodal.yaml) shrunk to a few seconds
+(fixture ``tiny_config``: 2 modes, cutoff 3, 12 steps, evaluations and checkpoints every 4
+steps). The trained runs are module-scoped and shared:
+
+* ``reference``: seed 0, trained straight through;
+* ``same_seed``: the same config again (reproducibility);
+* ``other_seed``: seed 1;
+* ``resumed``: seed 0, interrupted by ``KeyboardInterrupt`` right after step 8 (an
+  evaluation and checkpoint step, past the checkpoint of step 4), then resumed from its
+  run directory;
+* ``classical``: the classical-generator ablation.
+
+The resume contract, precisely: a run interrupted after any step and resumed with
+``train(cfg, resume=run_dir)`` ends with the same files as the uninterrupted run of the
+same seed -- equal ``metrics.json`` metrics and step counts, equal ``metrics.jsonl`` and
+``losses.jsonl`` records (wall-clock times aside), equal generated points and a final
+checkpoint with equal generator, decoder and discriminator weights. Equality is exact: the
+same ops run in the same order on the same data and random streams.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from qgan.gan import rundir
+from qgan.gan.config import load_config
+from qgan.gan.training import EVAL_SEED_OFFSET, load_run, sample, train
+
+# DESIGN.md, "Metrics": the fixed keys (mixture metrics apply: bimodal has known centres)
+DESIGN_METRICS = (
+    "modes_captured",
+    "high_quality_fraction",
+    "mode_kl",
+    "mmd",
+    "energy_distance",
+    "wasserstein_1d",
+    "linear_r2_generated",
+    "linear_r2_real",
+    "gradient_flow",
+    "leakage",
+)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+INTERRUPT_AFTER = 8
+
+
+def eval_steps(cfg) -> list[int]:
+    t = cfg.train
+    return sorted(set(range(t.eval_every, t.steps + 1, t.eval_every)) | {t.steps})
+
+
+def without_times(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "time_s"} for r in records]
+
+
+def checkpoint_tensors(path) -> dict:
+    reader = tf.train.load_checkpoint(str(path))
+    names = [n for n in reader.get_variable_to_shape_map() if "OBJECT_GRAPH" not in n]
+    return {n: reader.get_tensor(n) for n in names}
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("training")
+
+
+@pytest.fixture(scope="module")
+def reference(root, tiny_config):
+    cfg = tiny_config(root / "reference")
+    return cfg, train(cfg, progress=False)
+
+
+@pytest.fixture(scope="module")
+def same_seed(root, tiny_config):
+    return train(tiny_config(root / "same_seed"), progress=False)
+
+
+@pytest.fixture(scope="module")
+def other_seed(root, tiny_config):
+    return train(tiny_config(root / "other_seed", seed=1), progress=False)
+
+
+@pytest.fixture(scope="module")
+def resumed(root, tiny_config):
+    """``(state at the interrupt, RunResult of the resumed run)``."""
+    cfg = tiny_config(root / "resumed")
+    seen = []
+
+    def interrupt(step, losses):
+        seen.append(step)
+        if step == INTERRUPT_AFTER:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, progress=False, on_step=interrupt)
+    (run_dir,) = (root / "resumed").iterdir()
+    at_interrupt = {
+        "steps_seen": list(seen),
+        "latest": rundir.latest_checkpoint(run_dir),
+        "finished": (run_dir / "metrics.json").exists(),
+        "files": sorted(p.name for p in run_dir.iterdir()),
+    }
+    # the run directory is given explicitly, so output.dir may differ from the saved one
+    elsewhere = tiny_config(root / "elsewhere")
+    result = train(elsewhere, resume=run_dir, progress=False)
+    assert not (root / "elsewhere").exists()
+    return at_interrupt, result
+
+
+@pytest.fixture(scope="module")
+def classical(root, tiny_config):
+    cfg = tiny_config(
+        root / "classical",
+        **{
+            "generator.kind": "classical",
+            "generator.n_outcomes": 2,
+            "generator.n_continuous": 2,
+            "generator.hidden": [8],
+        },
+    )
+    return cfg, train(cfg, progress=False)
+
+
+# --------------------------------------------------------------------------- run directory
+
+
+def test_run_directory_is_named_after_the_config(reference, root):
+    cfg, result = reference
+    assert result.run_dir.parent == root / "reference"
+    assert result.run_dir.name.startswith(f"{cfg.name}-")
+
+
+def test_resolved_config_loads_back_equal(reference):
+    cfg, result = reference
+    assert load_config(result.run_dir / "config.yaml") == cfg
+
+
+def test_metrics_jsonl_has_one_line_per_evaluation(reference):
+    cfg, result = reference
+    records = rundir.read_jsonl(result.run_dir / "metrics.jsonl")
+    assert [r["step"] for r in records] == eval_steps(cfg)
+    assert result.history == records
+    for r in records:
+        assert set(DESIGN_METRICS) <= set(r)
+
+
+def test_metrics_json_has_every_design_metric(reference):
+    cfg, result = reference
+    final = json.loads((result.run_dir / "metrics.json").read_text())
+    assert final == json.loads(json.dumps(result.metrics))
+    m = final["metrics"]
+    assert set(DESIGN_METRICS) <= set(m)
+    assert final["steps"] == cfg.train.steps and final["stopped_early"] is False
+    assert 0 <= m["modes_captured"] <= 2  # bimodal: two centres
+    for key in ("high_quality_fraction", "gradient_flow"):
+        assert 0.0 <= m[key] <= 1.0
+    for key in ("mode_kl", "mmd", "energy_distance", "leakage"):
+        assert np.isfinite(m[key]) and m[key] >= 0.0
+    assert len(m["wasserstein_1d"]) == 2 and min(m["wasserstein_1d"]) >= 0.0
+    assert set(final["n_params"]) == {"generator", "decoder", "discriminator"}
+    assert all(v > 0 for v in final["n_params"].values())
+
+
+def test_keep_best_restores_the_best_evaluated_weights(reference):
+    """Final weights come from the evaluation with the lowest energy distance (the reference
+    config's early-stopping metric): re-evaluated on the same fixed latents, they give that
+    evaluation's sample metrics back (gradient_flow aside: it draws a training batch)."""
+    cfg, result = reference
+    assert cfg.train.early_stopping.keep_best
+    records = rundir.read_jsonl(result.run_dir / "metrics.jsonl")
+    best = min(records, key=lambda r: r["energy_distance"])
+    assert result.metrics["weights_from_step"] == best["step"]
+    skip = {"step", "time_s", "gradient_flow"}
+    assert {k: v for k, v in best.items() if k not in skip} == {
+        k: v for k, v in result.metrics["metrics"].items() if k not in skip
+    }
+
+
+def test_checkpoints_are_complete(reference):
+    cfg, result = reference
+    folder = result.run_dir / "checkpoints"
+    latest = rundir.latest_checkpoint(result.run_dir)
+    assert latest["step"] == cfg.train.steps
+    assert Path(str(folder / latest["path"]) + ".index").is_file()
+    assert (folder / "final" / "ckpt.index").is_file()
+    assert result.metrics["checkpoint"] == "checkpoints/final/ckpt"
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_plots_are_png_files(reference):
+    _, result = reference
+    for name in ("samples.png", "losses.png"):
+        head = (result.run_dir / name).read_bytes()[:8]
+        assert head == PNG_SIGNATURE, name
+
+
+def test_generated_points_are_saved(reference):
+    cfg, result = reference
+    points = np.load(result.run_dir / "generated.npy")
+    assert points.shape == (cfg.train.eval_samples, 2)
+    assert np.all(np.isfinite(points))
+
+
+def test_tensorboard_logs_the_evaluations(reference):
+    cfg, result = reference
+    events = list((result.run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert events
+    steps = set()
+    for path in events:
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            if any(v.tag == "eval/energy_distance" for v in event.summary.value):
+                steps.add(event.step)
+    assert sorted(steps) == eval_steps(cfg)
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+
+def test_same_seed_reproduces_the_run(reference, same_seed):
+    _, a = reference
+    assert same_seed.metrics["metrics"] == a.metrics["metrics"]
+    assert without_times(same_seed.history) == without_times(a.history)
+    assert rundir.read_jsonl(same_seed.run_dir / "losses.jsonl") == rundir.read_jsonl(
+        a.run_dir / "losses.jsonl"
+    )
+    np.testing.assert_array_equal(
+        np.load(same_seed.run_dir / "generated.npy"), np.load(a.run_dir / "generated.npy")
+    )
+
+
+def test_another_seed_gives_another_run(reference, other_seed):
+    _, a = reference
+    assert other_seed.metrics["seed"] == 1
+    assert not np.array_equal(
+        np.load(other_seed.run_dir / "generated.npy"), np.load(a.run_dir / "generated.npy")
+    )
+    assert (
+        other_seed.metrics["metrics"]["energy_distance"] != a.metrics["metrics"]["energy_distance"]
+    )
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_interrupt_checkpoints_the_interrupted_step(resumed):
+    at_interrupt, _ = resumed
+    assert at_interrupt["steps_seen"] == list(range(1, INTERRUPT_AFTER + 1))
+    assert at_interrupt["latest"]["step"] == INTERRUPT_AFTER
+    assert not at_interrupt["finished"]
+    assert "config.yaml" in at_interrupt["files"]
+
+
+def test_resumed_run_equals_the_uninterrupted_run(reference, resumed):
+    cfg, a = reference
+    _, r = resumed
+    assert r.metrics["steps"] == cfg.train.steps
+    for key in ("metrics", "weights_from_step", "stopped_early", "nonfinite_steps", "n_params"):
+        assert r.metrics[key] == a.metrics[key], key
+    assert without_times(r.history) == without_times(a.history)
+    assert rundir.read_jsonl(r.run_dir / "losses.jsonl") == rundir.read_jsonl(
+        a.run_dir / "losses.jsonl"
+    )
+    np.testing.assert_array_equal(
+        np.load(r.run_dir / "generated.npy"), np.load(a.run_dir / "generated.npy")
+    )
+    mine = checkpoint_tensors(r.run_dir / "checkpoints" / "final" / "ckpt")
+    theirs = checkpoint_tensors(a.run_dir / "checkpoints" / "final" / "ckpt")
+    assert mine.keys() == theirs.keys()
+    assert any(name.startswith("generator/") for name in mine)
+    for name in mine:
+        np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
+
+
+def test_resume_with_another_config_is_refused(reference, tiny_config, root):
+    cfg, a = reference
+    changed = tiny_config(root / "reference", **{"train.lr_generator": 0.5})
+    with pytest.raises(ValueError, match="config"):
+        train(changed, resume=a.run_dir, progress=False)
+
+
+def test_resume_of_a_non_run_directory_names_it(tmp_path, reference):
+    cfg, _ = reference
+    with pytest.raises(ValueError, match=str(tmp_path)):
+        train(cfg, resume=tmp_path, progress=False)
+
+
+# --------------------------------------------------------------------------- classical
+
+
+def test_classical_generator_trains(classical):
+    cfg, result = classical
+    assert load_config(result.run_dir / "config.yaml").generator.kind == "classical"
+    m = result.metrics["metrics"]
+    assert set(DESIGN_METRICS) <= set(m)
+    assert np.isfinite(m["energy_distance"])
+    assert [r["step"] for r in result.history] == eval_steps(cfg)
+    assert result.metrics["n_params"]["generator"] > 0
+
+
+# --------------------------------------------------------------------------- sample, load_run
+
+
+def test_sample_draws_from_the_final_weights(reference):
+    """With the evaluation seed, ``sample`` redraws the final evaluation's points: the
+    checkpointed weights are the ones that were evaluated."""
+    cfg, result = reference
+    points = sample(result.run_dir, cfg.train.eval_samples, seed=cfg.seed + EVAL_SEED_OFFSET)
+    assert points.dtype == np.float32
+    np.testing.assert_array_equal(points, np.load(result.run_dir / "generated.npy"))
+
+
+def test_sample_returns_n_points(reference):
+    cfg, result = reference
+    n = cfg.train.batch_size + 5  # not a multiple of the batch
+    points = sample(result.run_dir, n, seed=3)
+    assert points.shape == (n, 2) and points.dtype == np.float32
+    assert np.all(np.isfinite(points))
+    assert not np.array_equal(points[:10], np.load(result.run_dir / "generated.npy")[:10])
+
+
+def test_sample_needs_a_positive_count(reference):
+    _, result = reference
+    with pytest.raises(ValueError, match="n"):
+        sample(result.run_dir, 0)
+
+
+def test_load_run_of_a_non_run_directory_names_it(tmp_path):
+    with pytest.raises(ValueError, match=str(tmp_path)):
+        load_run(tmp_path)
