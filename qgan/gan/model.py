@@ -145,8 +145,10 @@ class GANModel:
         index = self.rng.uniform([batch], 0, tf.shape(self.real, tf.int64)[0], dtype=tf.int64)
         return tf.gather(self.real, index)
 
-    def generator_losses(self, batch: int):
-        z, noise = self.latent_and_noise(batch, self.rng)
+    def generator_losses(self, batch: int, rng: tf.random.Generator | None = None):
+        """Generator loss on ``batch`` fresh latents (drawn from ``rng``, default the
+        training stream) and the per-sample leakage."""
+        z, noise = self.latent_and_noise(batch, self.rng if rng is None else rng)
         kind = self.cfg.train.loss
         if self.cfg.train.outcome_gradient == "marginal":
             # E_{n ~ p(n|z)} loss(D(x(n, z))): exact average over the measured outcome
@@ -226,11 +228,13 @@ class GANModel:
             leaks.append(np.asarray(leak))
         return np.concatenate(points)[:n], np.concatenate(leaks)[:n]
 
-    def gradient_entries(self) -> tuple[list, list]:
+    def gradient_entries(self, seed: int = 0) -> tuple[list, list]:
         """Generator + decoder gradients of the generator loss on one batch, split so that
         each gate argument of a CV generator counts as one variable (for ``gradient_flow``)."""
         with tf.GradientTape() as tape:
-            g_loss, _ = self.generator_losses(self.cfg.train.batch_size)
+            # its own latent stream: evaluating must not change what training draws next
+            rng = tf.random.Generator.from_seed(seed)
+            g_loss, _ = self.generator_losses(self.cfg.train.batch_size, rng)
         variables = self.g_vars + self.dec_vars
         grads = tape.gradient(g_loss, variables)
         entries, names = [], []

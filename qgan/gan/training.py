@@ -87,7 +87,7 @@ def evaluate(model: GANModel, reference, mixture, cfg: RunConfig) -> tuple[dict,
     result = qmetrics.evaluate(
         points, reference, mixture, max_points=cfg.train.eval_samples, seed=cfg.seed
     )
-    grads, _ = model.gradient_entries()
+    grads, _ = model.gradient_entries(cfg.seed + EVAL_SEED_OFFSET)
     result["gradient_flow"] = qmetrics.gradient_flow(grads, grads)
     result["leakage"] = float(np.mean(leak))
     result["leakage_max"] = float(np.max(leak))
