@@ -1,0 +1,164 @@
+"""The GAN results report: configs x seeds, final metrics against the issue's targets.
+
+Written by ``scripts/seed_sweep.py`` as ``NAME.md``, ``NAME.json`` and ``NAME.png`` (generated
+samples over the real data, one panel per config and seed).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan.reports.run import fmt
+
+# Targets by data kind. bimodal: the reference task's acceptance criteria. ring8/grid25:
+# above the best published classical figures (PacGAN4, Lin et al. 2018, Table 1: ring
+# 7.8/8 modes, 95.9 % high quality, reverse KL 0.07; grid 24.8/25, 93.6 %, 0.04).
+TARGETS = {
+    "bimodal": (
+        ("modes_captured", ">=", 2),
+        ("high_quality_fraction", ">=", 0.90),
+        ("mode_weight_error", "<=", 0.05),
+        ("linear_r2_gap", "<=", 0.05),
+        ("wall_time_s", "<=", 120.0),
+    ),
+    "ring8": (
+        ("modes_captured", ">=", 8),
+        ("high_quality_fraction", ">=", 0.96),
+        ("mode_kl", "<=", 0.04),
+    ),
+    "grid25": (
+        ("modes_captured", ">=", 25),
+        ("high_quality_fraction", ">=", 0.95),
+        ("mode_kl", "<=", 0.04),
+    ),
+}
+PUBLISHED = {
+    "ring8": "PacGAN4: 7.8 modes, 95.9 % high quality, reverse KL 0.07; VEEGAN: 8 modes, 52.9 %",
+    "grid25": "PacGAN4: 24.8 modes, 93.6 % high quality, reverse KL 0.04",
+}
+COLUMNS = (
+    ("modes_captured", "modes"),
+    ("high_quality_fraction", "high quality"),
+    ("mode_kl", "mode KL"),
+    ("mode_weight_error", "max |w - w_true|"),
+    ("energy_distance", "energy dist."),
+    ("mmd", "MMD"),
+    ("linear_r2_generated", "R^2 gen"),
+    ("linear_r2_real", "R^2 real"),
+    ("gradient_flow", "grad flow"),
+    ("leakage", "leakage"),
+    ("wall_time_s", "wall s"),
+)
+
+
+def derived(row: dict, true_weights=None) -> dict:
+    """``row`` plus ``mode_weight_error`` (max |generated - true| mode weight, if the data
+    has known modes) and ``linear_r2_gap`` (|R^2 generated - R^2 real|)."""
+    out = dict(row)
+    if true_weights is not None and "mode_weights" in row:
+        w = np.asarray(row["mode_weights"]) - np.asarray(true_weights)
+        out["mode_weight_error"] = float(np.max(np.abs(w)))
+    if row.get("linear_r2_generated") is not None and row.get("linear_r2_real") is not None:
+        out["linear_r2_gap"] = abs(row["linear_r2_generated"] - row["linear_r2_real"])
+    return out
+
+
+def check_targets(row: dict) -> dict:
+    """``{target description: passed}`` for the targets of the row's data kind."""
+    result = {}
+    for key, op, bound in TARGETS.get(row.get("data"), ()):
+        value = row.get(key)
+        ok = value is not None and (value >= bound if op == ">=" else value <= bound)
+        result[f"{key} {op} {bound}"] = bool(ok)
+    return result
+
+
+def render(rows: list[dict], command: str, machine: dict) -> str:
+    """Markdown: the command, machine, one table row per run, pass counts per config."""
+    lines = [
+        "# GAN results: configs x seeds",
+        "",
+        f"Produced by `{command}` on {machine.get('date')}: {machine.get('cpu')}, "
+        f"{machine.get('cores')} cores; Python {machine.get('python')}, TensorFlow "
+        f"{machine.get('tensorflow')}, Strawberry Fields {machine.get('strawberryfields')}.",
+        "",
+        "Metrics (DESIGN.md keys) of the final generator of each run on "
+        "`train.eval_samples` generated points against a fresh sample of the real "
+        "distribution; `wall s` is the whole `train` call (data, tracing, training, "
+        "evaluations, checkpoints, plots). Samples: [the figure](#samples).",
+        "",
+        "| config | seed | " + " | ".join(label for _, label in COLUMNS) + " | targets met |",
+        "|---|---:|" + "---:|" * len(COLUMNS) + "---|",
+    ]
+    for row in rows:
+        checks = check_targets(row)
+        met = f"{sum(checks.values())}/{len(checks)}" if checks else "-"
+        cells = " | ".join(fmt(row.get(key)) for key, _ in COLUMNS)
+        lines.append(f"| {row['config']} | {row['seed']} | {cells} | {met} |")
+    lines += ["", "## Targets", ""]
+    for config in dict.fromkeys(r["config"] for r in rows):
+        mine = [r for r in rows if r["config"] == config]
+        kind = mine[0].get("data")
+        targets = TARGETS.get(kind)
+        if not targets:
+            lines.append(f"- `{config}` ({kind}): no numeric target; metrics reported above.")
+            continue
+        passed = sum(all(check_targets(r).values()) for r in mine)
+        per = []
+        for key, op, bound in targets:
+            n = sum(check_targets(r)[f"{key} {op} {bound}"] for r in mine)
+            per.append(f"{key} {op} {bound}: {n}/{len(mine)}")
+        lines.append(
+            f"- `{config}` ({kind}): all targets met in **{passed} of {len(mine)}** seeds "
+            f"({'; '.join(per)})."
+        )
+        if kind in PUBLISHED:
+            lines.append(f"  Published classical figures for {kind}: {PUBLISHED[kind]}.")
+    lines += ["", "## Samples", "", "![generated samples over the real data](%s)"]
+    return "\n".join(lines) + "\n"
+
+
+def samples_figure(rows: list[dict], references: dict) -> bytes:
+    """PNG: one panel per run (configs down, seeds across), generated over real points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    seeds = list(dict.fromkeys(r["seed"] for r in rows))
+    fig, axes = plt.subplots(
+        len(configs), len(seeds), figsize=(2.2 * len(seeds), 2.2 * len(configs)), squeeze=False
+    )
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for row in rows:
+        ax = axes[configs.index(row["config"]), seeds.index(row["seed"])]
+        real = references[row["config"]]
+        gen = np.load(Path(row["run_dir"]) / "generated.npy")
+        ax.scatter(real[:, 0], real[:, 1 % real.shape[1]], s=1, c="0.65", alpha=0.4)
+        ax.scatter(gen[:, 0], gen[:, 1 % gen.shape[1]], s=1, c="tab:red", alpha=0.4)
+        ax.set_title(f"{row['config']} s{row['seed']}", fontsize=7)
+        ax.set_aspect("equal", adjustable="datalim")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def write_sweep_report(out, rows, command: str, machine: dict, references: dict) -> Path:
+    """Write ``out.md``, ``out.json`` and ``out.png`` atomically; returns the .md path."""
+    out = Path(out)
+    png = out.with_suffix(".png")
+    write_bytes_atomic(png, samples_figure(rows, references))
+    text = render(rows, command, machine).replace("(%s)", f"({png.name})")
+    payload = {"command": command, "machine": machine, "targets": TARGETS, "runs": rows}
+    write_text_atomic(out.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    return write_text_atomic(out.with_suffix(".md"), text)
