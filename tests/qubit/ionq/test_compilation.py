@@ -1,0 +1,674 @@
+"""Tests of ``qgan.qubit.ionq.compilation``: Cirq circuits to IonQ native gates.
+
+Oracles, independent of the module under test:
+
+* the source's meaning is ``cirq.unitary`` (or, for model circuits, the matrix-built
+  reference circuit and state of ``tests/qubit/conftest.py``);
+* the compiled circuit's meaning is computed here with numpy from IonQ's published gate
+  definitions, written as rotations ``exp(-i a P) = cos(a) I - i sin(a) P`` (``P**2 = I``)
+  with ``s(phi) = cos(2 pi phi) X + sin(2 pi phi) Y``:
+  ``GPI(phi) = s(phi)``, ``GPI2(phi) = exp(-i pi/4 s(phi))``,
+  ``MS(phi0, phi1, theta) = exp(-i pi theta s(phi0) x s(phi1))``,
+  ``ZZ(theta) = exp(-i pi theta Z x Z)`` -- not from ``cirq_ionq``'s matrices;
+* the two are compared up to a global phase with :func:`phase_distance` (written here);
+* gate counts are recounted here (depth as ASAP layering, not ``cirq.Circuit``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import cirq
+import cirq_ionq
+import numpy as np
+import pytest
+import sympy
+
+from qgan.qubit.ionq import compilation
+from qgan.qubit.model import ENTANGLERS, TOPOLOGIES, QubitModel
+
+GATESETS = ("aria", "forte")
+#: Native gate types per target (IonQ: Aria runs GPI, GPI2, MS; Forte runs GPI, GPI2, ZZ).
+NATIVE_TYPES = {
+    "aria": (cirq_ionq.GPIGate, cirq_ionq.GPI2Gate, cirq_ionq.MSGate),
+    "forte": (cirq_ionq.GPIGate, cirq_ionq.GPI2Gate, cirq_ionq.ZZGate),
+}
+NATIVE_NAMES = {
+    cirq_ionq.GPIGate: "GPI",
+    cirq_ionq.GPI2Gate: "GPI2",
+    cirq_ionq.MSGate: "MS",
+    cirq_ionq.ZZGate: "ZZ",
+}
+
+# ------------------------------------------------------------------ independent oracle
+
+_I = np.eye(2, dtype=np.complex128)
+_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
+_Y = np.array([[0, -1j], [1j, 0]], dtype=np.complex128)
+_Z = np.diag([1.0, -1.0]).astype(np.complex128)
+
+
+def _s(phi: float) -> np.ndarray:
+    return math.cos(2 * math.pi * phi) * _X + math.sin(2 * math.pi * phi) * _Y
+
+
+def _rotation(angle: float, pauli: np.ndarray) -> np.ndarray:
+    """exp(-i angle P) for P with P**2 = I."""
+    eye = np.eye(pauli.shape[0], dtype=np.complex128)
+    return math.cos(angle) * eye - 1j * math.sin(angle) * pauli
+
+
+def native_matrix(gate) -> np.ndarray:
+    """IonQ's definition of a native gate (see the module docstring)."""
+    if type(gate) is cirq_ionq.GPIGate:
+        return _s(gate.phi)
+    if type(gate) is cirq_ionq.GPI2Gate:
+        return _rotation(math.pi / 4, _s(gate.phi))
+    if type(gate) is cirq_ionq.MSGate:
+        return _rotation(math.pi * gate.theta, np.kron(_s(gate.phi0), _s(gate.phi1)))
+    if type(gate) is cirq_ionq.ZZGate:
+        return _rotation(math.pi * gate.theta, np.kron(_Z, _Z))
+    raise AssertionError(f"not an IonQ native gate: {gate!r}")
+
+
+def native_unitary(circuit: cirq.AbstractCircuit, qubits) -> np.ndarray:
+    """Unitary of a circuit of native gates (measurements skipped), qubit 0 most significant."""
+    n = len(qubits)
+    index = {q: i for i, q in enumerate(qubits)}
+    u = np.eye(2**n, dtype=np.complex128).reshape((2,) * n + (2**n,))
+    for op in circuit.all_operations():
+        if cirq.is_measurement(op):
+            continue
+        k = len(op.qubits)
+        mat = native_matrix(op.gate).reshape((2,) * (2 * k))
+        axes = [index[q] for q in op.qubits]
+        u = np.tensordot(mat, u, axes=(list(range(k, 2 * k)), axes))
+        u = np.moveaxis(u, list(range(k)), axes)
+    return u.reshape(2**n, 2**n)
+
+
+def source_unitary(circuit: cirq.AbstractCircuit, qubits) -> np.ndarray:
+    gates = cirq.Circuit(op for op in circuit.all_operations() if not cirq.is_measurement(op))
+    return gates.unitary(qubit_order=qubits, qubits_that_should_be_present=qubits)
+
+
+def phase_distance(u: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """(1 - |tr(v^dagger u)| / dim, max |u - e^{i phi} v|) with e^{i phi} = phase of the trace."""
+    overlap = np.trace(v.conj().T @ u)
+    gap = 1.0 - abs(overlap) / u.shape[0]
+    phase = overlap / abs(overlap) if abs(overlap) > 0 else 1.0
+    return float(gap), float(np.max(np.abs(u - phase * v)))
+
+
+def state_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - e^{i phi} b| for the best phase phi of two state vectors."""
+    overlap = np.vdot(b, a)
+    phase = overlap / abs(overlap) if abs(overlap) > 0 else 1.0
+    return float(np.max(np.abs(a - phase * b)))
+
+
+def assert_equivalent(source, compiled, qubits, ctol) -> None:
+    gap, elem = phase_distance(native_unitary(compiled, qubits), source_unitary(source, qubits))
+    assert gap <= ctol.trace_gap, f"1 - |tr(U^+ V)|/2^n = {gap:.3e}"
+    assert elem <= ctol.unitary, f"max |U - e^(i phi) V| = {elem:.3e}"
+
+
+def assert_native(compiled: cirq.Circuit, gateset: str, ctol) -> None:
+    """Every gate native to ``gateset``, with parameters in their documented ranges."""
+    target = {
+        "aria": cirq_ionq.AriaNativeGateset(),
+        "forte": cirq_ionq.ForteNativeGateset(),
+    }[gateset]
+    for op in compiled.all_operations():
+        assert op in target, f"{op!r} is not in cirq_ionq's {gateset} gateset"
+        if cirq.is_measurement(op):
+            continue
+        gate = op.gate
+        assert type(gate) in NATIVE_TYPES[gateset], f"{op!r} on {gateset}"
+        phases = {
+            cirq_ionq.GPIGate: lambda g: [g.phi],
+            cirq_ionq.GPI2Gate: lambda g: [g.phi],
+            cirq_ionq.MSGate: lambda g: [g.phi0, g.phi1],
+            cirq_ionq.ZZGate: lambda g: [],
+        }[type(gate)](gate)
+        for phi in phases:
+            assert 0.0 <= phi < 1.0, f"phase {phi} of {op!r} not reduced to [0, 1) turns"
+        if type(gate) is cirq_ionq.MSGate:
+            assert 0.0 < gate.theta <= 0.25 + ctol.angle, f"MS theta {gate.theta}"
+        if type(gate) is cirq_ionq.ZZGate:
+            assert 0.0 < abs(gate.theta) <= 0.25 + ctol.angle, f"ZZ theta {gate.theta}"
+
+
+def assert_runs_merged(compiled: cirq.Circuit) -> None:
+    """At most 3 one-qubit gates in a row on a qubit (the module merges each run)."""
+    run: Counter = Counter()
+    for op in compiled.all_operations():
+        if len(op.qubits) == 1 and not cirq.is_measurement(op):
+            run[op.qubits[0]] += 1
+            assert run[op.qubits[0]] <= 3, f"unmerged run of one-qubit gates on {op.qubits[0]}"
+        else:
+            for q in op.qubits:
+                run[q] = 0
+
+
+def own_counts(circuit: cirq.AbstractCircuit) -> dict:
+    """One-/two-/multi-qubit gates, measurements, ASAP depth of the non-measurement gates."""
+    counts = dict(one_qubit=0, two_qubit=0, multi_qubit=0, measurements=0, depth=0)
+    level: dict = {}
+    for op in circuit.all_operations():
+        if cirq.is_measurement(op):
+            counts["measurements"] += 1
+            continue
+        n = len(op.qubits)
+        if n == 0:
+            continue
+        counts[{1: "one_qubit", 2: "two_qubit"}.get(n, "multi_qubit")] += 1
+        layer = 1 + max(level.get(q, 0) for q in op.qubits)
+        for q in op.qubits:
+            level[q] = layer
+        counts["depth"] = max(counts["depth"], layer)
+    return counts
+
+
+def native_names(compiled: cirq.Circuit) -> dict:
+    return dict(
+        Counter(
+            NATIVE_NAMES[type(op.gate)]
+            for op in compiled.all_operations()
+            if not cirq.is_measurement(op)
+        )
+    )
+
+
+# ------------------------------------------------------------------ random circuits
+
+
+def _angle(rng) -> float:
+    return float(rng.uniform(-2 * np.pi, 2 * np.pi))
+
+
+def _seed(rng) -> int:
+    return int(rng.integers(2**31))
+
+
+def _exponent(rng) -> float:
+    return float(rng.uniform(-2.5, 2.5))
+
+
+ONE_QUBIT = [
+    lambda r: cirq.rx(_angle(r)),
+    lambda r: cirq.ry(_angle(r)),
+    lambda r: cirq.rz(_angle(r)),
+    lambda r: cirq.H,
+    lambda r: cirq.X,
+    lambda r: cirq.Y,
+    lambda r: cirq.Z,
+    lambda r: cirq.S,
+    lambda r: cirq.T**-1,
+    lambda r: cirq.PhasedXZGate(
+        x_exponent=_exponent(r), z_exponent=_exponent(r), axis_phase_exponent=_exponent(r)
+    ),
+    lambda r: cirq.MatrixGate(cirq.testing.random_unitary(2, random_state=_seed(r))),
+    lambda r: cirq_ionq.GPIGate(phi=float(r.uniform(-1, 2))),
+    lambda r: cirq_ionq.GPI2Gate(phi=float(r.uniform(-1, 2))),
+]
+TWO_QUBIT = [
+    lambda r: cirq.CNOT,
+    lambda r: cirq.CZ,
+    lambda r: cirq.CNOT ** _exponent(r),
+    lambda r: cirq.CZ ** _exponent(r),
+    lambda r: cirq.XX ** _exponent(r),
+    lambda r: cirq.YY ** _exponent(r),
+    lambda r: cirq.ZZPowGate(exponent=_exponent(r), global_shift=float(r.uniform(-1, 1))),
+    lambda r: cirq.ms(_angle(r)),
+    lambda r: cirq.SWAP,
+    lambda r: cirq.ISWAP ** _exponent(r),
+    lambda r: cirq.MatrixGate(cirq.testing.random_unitary(4, random_state=_seed(r))),
+    # native gates as input, parameters also outside the ranges the hardware accepts
+    lambda r: cirq_ionq.MSGate(
+        phi0=float(r.uniform(-1, 2)), phi1=float(r.uniform(-1, 2)), theta=float(r.uniform(-1, 1))
+    ),
+    lambda r: cirq_ionq.ZZGate(theta=float(r.uniform(-1, 1))),
+]
+THREE_QUBIT = [lambda r: cirq.CCZ, lambda r: cirq.CCX, lambda r: cirq.CSWAP]
+
+
+def random_circuit(rng: np.random.Generator, n: int, n_ops: int) -> cirq.Circuit:
+    """``n_ops`` gates drawn from the pools above on random (ordered) qubits of n."""
+    qubits = cirq.LineQubit.range(n)
+    pools = [ONE_QUBIT] + ([TWO_QUBIT] if n >= 2 else []) + ([THREE_QUBIT] if n >= 3 else [])
+    weights = np.array([3.0, 2.0, 0.3][: len(pools)])
+    ops = []
+    for _ in range(n_ops):
+        k = int(rng.choice(len(pools), p=weights / weights.sum()))
+        gate = pools[k][int(rng.integers(len(pools[k])))](rng)
+        where = rng.choice(n, size=k + 1, replace=False)
+        ops.append(gate.on(*[qubits[i] for i in where]))
+    return cirq.Circuit(ops)
+
+
+# ------------------------------------------------------------------ the oracle itself
+
+
+def test_oracle_native_matrices_match_ionq_conventions(ctol):
+    """The definitions above agree with cirq_ionq's matrices (same conventions), and the
+    comparison is phase-invariant yet sees a wrong gate."""
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        phi0, phi1, theta = rng.uniform(-1, 2, size=3)
+        gates = [
+            cirq_ionq.GPIGate(phi=phi0),
+            cirq_ionq.GPI2Gate(phi=phi0),
+            cirq_ionq.MSGate(phi0=phi0, phi1=phi1, theta=theta),
+            cirq_ionq.ZZGate(theta=theta),
+        ]
+        for gate in gates:
+            err = np.max(np.abs(native_matrix(gate) - cirq.unitary(gate)))
+            assert err <= ctol.unitary, gate
+    u = cirq.testing.random_unitary(8, random_state=3)
+    gap, elem = phase_distance(np.exp(0.7j) * u, u)
+    assert gap <= ctol.trace_gap and elem <= ctol.unitary
+    wrong = np.kron(_Z, np.eye(4)) @ u
+    gap, elem = phase_distance(wrong, u)
+    assert gap > ctol.nontrivial and elem > ctol.nontrivial
+
+
+def test_target_gatesets_in_cirq_ionq():
+    """MS is Aria's entangler and ZZ Forte's (the premise of NATIVE_TYPES)."""
+    a, b = cirq.LineQubit.range(2)
+    ms = cirq_ionq.MSGate(phi0=0, phi1=0).on(a, b)
+    zz = cirq_ionq.ZZGate(theta=0.1).on(a, b)
+    assert ms in cirq_ionq.AriaNativeGateset() and zz not in cirq_ionq.AriaNativeGateset()
+    assert zz in cirq_ionq.ForteNativeGateset() and ms not in cirq_ionq.ForteNativeGateset()
+    assert compilation.native_gateset("aria") == cirq_ionq.AriaNativeGateset()
+    assert compilation.native_gateset("forte") == cirq_ionq.ForteNativeGateset()
+
+
+# ------------------------------------------------------------------ random circuits
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("seed", range(12))
+def test_random_circuits_are_unitarily_equal(gateset, seed, ctol):
+    rng = np.random.default_rng(1000 + seed)
+    n = 1 + seed % 6
+    source = random_circuit(rng, n, n_ops=4 + 5 * n)
+    original = source.copy()
+    compiled, report = compilation.compile_with_report(source, gateset)
+    assert isinstance(compiled, cirq.Circuit)
+    assert source == original, "compile must not change its input"
+    qubits = cirq.LineQubit.range(n)
+    assert_equivalent(source, compiled, qubits, ctol)
+    assert_native(compiled, gateset, ctol)
+    assert_runs_merged(compiled)
+    assert report.gateset == gateset and report.n_qubits == len(source.all_qubits())
+    assert report.unitary_error is not None and report.unitary_error <= ctol.unitary
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("seed", range(3))
+def test_random_circuits_without_partial_entanglers(gateset, seed, ctol):
+    rng = np.random.default_rng(2000 + seed)
+    n = 2 + seed
+    source = random_circuit(rng, n, n_ops=6 * n)
+    compiled = compilation.compile(source, gateset, partial_entanglers=False)
+    assert_equivalent(source, compiled, cirq.LineQubit.range(n), ctol)
+    assert_native(compiled, gateset, ctol)
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_public_compile_matches_compile_with_report(gateset, ctol):
+    source = random_circuit(np.random.default_rng(5), 3, 15)
+    compiled = compilation.compile(source, gateset=gateset)
+    with_report, _ = compilation.compile_with_report(source, gateset=gateset)
+    assert compiled == with_report
+    frozen = compilation.compile(source.freeze(), gateset=gateset)
+    assert isinstance(frozen, cirq.Circuit) and frozen == compiled
+
+
+def test_package_exports_compile():
+    import qgan.qubit.ionq as ionq
+
+    assert ionq.compile is compilation.compile
+
+
+# ------------------------------------------------------------------ two-qubit interactions
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("pauli", ["XX", "YY", "ZZ"])
+@pytest.mark.parametrize(
+    "exponent", [0.1, -0.1, 0.5, -0.5, 0.5000001, 0.9, 1.0, -1.0, 1.3, 2.0, -2.7, 3.5]
+)
+def test_pauli_interactions_become_one_native_entangler(gateset, pauli, exponent, ctol):
+    """P^t = exp(-i pi t/2 P x P) up to phase: one native entangler, none when t is an
+    integer (then P^t is I or P x P, a product of one-qubit gates)."""
+    a, b = cirq.LineQubit.range(2)
+    gate = {"XX": cirq.XX, "YY": cirq.YY, "ZZ": cirq.ZZ}[pauli] ** exponent
+    source = cirq.Circuit(gate.on(b, a))
+    compiled = compilation.compile(source, gateset)
+    assert_equivalent(source, compiled, [a, b], ctol)
+    assert_native(compiled, gateset, ctol)
+    expected = 0 if float(exponent).is_integer() else 1
+    assert own_counts(compiled)["two_qubit"] == expected
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("kind", ["CNOT", "CZ", "CNOT^0.3", "CZ^-1.7"])
+def test_controlled_phases_become_one_native_entangler(gateset, kind, ctol):
+    a, b = cirq.LineQubit.range(2)
+    gate = {
+        "CNOT": cirq.CNOT,
+        "CZ": cirq.CZ,
+        "CNOT^0.3": cirq.CNOT**0.3,
+        "CZ^-1.7": cirq.CZ**-1.7,
+    }[kind]
+    for source in (cirq.Circuit(gate.on(a, b)), cirq.Circuit(gate.on(b, a))):
+        compiled = compilation.compile(source, gateset)
+        assert_equivalent(source, compiled, [a, b], ctol)
+        assert_native(compiled, gateset, ctol)
+        assert own_counts(compiled)["two_qubit"] == 1
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("partial_entanglers", [True, False])
+@pytest.mark.parametrize(
+    "gate",
+    [
+        cirq_ionq.MSGate(phi0=0.2, phi1=0.7, theta=0.1),
+        cirq_ionq.MSGate(phi0=0.0, phi1=0.0),
+        cirq_ionq.MSGate(phi0=-0.3, phi1=1.4, theta=0.2),
+        cirq_ionq.MSGate(phi0=0.1, phi1=0.6, theta=-0.15),
+        cirq_ionq.MSGate(phi0=0.4, phi1=0.9, theta=0.4),
+        cirq_ionq.ZZGate(theta=0.2),
+        cirq_ionq.ZZGate(theta=-0.1),
+        cirq_ionq.ZZGate(theta=0.45),
+        cirq_ionq.ZZGate(theta=-0.7),
+    ],
+    ids=repr,
+)
+def test_native_entanglers_as_input(gateset, partial_entanglers, gate, ctol):
+    """The target's own entangler with parameters in range is kept as it is; any other MS/ZZ
+    (wrong target, theta outside (0, 1/4], phases outside [0, 1)) is rewritten, with one
+    native entangler when partial entanglers are on (MS and ZZ are Pauli interactions)."""
+    a, b = cirq.LineQubit.range(2)
+    source = cirq.Circuit(gate.on(a, b))
+    compiled = compilation.compile(source, gateset, partial_entanglers=partial_entanglers)
+    assert_equivalent(source, compiled, [a, b], ctol)
+    assert_native(compiled, gateset, ctol)
+    if type(gate) is cirq_ionq.MSGate:
+        in_range = 0 <= gate.phi0 < 1 and 0 <= gate.phi1 < 1 and 0 < gate.theta <= 0.25
+    else:
+        in_range = 0 < abs(gate.theta) <= 0.25
+    if type(gate) in NATIVE_TYPES[gateset] and in_range:
+        assert list(compiled.all_operations()) == [gate.on(a, b)]
+        # (cirq_ionq's MSGate equality ignores theta)
+        assert next(compiled.all_operations()).gate.theta == gate.theta
+    elif partial_entanglers:
+        assert own_counts(compiled)["two_qubit"] == 1
+
+
+# ------------------------------------------------------------------ one-qubit runs
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_one_qubit_runs_documented_lengths(gateset, ctol):
+    """Identity -> nothing; a pi rotation about an equatorial axis -> one GPI; a pi/2
+    rotation about one -> one GPI2; a Z rotation -> two GPIs; generic -> three gates."""
+    q = cirq.LineQubit(0)
+    cases = [
+        ([cirq.X, cirq.X], {}),
+        ([cirq.rz(0.4), cirq.rz(-0.4)], {}),
+        ([cirq.X], {"GPI": 1}),
+        ([cirq.Y], {"GPI": 1}),
+        ([cirq.rz(0.3), cirq.X, cirq.rz(-0.3)], {"GPI": 1}),
+        ([cirq.rx(np.pi / 2)], {"GPI2": 1}),
+        ([cirq.ry(-np.pi / 2)], {"GPI2": 1}),
+        ([cirq.rz(0.3)], {"GPI": 2}),
+        ([cirq.Z], {"GPI": 2}),
+        ([cirq.T, cirq.S], {"GPI": 2}),
+        ([cirq.ry(0.3)], {"GPI": 1, "GPI2": 2}),
+    ]
+    for gates, expected in cases:
+        source = cirq.Circuit(g.on(q) for g in gates)
+        compiled = compilation.compile(source, gateset)
+        assert_equivalent(source, compiled, [q], ctol)
+        assert_native(compiled, gateset, ctol)
+        assert native_names(compiled) == expected, gates
+
+
+def test_single_qubit_natives_on_random_unitaries(ctol):
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        mat = cirq.testing.random_unitary(2, random_state=_seed(rng))
+        gates = compilation.single_qubit_natives(mat)
+        assert 1 <= len(gates) <= 3
+        circuit = cirq.Circuit(g.on(cirq.LineQubit(0)) for g in gates)
+        gap, elem = phase_distance(native_unitary(circuit, [cirq.LineQubit(0)]), mat)
+        assert gap <= ctol.trace_gap and elem <= ctol.unitary
+        assert all(0.0 <= g.phi < 1.0 for g in gates)
+
+
+# ------------------------------------------------------------------ gate counts
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_counts_of_a_hand_made_circuit(gateset, ctol):
+    q = cirq.LineQubit.range(3)
+    source = cirq.Circuit(
+        cirq.H(q[0]),
+        cirq.H(q[2]),
+        cirq.CNOT(q[0], q[1]),
+        cirq.CCZ(*q),
+        cirq.global_phase_operation(1j),
+        cirq.measure(*q, key="m"),
+    )
+    compiled, report = compilation.compile_with_report(source, gateset)
+    # by hand: H, H | CNOT | CCZ (global phase is not a gate), one 3-qubit measurement
+    assert report.before.as_dict() == dict(
+        one_qubit=2, two_qubit=1, multi_qubit=1, measurements=1, depth=3
+    )
+    assert report.before.total == 4
+    assert report.after.as_dict() == own_counts(compiled)
+    assert report.after.multi_qubit == 0 and report.after.measurements == 1
+    assert report.native_gates == native_names(compiled)
+    assert_equivalent(source, compiled, q, ctol)
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("seed", range(4))
+def test_reported_counts_match_own_count(gateset, seed, ctol):
+    rng = np.random.default_rng(3000 + seed)
+    n = 2 + seed
+    qubits = cirq.LineQubit.range(n)
+    source = random_circuit(rng, n, 5 * n) + cirq.Circuit(cirq.measure(*qubits, key="out"))
+    compiled, report = compilation.compile_with_report(source, gateset)
+    assert report.before.as_dict() == own_counts(source)
+    assert report.after.as_dict() == own_counts(compiled)
+    assert report.native_gates == native_names(compiled)
+    names = native_names(compiled)
+    entangler = {"aria": "MS", "forte": "ZZ"}[gateset]
+    assert report.after.one_qubit == names.get("GPI", 0) + names.get("GPI2", 0)
+    assert report.after.two_qubit == names.get(entangler, 0)
+    table = report.table()
+    for label, key in [("1-qubit gates", "one_qubit"), ("2-qubit gates", "two_qubit")]:
+        row = f"| {label} | {own_counts(source)[key]} | {own_counts(compiled)[key]} |"
+        assert row in table
+    data = report.as_dict()
+    assert data["before"] == own_counts(source) and data["after"] == own_counts(compiled)
+    assert data["gateset"] == gateset and data["n_qubits"] == n
+
+
+# ------------------------------------------------------------------ measurements
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_terminal_measurements_are_kept(gateset, ctol):
+    q = cirq.LineQubit.range(3)
+    source = cirq.Circuit(
+        cirq.H(q[0]),
+        cirq.CNOT(q[0], q[1]),
+        cirq.measure(q[0], q[1], key="ab", invert_mask=(True,)),
+        cirq.ry(0.4).on(q[2]),
+        cirq.measure(q[2], key="c"),
+    )
+    compiled = compilation.compile(source, gateset)
+    assert compiled.are_all_measurements_terminal()
+
+    def measurements(circuit):
+        return sorted(
+            (repr(op.gate), op.qubits) for op in circuit.all_operations() if cirq.is_measurement(op)
+        )
+
+    assert measurements(compiled) == measurements(source)
+    assert_equivalent(source, compiled, q, ctol)
+    assert_native(compiled, gateset, ctol)
+
+
+# ------------------------------------------------------------------ the model's circuits
+
+
+def _model_case(model: QubitModel, seed: int, oracle):
+    rng = np.random.default_rng(seed)
+    x, params = oracle.random_inputs(model, rng, rows=1, per_row=False)
+    return x[0], params
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+@pytest.mark.parametrize("entangler", ENTANGLERS)
+def test_model_circuits(gateset, entangler, topology, ctol, oracle):
+    encoding = "reupload" if topology == "ring" else "angle"
+    model = QubitModel(4, 2, encoding=encoding, entangler=entangler, topology=topology)
+    x, params = _model_case(model, 17, oracle)
+    source = model.to_cirq(x, params, measure=True)
+    compiled, report = compilation.compile_with_report(source, gateset)
+    qubits = cirq.LineQubit.range(4)
+    # against the matrix-built reference circuit of tests/qubit/conftest.py
+    reference = oracle.circuit(model, x, params)
+    assert_equivalent(reference, compiled, qubits, ctol)
+    state = native_unitary(compiled, qubits)[:, 0]
+    assert state_distance(state, oracle.state(model, x, params)) <= ctol.state
+    assert_native(compiled, gateset, ctol)
+    assert_runs_merged(compiled)
+    # one native entangler per entangled pair and layer (from the spec, not the model)
+    expected_two = model.depth * len(oracle.pairs(4, topology))
+    assert own_counts(compiled)["two_qubit"] == expected_two
+    assert report.before.two_qubit == expected_two
+    assert report.after.as_dict() == own_counts(compiled)
+    assert report.after.measurements == 1
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_amplitude_encoded_model(gateset, ctol, oracle):
+    model = QubitModel(3, 1, encoding="amplitude", entangler="ms", topology="ring")
+    x, params = _model_case(model, 23, oracle)
+    source = model.to_cirq(x, params)
+    compiled = compilation.compile(source, gateset)
+    qubits = cirq.LineQubit.range(3)
+    assert_equivalent(source, compiled, qubits, ctol)
+    state = native_unitary(compiled, qubits)[:, 0]
+    assert state_distance(state, oracle.state(model, x, params)) <= ctol.state
+    assert_native(compiled, gateset, ctol)
+
+
+@pytest.mark.parametrize(
+    ("gateset", "entangler", "topology"),
+    [("aria", "cnot", "ring"), ("forte", "ms", "linear")],
+)
+def test_ten_qubit_model(gateset, entangler, topology, ctol, oracle):
+    model = QubitModel(10, 1, encoding="angle", entangler=entangler, topology=topology)
+    x, params = _model_case(model, 29, oracle)
+    source = model.to_cirq(x, params)
+    compiled, report = compilation.compile_with_report(source, gateset)
+    assert report.unitary_error is not None and report.unitary_error <= ctol.unitary
+    assert_equivalent(source, compiled, cirq.LineQubit.range(10), ctol)
+    assert_native(compiled, gateset, ctol)
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_beyond_the_unitary_check(gateset, ctol, oracle):
+    """12 qubits: no unitary check (reported as None), but the state from |0...0> agrees."""
+    model = QubitModel(12, 1, encoding="angle", entangler="zz", topology="linear")
+    x, params = _model_case(model, 31, oracle)
+    source = model.to_cirq(x, params)
+    compiled, report = compilation.compile_with_report(source, gateset)
+    assert report.unitary_error is None and report.n_qubits == 12
+    assert_native(compiled, gateset, ctol)
+    sim = cirq.Simulator(dtype=np.complex128)
+    qubits = cirq.LineQubit.range(12)
+    a = sim.simulate(compiled, qubit_order=qubits).final_state_vector
+    b = oracle.state(model, x, params)
+    assert state_distance(np.asarray(a), b) <= ctol.state
+
+
+def test_verify_max_qubits_skips_the_check():
+    source = random_circuit(np.random.default_rng(41), 3, 12)
+    _, report = compilation.compile_with_report(source, "aria", verify_max_qubits=2)
+    assert report.unitary_error is None
+    _, report = compilation.compile_with_report(source, "aria", verify=False)
+    assert report.unitary_error is None
+
+
+# ------------------------------------------------------------------ the module's own check
+
+
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_a_wrong_compilation_is_caught(gateset, monkeypatch, ctol):
+    """If the one-qubit lowering were wrong, compile would raise, not return it."""
+    q = cirq.LineQubit.range(2)
+    source = cirq.Circuit(cirq.ry(0.8).on(q[0]), cirq.CNOT(*q), cirq.rx(0.3).on(q[1]))
+    monkeypatch.setattr(
+        compilation, "single_qubit_natives", lambda mat: [cirq_ionq.GPIGate(phi=0.0)]
+    )
+    with pytest.raises(compilation.CompilationError):
+        compilation.compile(source, gateset)
+    wrong = compilation.compile(source, gateset, verify=False)
+    gap, elem = phase_distance(native_unitary(wrong, q), source_unitary(source, q))
+    assert elem > ctol.nontrivial  # the oracle of these tests sees it too
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _one_line_value_error(call, name: str) -> None:
+    with pytest.raises(ValueError) as info:
+        call()
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert name in message, message
+
+
+@pytest.mark.parametrize("bad", ["sapphire", "Aria", "harmony", "", None, 2])
+def test_unknown_gateset(bad):
+    source = cirq.Circuit(cirq.H(cirq.LineQubit(0)))
+    _one_line_value_error(lambda: compilation.compile(source, bad), "gateset")
+    _one_line_value_error(lambda: compilation.native_gateset(bad), "gateset")
+
+
+def _bad_circuits():
+    q = cirq.LineQubit.range(3)
+    return {
+        "not a circuit": [cirq.H(q[0])],
+        "a moment": cirq.Moment([cirq.H(q[0])]),
+        "empty": cirq.Circuit(),
+        "only a global phase": cirq.Circuit(cirq.global_phase_operation(1j)),
+        "mid-circuit measurement": cirq.Circuit(cirq.measure(q[0]), cirq.H(q[0])),
+        "unresolved parameter": cirq.Circuit(cirq.rz(sympy.Symbol("t")).on(q[0])),
+        "grid qubits": cirq.Circuit(cirq.H(cirq.GridQubit(0, 0))),
+        "named qubits": cirq.Circuit(cirq.CNOT(cirq.NamedQubit("a"), cirq.NamedQubit("b"))),
+        "reset": cirq.Circuit(cirq.H(q[0]), cirq.reset(q[0]), cirq.H(q[0])),
+        "1-qubit channel": cirq.Circuit(cirq.H(q[0]), cirq.depolarize(0.1).on(q[0])),
+        "2-qubit channel": cirq.Circuit(
+            cirq.CNOT(q[0], q[1]), cirq.depolarize(0.1, n_qubits=2).on(q[0], q[1])
+        ),
+        "3-qubit channel": cirq.Circuit(cirq.depolarize(0.1, n_qubits=3).on(*q)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_bad_circuits()))
+@pytest.mark.parametrize("gateset", GATESETS)
+def test_bad_circuit(case, gateset):
+    source = _bad_circuits()[case]
+    _one_line_value_error(lambda: compilation.compile(source, gateset), "circuit")
