@@ -1,0 +1,182 @@
+"""Persistence of IonQ jobs and results in a run directory, so a killed run resumes.
+
+Layout under ``<run_dir>/ionq/`` (every file written atomically, temp file then rename):
+
+* ``jobs/<name>.json``: one :class:`JobRecord` per job, written *before* the job is
+  created (state ``creating``), again as soon as IonQ returns its id (``submitted``) and
+  when it ends (``completed``, ``failed``, ``canceled``, ``timed_out``).
+* ``results/<name>.json``: the results of a completed job, one :class:`CircuitResult` per
+  circuit, written as they arrive (before anything is computed from them).
+
+A circuit is known by its key: a hash of exactly what is sent for it (serialized circuit,
+target, shots, noise, error mitigation). A rerun finds a circuit's result by its key, or
+the job it is in, and never submits a circuit whose job is still known. The API key is
+never part of a record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import threading
+from pathlib import Path
+
+from qgan._io import write_text_atomic
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("completed", "failed", "canceled")
+#: States whose job may still deliver results (re-attached on resume).
+OPEN = ("creating", "submitted", "timed_out")
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+@dataclasses.dataclass
+class JobRecord:
+    """One IonQ job as this package submitted it."""
+
+    name: str
+    kind: str  # "batch" (ionq.multi-circuit.v1) or "single" (ionq.circuit.v1)
+    target: str
+    shots: int
+    gateset: str  # "native" or "qis", as serialized
+    circuit_keys: list[str]
+    state: str = "creating"
+    job_id: str | None = None
+    noise: dict | None = None
+    native_gates: dict | None = None  # totals over the job's circuits: {"1q": n, "2q": n}
+    error: str | None = None
+    created_at: str = dataclasses.field(default_factory=now)
+    updated_at: str = dataclasses.field(default_factory=now)
+
+    @property
+    def n_circuits(self) -> int:
+        return len(self.circuit_keys)
+
+
+@dataclasses.dataclass
+class CircuitResult:
+    """The result of one circuit: IonQ's histogram in cirq's big-endian convention.
+
+    ``kind``: "probabilities" (simulator: exact probabilities; shots are sampled from them
+    with a seed) or "counts" (QPU: shot counts). ``values`` maps the big-endian integer of
+    the measured bits (qubit 0 most significant) to the probability or count.
+    """
+
+    key: str
+    job_name: str
+    job_id: str
+    index: int
+    kind: str
+    num_qubits: int
+    measurements: dict  # measurement key -> qubit indices
+    values: dict  # int -> float
+
+
+class RunStore:
+    """Job records and results of one run directory (or in memory when ``run_dir`` is None)."""
+
+    def __init__(self, run_dir: str | Path | None):
+        self.root = None if run_dir is None else Path(run_dir) / "ionq"
+        self._lock = threading.RLock()
+        self.jobs: dict[str, JobRecord] = {}
+        self.results: dict[str, CircuitResult] = {}
+        if self.root is not None:
+            self._load()
+
+    # ------------------------------------------------------------------ reading
+    def _load(self) -> None:
+        for path in sorted((self.root / "jobs").glob("*.json")):
+            try:
+                data = json.loads(path.read_text())
+                record = JobRecord(**data)
+            except (OSError, ValueError, TypeError) as err:
+                log.warning("ignoring unreadable IonQ job record %s: %s", path, err)
+                continue
+            self.jobs[record.name] = record
+        for path in sorted((self.root / "results").glob("*.json")):
+            try:
+                data = json.loads(path.read_text())
+                for item in data["results"]:
+                    item["values"] = {int(k): v for k, v in item["values"].items()}
+                    result = CircuitResult(**item)
+                    self.results[result.key] = result
+            except (OSError, ValueError, TypeError, KeyError) as err:
+                log.warning("ignoring unreadable IonQ results %s: %s", path, err)
+        if self.jobs:
+            log.info(
+                "IonQ run store %s: %d jobs, %d circuit results on disk",
+                self.root,
+                len(self.jobs),
+                len(self.results),
+            )
+
+    def result(self, key: str) -> CircuitResult | None:
+        with self._lock:
+            return self.results.get(key)
+
+    def open_job_for(self, key: str) -> JobRecord | None:
+        """A job that holds circuit ``key`` and may still deliver its result."""
+        with self._lock:
+            for record in self.jobs.values():
+                if record.state in OPEN and key in record.circuit_keys:
+                    return record
+        return None
+
+    def attempts(self, base: str) -> int:
+        """How many jobs were named ``<base>-<n>`` so far."""
+        with self._lock:
+            return sum(1 for name in self.jobs if name.rsplit("-", 1)[0] == base)
+
+    # ------------------------------------------------------------------ writing
+    def save_job(self, record: JobRecord) -> None:
+        with self._lock:
+            record.updated_at = now()
+            self.jobs[record.name] = record
+            if self.root is not None:
+                text = json.dumps(dataclasses.asdict(record), indent=1) + "\n"
+                write_text_atomic(self.root / "jobs" / f"{record.name}.json", text)
+
+    def save_results(self, record: JobRecord, results: list[CircuitResult]) -> None:
+        """Write a completed job's results, then mark the job completed."""
+        with self._lock:
+            if self.root is not None:
+                payload = {
+                    "job_name": record.name,
+                    "job_id": record.job_id,
+                    "results": [
+                        {
+                            **dataclasses.asdict(r),
+                            "values": {str(k): v for k, v in r.values.items()},
+                        }
+                        for r in results
+                    ],
+                }
+                write_text_atomic(
+                    self.root / "results" / f"{record.name}.json", json.dumps(payload) + "\n"
+                )
+            for r in results:
+                self.results[r.key] = r
+            record.state = "completed"
+            record.error = None
+            self.save_job(record)
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> dict:
+        """Counts of jobs by state, circuits, shots and stored results."""
+        with self._lock:
+            states: dict[str, int] = {}
+            for r in self.jobs.values():
+                states[r.state] = states.get(r.state, 0) + 1
+            return {
+                "jobs": len(self.jobs),
+                "states": states,
+                "circuits_submitted": sum(r.n_circuits for r in self.jobs.values()),
+                "shots": sum(r.n_circuits * r.shots for r in self.jobs.values()),
+                "results": len(self.results),
+            }
