@@ -20,7 +20,8 @@ class SpatialDecoder(tf.keras.layers.Layer):
         normalised to sum 1); each anchor is a trainable point calibrated from the real data
         (it starts at one of ``n_clusters`` k-means centres, see :meth:`calibrate`); the
         remaining columns give a within-anchor offset ``f_rest W`` (no bias).
-        ``x = w A + f_rest W``.
+        ``x = w A + f_rest W``. The trainable parameters are ``A``'s shift from its
+        calibrated origin and ``W``, both in units of the data's within-cluster spread.
       * ``mlp``: a classical MLP (``hidden`` widths, tanh) -- for ablations only.
 
     Call :meth:`calibrate` with real data (and a sample of generator features) before
@@ -56,7 +57,7 @@ class SpatialDecoder(tf.keras.layers.Layer):
         rng = np.random.default_rng(self._seed)
         d = self.output_dim
         if self.kind == "affine":
-            self.kernel = self._weight(
+            self._kernel = self._weight(
                 "kernel", rng.normal(0, 1 / np.sqrt(n_features), (n_features, d))
             )
             self.bias = self._weight("bias", np.zeros(d))
@@ -66,8 +67,15 @@ class SpatialDecoder(tf.keras.layers.Layer):
                 raise ValueError(
                     f"n_outcomes {self.n_outcomes} exceeds the feature width {n_features}"
                 )
-            self.anchors = self._weight("anchors", rng.normal(0, 1, (self.n_outcomes, d)))
-            self.kernel = self._weight(
+            # Trainable parameters are in units of the data's within-cluster spread
+            # (``unit``, set by calibrate): Adam's step is a fixed size in parameter space,
+            # so this makes one learning rate fit a ring of std 0.01 and a mixture of std 0.3.
+            self.unit = self._weight("unit", 1.0, trainable=False)
+            self.anchor_origin = self._weight(
+                "anchor_origin", rng.normal(0, 1, (self.n_outcomes, d)), trainable=False
+            )
+            self.anchor_shift = self._weight("anchor_shift", np.zeros((self.n_outcomes, d)))
+            self.offset_kernel = self._weight(
                 "offset_kernel", rng.normal(0, 0.1 / np.sqrt(max(n_rest, 1)), (n_rest, d))
             )
         else:
@@ -80,14 +88,28 @@ class SpatialDecoder(tf.keras.layers.Layer):
                 width = w
         super().build(input_shape)
 
-    def _weight(self, name, value):
+    def _weight(self, name, value, trainable: bool = True):
         value = np.asarray(value, dtype=np.float32)
         return self.add_weight(
             shape=value.shape,
             initializer=tf.keras.initializers.Constant(value),
             dtype="float32",
             name=name,
+            trainable=trainable,
         )
+
+    @property
+    def anchors(self) -> tf.Tensor:
+        """``mode_assignment``: anchor points ``[n_outcomes, output_dim]`` (origin + shift)."""
+        return self.anchor_origin + self.unit * self.anchor_shift
+
+    @property
+    def kernel(self) -> tf.Tensor:
+        """``affine``: ``[F, output_dim]``; ``mode_assignment``: the offset kernel
+        ``[F - n_outcomes, output_dim]`` in data units."""
+        if self.kind == "mode_assignment":
+            return self.unit * self.offset_kernel
+        return self._kernel
 
     def call(self, features):
         f = tf.cast(features, tf.float32)
@@ -142,7 +164,12 @@ class SpatialDecoder(tf.keras.layers.Layer):
                 weights = np.asarray(features, np.float64)[:, : self.n_outcomes]
                 weights = weights / np.maximum(weights.sum(-1, keepdims=True), 1e-12)
                 owner = balanced_assignment(weights.mean(0), cluster_mass)
-            self.anchors.assign(centres[owner].astype(np.float32))
+            kernel = self.kernel.numpy()  # in data units, kept across the change of unit
+            unit = within if within > 0 else 1.0  # identical points: no spread to scale by
+            self.unit.assign(np.float32(unit))
+            self.anchor_origin.assign(centres[owner].astype(np.float32))
+            self.anchor_shift.assign(np.zeros(self.anchor_shift.shape, np.float32))
+            self.offset_kernel.assign((kernel / unit).astype(np.float32))
             info.update(
                 n_clusters=k,
                 within_std=within,
@@ -154,9 +181,9 @@ class SpatialDecoder(tf.keras.layers.Layer):
                 rest = np.asarray(features, np.float64)[:, self.n_outcomes :]
                 spread = (rest - rest.mean(0)) @ self.kernel.numpy()
                 scale = within / np.maximum(spread.std(0), 1e-9)
-                self.kernel.assign((self.kernel.numpy() * scale).astype(np.float32))
+                self.offset_kernel.assign((self.offset_kernel.numpy() * scale).astype(np.float32))
             return info
-        kernel, bias = (self.kernel, self.bias) if self.kind == "affine" else self.layers_[-1]
+        kernel, bias = (self._kernel, self.bias) if self.kind == "affine" else self.layers_[-1]
         mean, std = real.mean(0), real.std(0)
         bias.assign(mean.astype(np.float32))
         if features is not None:
