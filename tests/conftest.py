@@ -132,6 +132,25 @@ def tol() -> Tolerances:
     return TOL
 
 
+# DESIGN.md, "Metrics": the fixed keys; the first three need a mixture with known centres
+MIXTURE_METRICS = ("modes_captured", "high_quality_fraction", "mode_kl")
+ANY_DATA_METRICS = (
+    "mmd",
+    "energy_distance",
+    "wasserstein_1d",
+    "linear_r2_generated",
+    "linear_r2_real",
+    "gradient_flow",
+    "leakage",
+)
+
+
+@pytest.fixture(scope="session")
+def design_metrics():
+    """``(mixture-only keys, keys for any data)`` of DESIGN.md's metrics."""
+    return MIXTURE_METRICS, ANY_DATA_METRICS
+
+
 @pytest.fixture(scope="session")
 def check():
     """Comparison helpers (tests run in importlib mode and cannot import conftest)."""
