@@ -89,6 +89,14 @@ class GeneratorConfig(_Section):
     n_outcomes: NonNegInt = 0
     n_continuous: NonNegInt = 2
 
+    @property
+    def samples_outcomes(self) -> bool:
+        """Whether the features start with a sampled outcome block: a CV readout that starts
+        with ``photon_samples``, or a classical generator with ``n_outcomes >= 1``."""
+        if self.kind == "cv":
+            return self.readout[0] == "photon_samples"
+        return self.n_outcomes > 0
+
     @model_validator(mode="after")
     def _consistent(self):
         if len(set(self.readout)) < len(self.readout):
@@ -184,9 +192,7 @@ class RunConfig(_Section):
                     f"got {getattr(self.train, key)}"
                 )
         if self.train.outcome_gradient == "marginal":
-            g = self.generator
-            sampled = g.readout[0] == "photon_samples" if g.kind == "cv" else g.n_outcomes > 0
-            if self.decoder.kind != "mode_assignment" or not sampled:
+            if self.decoder.kind != "mode_assignment" or not self.generator.samples_outcomes:
                 raise ValueError(
                     "train.outcome_gradient: 'marginal' needs decoder.kind 'mode_assignment' "
                     "and sampled outcomes (generator.readout starting with photon_samples, or "

@@ -7,7 +7,7 @@ Layout of ``<output.dir>/<name>-<timestamp>/``::
     losses.jsonl         one line per ``log_every`` steps (mean losses)
     metrics.json         final metrics, timings and parameter counts
     generated.npy        the final evaluation's generated points
-    checkpoints/         step-XXXXXXX/ (TF checkpoints), latest.json, final/
+    checkpoints/         step-<7-digit step>/ (TF checkpoints), latest.json, final/
     tensorboard/         TensorBoard event files
     samples.png, losses.png, metrics.png, report.md
 

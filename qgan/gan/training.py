@@ -68,9 +68,7 @@ def build(cfg: RunConfig):
     model = GANModel(cfg, real)
     probe_rng = tf.random.Generator.from_seed(cfg.seed + 1)
     z, noise = model.latent_and_noise(CALIBRATION_SAMPLES, probe_rng)
-    g = cfg.generator
-    sampled = g.readout[0] == "photon_samples" if g.kind == "cv" else g.n_outcomes > 0
-    if cfg.decoder.kind == "mode_assignment" and sampled:
+    if cfg.decoder.kind == "mode_assignment" and cfg.generator.samples_outcomes:
         # exact outcome probabilities instead of one sampled outcome per latent: the
         # decoder deals outcomes to clusters by their mass, so give it the mass itself
         probs, rest, _ = model.generator.outcome_distribution((z, noise))

@@ -202,3 +202,15 @@ def oracle():
         entangler_matrices=ENTANGLER_MATRICES,
         random_inputs=random_inputs,
     )
+
+
+def assert_one_line_naming(err: pytest.ExceptionInfo, name: str) -> None:
+    """The error message is one line and names ``name`` (the argument at fault)."""
+    msg = str(err.value)
+    assert "\n" not in msg, f"multi-line message: {msg!r}"
+    assert name in msg, f"message does not name {name!r}: {msg!r}"
+
+
+@pytest.fixture(scope="session")
+def one_line_naming():
+    return assert_one_line_naming

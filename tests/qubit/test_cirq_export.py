@@ -118,12 +118,6 @@ class TestExport:
         assert not cirq.is_measurement(model.to_cirq([0.1, 0.2, 0.3], np.zeros(6)))
 
 
-def _one_line_naming(err: pytest.ExceptionInfo, name: str) -> None:
-    msg = str(err.value)
-    assert "\n" not in msg, f"multi-line message: {msg!r}"
-    assert name in msg, f"message does not name {name!r}: {msg!r}"
-
-
 class TestBadInput:
     model = QubitModel(2, 1)
 
@@ -132,17 +126,17 @@ class TestBadInput:
         [np.zeros(3), np.zeros((1, 2)), np.array([np.nan, 0.0]), ["a", "b"], [1j, 0.0]],
         ids=["count", "rank", "nan", "str", "complex"],
     )
-    def test_features(self, features):
+    def test_features(self, features, one_line_naming):
         with pytest.raises(ValueError) as err:
             self.model.to_cirq(features, np.zeros(4))
-        _one_line_naming(err, "features")
+        one_line_naming(err, "features")
 
     @pytest.mark.parametrize(
         "params",
         [np.zeros(5), np.zeros((1, 4)), np.array([0.0, np.inf, 0.0, 0.0])],
         ids=["count", "rank", "inf"],
     )
-    def test_params(self, params):
+    def test_params(self, params, one_line_naming):
         with pytest.raises(ValueError) as err:
             self.model.to_cirq(np.zeros(2), params)
-        _one_line_naming(err, "params")
+        one_line_naming(err, "params")

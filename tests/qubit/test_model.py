@@ -18,12 +18,6 @@ from qgan.qubit.model import (
 )
 
 
-def _one_line_naming(err: pytest.ExceptionInfo, name: str) -> None:
-    msg = str(err.value)
-    assert "\n" not in msg, f"multi-line message: {msg!r}"
-    assert name in msg, f"message does not name {name!r}: {msg!r}"
-
-
 class TestSizes:
     @pytest.mark.parametrize("n,depth", [(1, 1), (2, 3), (5, 2), (10, 4), (MAX_QUBITS, 1)])
     @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -104,10 +98,10 @@ class TestReadoutFromSamples:
         assert np.all(np.abs(est - exact) <= qtol.sampling_sigmas * sigma), (est, exact)
 
     @pytest.mark.parametrize("bits", [np.zeros((3, 2)), np.zeros((0, 3)), np.full((2, 3), 2)])
-    def test_bad_bits(self, bits):
+    def test_bad_bits(self, bits, one_line_naming):
         with pytest.raises(ValueError) as err:
             QubitModel(3, 1).outputs_from_samples(bits)
-        _one_line_naming(err, "bits")
+        one_line_naming(err, "bits")
 
 
 class TestValidation:
@@ -127,11 +121,11 @@ class TestValidation:
             ({"depth": "2"}, "depth"),
         ],
     )
-    def test_bad_structure(self, kwargs, name):
+    def test_bad_structure(self, kwargs, name, one_line_naming):
         args = {"n_qubits": 2, "depth": 1, **kwargs}
         with pytest.raises(ValueError) as err:
             QubitModel(**args)
-        _one_line_naming(err, name)
+        one_line_naming(err, name)
 
     @pytest.mark.parametrize(
         "features",
@@ -146,18 +140,18 @@ class TestValidation:
         ],
         ids=["count", "rank", "nan", "inf", "complex", "str", "ragged"],
     )
-    def test_bad_features(self, features):
+    def test_bad_features(self, features, one_line_naming):
         with pytest.raises(ValueError) as err:
             QubitModel(2, 1).check_features(features, name="inputs")
-        _one_line_naming(err, "inputs")
+        one_line_naming(err, "inputs")
 
-    def test_amplitude_needs_nonzero_rows(self):
+    def test_amplitude_needs_nonzero_rows(self, one_line_naming):
         model = QubitModel(2, 1, "amplitude")
         x = np.ones((3, 4))
         x[1] = 0.0
         with pytest.raises(ValueError) as err:
             model.check_features(x)
-        _one_line_naming(err, "features")
+        one_line_naming(err, "features")
         tiny = np.full((1, 4), 1e-170)  # |x|**2 underflows, x itself is not zero
         np.testing.assert_array_equal(model.check_features(tiny), tiny)
 
@@ -171,10 +165,10 @@ class TestValidation:
             (np.zeros((1, 1, 4)), None),
         ],
     )
-    def test_bad_params(self, params, rows):
+    def test_bad_params(self, params, rows, one_line_naming):
         with pytest.raises(ValueError) as err:
             QubitModel(2, 1).check_params(params, rows=rows)
-        _one_line_naming(err, "params")
+        one_line_naming(err, "params")
 
     def test_good_inputs_pass_through(self):
         model = QubitModel(2, 1)

@@ -351,12 +351,6 @@ class TestGradients:
 # --------------------------------------------------------------------------- bad input
 
 
-def _one_line_naming(err: pytest.ExceptionInfo, name: str) -> None:
-    msg = str(err.value)
-    assert "\n" not in msg, f"multi-line message: {msg!r}"
-    assert name in msg, f"message does not name {name!r}: {msg!r}"
-
-
 class TestBadInput:
     model = QubitModel(2, 1)
 
@@ -373,31 +367,31 @@ class TestBadInput:
         ],
         ids=["count", "rank", "nan", "inf", "complex", "str", "tf_nan"],
     )
-    def test_features(self, features):
+    def test_features(self, features, one_line_naming):
         with pytest.raises(ValueError) as err:
             simulate_state(self.model, features, np.zeros(self.model.n_params))
-        _one_line_naming(err, "features")
+        one_line_naming(err, "features")
 
     @pytest.mark.parametrize(
         "params",
         [np.zeros(5), np.zeros((3, 4)), np.full(4, np.nan), np.zeros((1, 1, 4))],
         ids=["count", "rows", "nan", "rank"],
     )
-    def test_params(self, params):
+    def test_params(self, params, one_line_naming):
         with pytest.raises(ValueError) as err:
             simulate_state(self.model, np.zeros((2, 2)), params)
-        _one_line_naming(err, "params")
+        one_line_naming(err, "params")
 
-    def test_amplitude_zero_vector(self):
+    def test_amplitude_zero_vector(self, one_line_naming):
         model = QubitModel(2, 1, "amplitude")
         with pytest.raises(ValueError) as err:
             simulate_state(model, np.zeros((1, 4)), np.zeros(model.n_params))
-        _one_line_naming(err, "features")
+        one_line_naming(err, "features")
 
-    def test_dtype_and_model(self):
+    def test_dtype_and_model(self, one_line_naming):
         with pytest.raises(ValueError) as err:
             simulate_state(self.model, np.zeros((1, 2)), np.zeros(4), dtype=tf.float32)
-        _one_line_naming(err, "dtype")
+        one_line_naming(err, "dtype")
         with pytest.raises(ValueError) as err:
             expectation_values("model", np.zeros((1, 2)), np.zeros(4))
-        _one_line_naming(err, "model")
+        one_line_naming(err, "model")
