@@ -50,6 +50,8 @@ LAYER_OF: dict[str, str] = {
     "losses": "gan",
     "training": "gan",
     "qubit": "qubit",
+    # classifier workloads on qubit circuits: a workload layer beside the GAN
+    "classify": "gan",
     "profiling": "profiling",
     "reports": "reports",
     "cli": "cli",
