@@ -214,3 +214,59 @@ def assert_one_line_naming(err: pytest.ExceptionInfo, name: str) -> None:
 @pytest.fixture(scope="session")
 def one_line_naming():
     return assert_one_line_naming
+
+
+# --------------------------------------------------------------------------- gradients, layer
+
+
+@dataclass(frozen=True)
+class GradientTolerances:
+    """Tolerances of the gradient, backend, cache and layer tests (fixture ``gtol``).
+
+    ``python_vs_graph``: Python-side (NumPy over ``SimulatorBackend``) vs in-graph
+        (``*_tf``) gradients, both complex128 on the same circuits: only the batch layout of
+        the simulation differs (rounding ~1e-15 per readout), relative to max(1, max|g|).
+    ``float32``: a float32 layer (complex64 simulation) vs the same quantity in complex128:
+        ~1e-7 per operation over <= a few dozen gates, plus float32 parameters; relative to
+        max(1, max|value|).
+    ``spsa_sigmas``: a Monte-Carlo mean of M SPSA estimates must lie within this many
+        standard errors (sample std / sqrt(M)) of the true gradient, plus the O(c**2) bias
+        bound (see tests/qubit/test_gradients.py); 5 sigma: a false alarm per component
+        has probability ~6e-7.
+    ``train_loss_ratio``: a trained layer's loss must end below this fraction of its loss
+        at initialisation (in 6 epochs the tiny task's loss falls to 0.35-0.55 of the start,
+        depending on the method; a gradient of the wrong sign raises it).
+    """
+
+    python_vs_graph: float = 1e-10
+    float32: float = 1e-4
+    spsa_sigmas: float = 5.0
+    train_loss_ratio: float = 0.8
+
+
+@pytest.fixture(scope="session")
+def gtol() -> GradientTolerances:
+    return GradientTolerances()
+
+
+class CountingBackend:
+    """An ExpectationBackend wrapper that records every ``expectations`` call (rows, shots)."""
+
+    def __init__(self, backend, supports_autodiff=None):
+        self.backend = backend
+        self.name = backend.name
+        self.supports_autodiff = (
+            backend.supports_autodiff if supports_autodiff is None else supports_autodiff
+        )
+        self.cache_name = backend.cache_name
+        self.calls: list[tuple[int, object]] = []
+
+    def expectations(self, model, features, params, shots=None):
+        self.calls.append((len(features), shots))
+        return self.backend.expectations(model, features, params, shots)
+
+
+@pytest.fixture
+def counting_backend():
+    """Factory: ``counting_backend(backend)`` wraps a backend and records its calls."""
+    return CountingBackend

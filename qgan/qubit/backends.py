@@ -1,0 +1,174 @@
+"""Expectation backends: where the readouts of bound model circuits come from.
+
+An :class:`ExpectationBackend` runs the circuits of one ``QubitModel`` for N rows of
+(features, params) and returns the readouts, exactly (``shots=None``, simulators only) or
+estimated from ``shots`` measurements per circuit. It is the Python-side (NumPy in,
+NumPy out) interface the gradient methods of :mod:`qgan.qubit.gradients` and the Keras
+layer use for hardware; ``qgan.qubit.ionq.IonQBackend`` follows it.
+
+:class:`SimulatorBackend` is the reference implementation on the TF state-vector
+simulator; :func:`simulated_readouts` is the same thing in-graph (TF in, TF out), for
+the layer's ``backend="simulator"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import tensorflow as tf
+
+from qgan.qubit.model import QubitModel
+from qgan.qubit.simulator import expectation_values, probabilities, real_dtype
+
+
+@runtime_checkable
+class ExpectationBackend(Protocol):
+    """What the gradient methods and ``QubitLayer`` need from a backend.
+
+    Attributes:
+        name: short name (``"simulator"``, ``"ionq"``).
+        supports_autodiff: whether TF can differentiate its expectations (only the TF
+            simulator can; hardware cannot).
+        cache_name: identifies the target whose results these are (a cache key part:
+            equal ``cache_name`` means interchangeable results).
+    """
+
+    name: str
+    supports_autodiff: bool
+    cache_name: str
+
+    def expectations(self, model: QubitModel, features, params, shots: int | None) -> np.ndarray:
+        """Readouts [N, model.n_outputs] float64 of the circuits of N rows.
+
+        Args:
+            model: the circuit structure.
+            features: [N, n_features] float.
+            params: [N, n_params] float (one parameter set per row).
+            shots: measurements per circuit, or None for exact expectations.
+        """
+        ...
+
+
+def check_shots(shots, name: str = "shots") -> int | None:
+    """``shots`` as an int >= 1 or None; one-line ValueError naming ``name`` otherwise."""
+    if shots is None:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots < 1:
+        raise ValueError(f"{name} must be None (exact) or an integer >= 1, got {shots!r}")
+    return int(shots)
+
+
+def check_rows(model: QubitModel, features, params) -> tuple[np.ndarray, np.ndarray]:
+    """Validated float64 features [N, F] and params [N, P] ([P] is repeated for every row)."""
+    if not isinstance(model, QubitModel):
+        raise ValueError(f"model must be a QubitModel, got {type(model).__name__}")
+    x = model.check_features(features)
+    p = model.check_params(params, rows=x.shape[0])
+    if p.ndim == 1:
+        p = np.broadcast_to(p, (x.shape[0], model.n_params))
+    return x, p
+
+
+class SimulatorBackend:
+    """The TF state-vector simulator as an :class:`ExpectationBackend` (NumPy in and out).
+
+    ``shots=None``: exact readouts. ``shots=S``: each circuit's readouts are estimated from
+    S bitstrings drawn from its exact outcome probabilities (``S * readout_signs`` averaged,
+    the same estimate as ``QubitModel.outputs_from_samples``). The draw of a circuit is
+    seeded from ``seed`` and the circuit itself (structure, feature and parameter bytes,
+    shots), so a result depends on what was run, not on call order or batch composition
+    (as ``IonQBackend`` does): repeated circuits give repeated estimates.
+
+    Args:
+        seed: base seed of the shot sampling.
+        dtype: simulation dtype, ``tf.complex128`` (default) or ``tf.complex64``.
+    """
+
+    name = "simulator"
+    supports_autodiff = True
+
+    def __init__(self, seed: int = 0, dtype=tf.complex128):
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        real_dtype(dtype)  # validates
+        self.seed = int(seed)
+        self.dtype = tf.as_dtype(dtype)
+
+    def __repr__(self) -> str:
+        return f"SimulatorBackend(seed={self.seed}, dtype=tf.{self.dtype.name})"
+
+    @property
+    def cache_name(self) -> str:
+        """``simulator:<dtype>:seed=<seed>`` (the seed decides the shot noise)."""
+        return f"simulator:{self.dtype.name}:seed={self.seed}"
+
+    def expectations(self, model: QubitModel, features, params, shots=None) -> np.ndarray:
+        """Readouts [N, n_outputs] float64; see the class docstring."""
+        shots = check_shots(shots)
+        x, p = check_rows(model, features, params)
+        if x.shape[0] == 0:
+            return np.zeros((0, model.n_outputs))
+        if shots is None:
+            return expectation_values(model, x, p, dtype=self.dtype).numpy().astype(np.float64)
+        probs = probabilities(model, x, p, dtype=self.dtype).numpy().astype(np.float64)
+        probs = np.clip(probs, 0.0, None)
+        probs /= probs.sum(axis=1, keepdims=True)
+        counts = np.empty_like(probs)
+        for i in range(x.shape[0]):
+            rng = np.random.default_rng(self._row_seed(model, x[i], p[i], shots))
+            counts[i] = rng.multinomial(shots, probs[i])
+        return counts @ model.readout_signs / shots
+
+    def _row_seed(self, model: QubitModel, x: np.ndarray, p: np.ndarray, shots: int) -> int:
+        digest = hashlib.sha256()
+        for part in (str(self.seed), model.structure_key, str(shots)):
+            digest.update(part.encode())
+        digest.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+        digest.update(np.ascontiguousarray(p, dtype=np.float64).tobytes())
+        return int.from_bytes(digest.digest()[:8], "little")
+
+
+# ------------------------------------------------------------------------------ in-graph
+
+
+def sampled_readouts(model: QubitModel, probs: tf.Tensor, shots: int, seed) -> tf.Tensor:
+    """Readouts [B, n_outputs] estimated from ``shots`` draws of each row of ``probs``.
+
+    In-graph and stateless: the draw is a function of ``seed`` (int32/int64 [2]) alone.
+
+    Args:
+        model: the structure (its ``readout_signs``).
+        probs: [B, 2**n_qubits] outcome probabilities (float32 or float64).
+        shots: draws per row (a Python int >= 1).
+        seed: stateless seed, shape [2].
+    """
+    k = 2**model.n_qubits
+    logits = tf.math.log(tf.maximum(probs, 0.0))
+    draws = tf.random.stateless_categorical(logits, shots, seed=seed, dtype=tf.int32)
+    rows = tf.shape(probs)[0]
+    # one bincount over the whole batch: outcome j of row r is bin r * 2**n + j
+    flat = tf.reshape(draws + k * tf.range(rows)[:, None], [-1])
+    counts = tf.math.bincount(flat, minlength=rows * k, maxlength=rows * k, dtype=probs.dtype)
+    counts = tf.reshape(counts, [rows, k])
+    signs = tf.constant(model.readout_signs, dtype=probs.dtype)
+    return tf.matmul(counts, signs) / tf.cast(shots, probs.dtype)
+
+
+def simulated_readouts(
+    model: QubitModel, features, params, shots: int | None, seed, dtype=tf.complex64
+) -> tf.Tensor:
+    """In-graph readouts [B, n_outputs]: exact (``shots=None``, differentiable) or sampled.
+
+    Args:
+        features: [B, n_features], params: [n_params] or [B, n_params] (real dtype of
+            ``dtype``).
+        shots: None or draws per circuit.
+        seed: stateless seed [2] of the draw (unused when exact).
+    """
+    if shots is None:
+        return expectation_values(model, features, params, dtype=dtype)
+    probs = tf.stop_gradient(probabilities(model, features, params, dtype=dtype))
+    return sampled_readouts(model, probs, shots, seed)

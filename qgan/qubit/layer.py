@@ -1,0 +1,412 @@
+"""``QubitLayer``: a qubit circuit as a Keras layer, features in, readouts out.
+
+The layer's input row is the feature vector x of a ``QubitModel`` circuit, its output row
+the readouts (<Z_q> per qubit, parity, ...), its one trainable weight ``params`` the
+circuit's angles (``[n_params]``, shared by all rows).
+
+Where it runs (``backend``) and how it is differentiated (``gradient``):
+
+* ``backend="simulator"``: all in TF, in the caller's ``tf.function`` (no Python per call).
+  ``autodiff`` backpropagates through the simulated state (exact, fastest);
+  ``parameter_shift`` / ``spsa`` run their in-graph versions through ``tf.custom_gradient``
+  (what hardware would compute, on the simulator). With ``shots`` the readouts (and the
+  shifted ones) are sampled in-graph with a stateless RNG seeded by (``seed``, call count).
+* an :class:`~qgan.qubit.backends.ExpectationBackend` instance, or ``"ionq"``
+  (``IonQBackend(target=target, seed=seed)``): circuits run in Python through
+  ``tf.numpy_function``, the gradient by the method's Python-side version (all shifted
+  circuits of a batch in one backend call). ``cache=True`` (or a ``ResultCache``) puts a
+  :class:`~qgan.qubit.cache.CachedBackend` in front. A ``SimulatorBackend`` instance with
+  ``autodiff`` runs in-graph, as ``"simulator"``.
+
+Computation dtype: the layer's (``float32`` by default: ``complex64`` simulation;
+``dtype="float64"``: ``complex128``). Amplitude encoding passes no gradient to its inputs
+with ``parameter_shift`` / ``spsa`` (there is no shift rule for amplitudes).
+
+SPSA's step k counts the layer's gradient evaluations; with the count of forward calls
+(the shot seeds) it is the non-trainable int64 weight ``counters``, saved with the model,
+so a resumed run continues the gain sequence and draws. ``learning_rate_schedule()``
+gives Spall's a_k for the optimizer from the same ``spsa`` gains.
+
+``account`` counts the circuits every call asked for (evaluation calls included; a cache
+in front answers some of them: ``cache.misses`` is what actually ran); ``autodiff``
+computes its gradient without circuits.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+from qgan.qubit.backends import (
+    ExpectationBackend,
+    SimulatorBackend,
+    check_shots,
+    simulated_readouts,
+)
+from qgan.qubit.cache import CachedBackend, ResultCache
+from qgan.qubit.gradients import (
+    METHODS,
+    CircuitAccount,
+    SPSALearningRate,
+    check_spsa_gains,
+    expectations,
+    parameter_shift,
+    parameter_shift_tf,
+    rademacher,
+    spsa,
+    spsa_tf,
+)
+from qgan.qubit.model import QubitModel
+from qgan.qubit.simulator import expectation_values
+
+_STRUCTURE_DEFAULTS = {
+    "encoding": "reupload",
+    "entangler": "cnot",
+    "topology": "ring",
+    "measurement": "z",
+}
+_FIELDS = ("evaluations", "samples", "circuits", "shots")
+
+
+@tf.keras.utils.register_keras_serializable(package="qgan")
+class QubitLayer(tf.keras.layers.Layer):
+    """A ``QubitModel`` circuit as a Keras layer: [B, n_features] -> [B, n_outputs].
+
+    Args:
+        model: the circuit structure; or give ``n_qubits``, ``depth`` and the structure
+            keywords (defaults: re-uploading encoding, CNOT ring, <Z_q> readout).
+        gradient: ``autodiff`` (simulator only, exact shots only), ``parameter_shift`` or
+            ``spsa``.
+        shots: None (exact expectations) or measurements per circuit.
+        backend: ``"simulator"`` (in-graph), ``"ionq"`` or an ExpectationBackend instance.
+        target: IonQ target (``backend="ionq"`` only), e.g. ``"simulator"``, ``"qpu.aria-1"``.
+        spsa: SPSA gains overriding ``qgan.qubit.gradients.SPSA_DEFAULTS`` (a, A, alpha,
+            c, gamma); c and gamma set the perturbation, a, A and alpha the schedule of
+            :meth:`learning_rate_schedule`.
+        cache: False, True (a new ``ResultCache``) or a ``ResultCache`` to share; needs a
+            Python-side backend.
+        seed: initial angles (uniform in [-pi, pi)) and all random draws.
+        **kwargs: ``tf.keras.layers.Layer`` arguments (``name``, ``dtype``, ...).
+    """
+
+    def __init__(
+        self,
+        model: QubitModel | None = None,
+        *,
+        n_qubits=None,
+        depth=None,
+        encoding="reupload",
+        entangler="cnot",
+        topology="ring",
+        measurement="z",
+        gradient="autodiff",
+        shots=None,
+        backend="simulator",
+        target=None,
+        spsa=None,
+        cache=False,
+        seed=0,
+        **kwargs,
+    ):
+        structure = {
+            "encoding": encoding,
+            "entangler": entangler,
+            "topology": topology,
+            "measurement": measurement,
+        }
+        self.circuit_model = _resolve_model(model, n_qubits, depth, structure)
+        if gradient not in METHODS:
+            raise ValueError(f"gradient must be one of {list(METHODS)}, got {gradient!r}")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        if backend == "ionq" and gradient == "autodiff":
+            raise ValueError(
+                "gradient: 'autodiff' needs the TF simulator; backend 'ionq' runs hardware "
+                "circuits: use 'parameter_shift' or 'spsa'"
+            )
+        if backend == "ionq" and shots is None:
+            raise ValueError("shots: backend 'ionq' measures; give shots (an integer >= 1)")
+        super().__init__(**kwargs)
+        self.gradient = gradient
+        self.shots = check_shots(shots)
+        self.seed = int(seed)
+        self.target = target
+        self.spsa_gains = check_spsa_gains(spsa)
+        self.backend, self.in_graph = _resolve_backend(backend, target, self.seed, gradient)
+        self._backend_name = backend if isinstance(backend, str) else backend.name
+        if gradient == "autodiff":
+            if self.shots is not None:
+                raise ValueError(
+                    f"shots: gradient 'autodiff' needs exact expectations (shots=None), got "
+                    f"shots={self.shots}; use 'parameter_shift' or 'spsa' with shots"
+                )
+            if not self.in_graph:
+                raise ValueError(
+                    f"gradient: 'autodiff' needs the TF simulator, backend "
+                    f"{self._backend_name!r} has supports_autodiff=False; use "
+                    "'parameter_shift' or 'spsa'"
+                )
+        self.cache = _resolve_cache(cache, self.in_graph)
+        if self.cache is not None:
+            self.backend = CachedBackend(self.backend, self.cache)
+        # XLA compiles neither tf.numpy_function nor a bincount of a dynamic size (shots)
+        self.supports_jit = self.in_graph and self.shots is None
+        self._account = CircuitAccount()  # Python-side paths record here
+        m = self.circuit_model
+        init = np.random.default_rng(self.seed).uniform(-np.pi, np.pi, m.n_params)
+        self.params = self.add_weight(
+            name="params",
+            shape=(m.n_params,),
+            initializer=tf.keras.initializers.Constant(init),
+            trainable=True,
+        )
+        # [forward evaluations, SPSA gradient evaluations]: seeds of the in-graph draws
+        self.counters = self.add_weight(
+            name="counters", shape=(2,), dtype="int64", initializer="zeros", trainable=False
+        )
+        # in-graph account: rows forward / gradient of [evaluations, samples, circuits, shots]
+        self._tally = tf.Variable(tf.zeros([2, 4], tf.int64), trainable=False, name="tally")
+
+    # ------------------------------------------------------------------ Keras
+    def build(self, input_shape):
+        shape = tf.TensorShape(input_shape)
+        m = self.circuit_model
+        if shape.rank != 2 or shape[-1] != m.n_features:
+            raise ValueError(
+                f"inputs must have shape [B, {m.n_features}] ({m.n_features} features for "
+                f"{m.encoding} encoding on {m.n_qubits} qubits), got {shape.as_list()}"
+            )
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return (tf.TensorShape(input_shape)[0], self.circuit_model.n_outputs)
+
+    def __call__(self, inputs, *args, **kwargs):
+        # eager calls with concrete inputs: a one-line error before Keras wraps the call
+        concrete = isinstance(inputs, (np.ndarray, list)) or hasattr(inputs, "numpy")
+        if concrete and tf.executing_eagerly() and not tf.inside_function():
+            self.circuit_model.check_features(inputs, "inputs")
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs):
+        rdt = tf.float64 if self.compute_dtype == "float64" else tf.float32
+        dtype = tf.complex128 if rdt == tf.float64 else tf.complex64
+        x = tf.cast(inputs, rdt)
+        p = tf.cast(tf.convert_to_tensor(self.params), rdt)
+        rows = tf.cast(tf.shape(x)[0], tf.int64)
+        if self.in_graph and self.gradient == "autodiff":  # the fast path: no counters
+            y = expectation_values(self.circuit_model, x, p, dtype=dtype)
+        else:
+            calls = tf.convert_to_tensor(self.counters)[0]  # seeds this call's draws
+            self.counters.assign_add(tf.constant([1, 0], tf.int64))
+            if self.in_graph:
+                y = self._graph_path(x, p, calls, dtype)
+            else:
+                y = self._python_path(x, p, rdt)
+        if self.in_graph:
+            self._count(0, rows, rows)
+        return tf.cast(y, self.compute_dtype)
+
+    def get_config(self) -> dict:
+        m = self.circuit_model
+        config = super().get_config()
+        config.update(
+            n_qubits=m.n_qubits,
+            depth=m.depth,
+            encoding=m.encoding,
+            entangler=m.entangler,
+            topology=m.topology,
+            measurement=m.measurement,
+            gradient=self.gradient,
+            shots=self.shots,
+            backend=self._backend_name,  # an instance is stored by its name
+            target=self.target,
+            spsa=dict(self.spsa_gains),
+            cache=self.cache is not None,
+            seed=self.seed,
+        )
+        return config
+
+    # ------------------------------------------------------------------ public
+    @property
+    def model(self) -> QubitModel:
+        """The circuit structure (``QubitModel``)."""
+        return self.circuit_model
+
+    @property
+    def account(self) -> CircuitAccount:
+        """Circuits and shots this layer ran so far (a snapshot), by phase and method."""
+        snapshot = CircuitAccount()
+        for key, row in self._account.as_dict().items():
+            phase, method = key.split("/")
+            snapshot.add(phase, method, [row[f] for f in _FIELDS])
+        tally = self._tally.numpy()
+        method = self.gradient
+        for i, phase in enumerate(("forward", "gradient")):
+            if tally[i, 0]:
+                snapshot.add(phase, method, tally[i])
+        return snapshot
+
+    def reset_account(self) -> None:
+        """Zero the circuit account (not the counters or the cache)."""
+        self._account.reset()
+        self._tally.assign(tf.zeros([2, 4], tf.int64))
+
+    @property
+    def spsa_step(self) -> int:
+        """k: SPSA gradient evaluations so far (the next one uses c_k with this k)."""
+        return int(self.counters.numpy()[1])
+
+    def learning_rate_schedule(self) -> SPSALearningRate:
+        """Spall's a_k = a / (k + 1 + A)**alpha from this layer's ``spsa`` gains."""
+        g = self.spsa_gains
+        return SPSALearningRate(g["a"], g["A"], g["alpha"])
+
+    # ------------------------------------------------------------------ paths
+    def _count(self, phase: int, samples, circuits) -> None:
+        shots = 0 if self.shots is None else self.shots
+        row = tf.stack([tf.ones_like(samples), samples, circuits, circuits * shots])
+        self._tally.assign_add(tf.one_hot(phase, 2, dtype=tf.int64)[:, None] * row[None])
+
+    def _spsa_step(self):
+        k = tf.convert_to_tensor(self.counters)[1]
+        self.counters.assign_add(tf.constant([0, 1], tf.int64))
+        return k
+
+    def _graph_path(self, x, p, calls, dtype):
+        model, shots, method = self.circuit_model, self.shots, self.gradient
+        key = tf.stack([tf.constant(self.seed, tf.int64), calls])
+        fold = tf.random.experimental.stateless_fold_in
+        gains = self.spsa_gains
+
+        @tf.custom_gradient
+        def run(x, p):
+            y = simulated_readouts(model, x, p, shots, fold(key, 0), dtype)
+
+            def grad(dy):
+                rows = tf.cast(tf.shape(x)[0], tf.int64)
+                if method == "parameter_shift":
+                    g = parameter_shift_tf(
+                        model, x, p, dy, shots=shots, seed=fold(key, 1), dtype=dtype
+                    )
+                    self._count(1, rows, rows * 2 * model.n_params)
+                else:
+                    g = spsa_tf(
+                        model, x, p, dy, step=self._spsa_step(), c=gains["c"],
+                        gamma=gains["gamma"], seed=self.seed, shots=shots,
+                        sample_seed=fold(key, 1), dtype=dtype,
+                    )  # fmt: skip
+                    self._count(1, rows, rows * 2)
+                return g.features, g.params
+
+            return y, grad
+
+        return run(x, p)
+
+    def _python_path(self, x, p, rdt):
+        model, n_out = self.circuit_model, self.circuit_model.n_outputs
+
+        def forward(x_np, p_np):
+            return expectations(
+                self.backend, model, x_np, p_np, self.shots, method=self.gradient,
+                account=self._account,
+            )  # fmt: skip
+
+        def gradient(x_np, p_np, dy_np, delta_np, k_np):
+            if self.gradient == "parameter_shift":
+                g = parameter_shift(
+                    self.backend, model, x_np, p_np, dy_np, self.shots, account=self._account
+                )
+            else:
+                g = spsa(
+                    self.backend, model, x_np, p_np, dy_np, self.shots, step=int(k_np),
+                    c=self.spsa_gains["c"], gamma=self.spsa_gains["gamma"], delta=delta_np,
+                    account=self._account,
+                )  # fmt: skip
+            gx = np.zeros_like(x_np, np.float64) if g.features is None else g.features
+            return gx.astype(np.float64), np.asarray(g.params, np.float64)
+
+        @tf.custom_gradient
+        def run(x, p):
+            y = tf.numpy_function(forward, [x, p], tf.float64, stateful=True)
+            y = tf.reshape(y, [tf.shape(x)[0], n_out])
+
+            def grad(dy):
+                if self.gradient == "spsa":
+                    k = self._spsa_step()
+                    delta = rademacher(self.seed, k, model.n_params, tf.float64)
+                else:
+                    k, delta = tf.constant(0, tf.int64), tf.zeros([model.n_params], tf.float64)
+                gx, gp = tf.numpy_function(
+                    gradient,
+                    [x, p, tf.cast(dy, tf.float64), delta, k],
+                    [tf.float64, tf.float64],
+                    stateful=True,
+                )
+                gx = tf.reshape(tf.cast(gx, rdt), tf.shape(x))
+                gx = None if model.encoding == "amplitude" else gx  # no shift rule for them
+                return gx, tf.reshape(tf.cast(gp, rdt), [model.n_params])
+
+            return tf.cast(y, rdt), grad
+
+        return run(x, p)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _resolve_model(model, n_qubits, depth, structure: dict) -> QubitModel:
+    if model is None:
+        return QubitModel(n_qubits, depth, **structure)
+    if not isinstance(model, QubitModel):
+        raise ValueError(f"model must be a QubitModel or None, got {type(model).__name__}")
+    for name, value in (("n_qubits", n_qubits), ("depth", depth)):
+        if value is not None and value != getattr(model, name):
+            raise ValueError(f"{name}: given both model and {name}={value!r}; give one")
+    for name, value in structure.items():
+        if value != _STRUCTURE_DEFAULTS[name] and value != getattr(model, name):
+            raise ValueError(f"{name}: given both model and {name}={value!r}; give one")
+    return model
+
+
+def _resolve_backend(backend, target, seed: int, gradient: str):
+    """(Python-side backend or None, in_graph): in-graph for "simulator", and for a
+    ``SimulatorBackend`` instance with ``autodiff``."""
+    if target is not None and backend != "ionq":
+        raise ValueError(f"target is only used with backend='ionq', got backend={backend!r}")
+    if isinstance(backend, str):
+        if backend == "simulator":
+            return None, True
+        if backend == "ionq":
+            from qgan.qubit.ionq import IonQBackend
+
+            options = {"seed": seed} if target is None else {"seed": seed, "target": target}
+            return IonQBackend(**options), False
+        raise ValueError(
+            f"backend must be 'simulator', 'ionq' or an ExpectationBackend, got {backend!r}"
+        )
+    if not isinstance(backend, ExpectationBackend):
+        raise ValueError(
+            "backend must be 'simulator', 'ionq' or an ExpectationBackend (name, "
+            "supports_autodiff, cache_name, expectations), got " + type(backend).__name__
+        )
+    if gradient == "autodiff" and isinstance(backend, SimulatorBackend):
+        return None, True
+    return backend, False
+
+
+def _resolve_cache(cache, in_graph: bool):
+    if cache is False or cache is None:
+        return None
+    if in_graph:
+        raise ValueError(
+            "cache: the in-graph simulator does not cache; give a Python-side backend "
+            "(e.g. backend=SimulatorBackend()) with gradient 'parameter_shift' or 'spsa'"
+        )
+    if cache is True:
+        return ResultCache()
+    if isinstance(cache, ResultCache):
+        return cache
+    raise ValueError(f"cache must be a bool or a ResultCache, got {type(cache).__name__}")
