@@ -1,9 +1,10 @@
-"""``IonQBackend``: the ExpectationBackend of ``qgan.qubit`` that runs circuits on IonQ.
+"""``IonQBackend``: the expectation backend of ``qgan.qubit`` that runs circuits on IonQ.
 
-One ``expectations`` call = the model's circuits for every row, compiled to the target's
-native gates, sent as one multi-circuit job (or several, ``max_circuits_per_job`` each;
-single-circuit jobs ``max_concurrency`` at a time where the API refuses multi-circuit
-jobs), results persisted as they arrive, readouts estimated from the shots.
+One ``expectations`` call = the model's circuit for every row, compiled to the target's
+native gates, sent as one multi-circuit job (several if there are more than
+``max_circuits_per_job``; single-circuit jobs, ``max_concurrency`` at a time, where the
+API refuses multi-circuit jobs or ``batch`` is off), every job id and result saved in the
+run directory as it arrives, readouts estimated from the shots.
 """
 
 from __future__ import annotations
@@ -22,19 +23,31 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from qgan.qubit.ionq.compilation import compile_with_report, gate_counts
-from qgan.qubit.ionq.jobs import Backoff, IonQJobError, IonQRejected, JobClient, api_key
+from qgan.qubit.ionq.jobs import (
+    NOT_CREATED,
+    Backoff,
+    IonQJobError,
+    IonQRejected,
+    JobClient,
+    api_key,
+)
 from qgan.qubit.ionq.options import IonQOptions, parse_options
 from qgan.qubit.ionq.store import CircuitResult, JobRecord, RunStore
 
 log = logging.getLogger(__name__)
 
 MEASUREMENT_KEY = "z"
-#: HTTP statuses with which an API that has no multi-circuit jobs refuses one.
-_NO_BATCH_STATUSES = (400, 404, 405, 415, 422, 501)
+#: HTTP statuses with which an API without multi-circuit jobs may refuse one.
+NO_BATCH_STATUSES = (400, 404, 405, 415, 422, 501)
 
 
 class PreparedCircuit:
-    """A bound model circuit ready to submit: compiled, serialized, keyed."""
+    """A bound, measured circuit ready to submit: compiled, keyed, its native gate counts.
+
+    ``key`` is a SHA-256 of exactly what is sent for it (serialized circuit and
+    measurement metadata, target, shots, noise, error mitigation): equal keys are the same
+    request, so a stored result can stand in for it.
+    """
 
     __slots__ = ("circuit", "key", "gateset", "one_qubit", "two_qubit")
 
@@ -47,13 +60,24 @@ class PreparedCircuit:
 
 
 class IonQBackend:
-    """Runs model circuits on an IonQ target through ``cirq_ionq`` (see :class:`IonQOptions`).
+    """Runs ``QubitModel`` circuits on an IonQ target through ``cirq_ionq``.
 
-    ``expectations(model, features [N, n_features], params [N, n_params], shots)`` returns
-    [N, model.n_outputs] float64 readouts estimated from ``shots`` measurements per circuit.
-    The IonQ simulator returns exact probabilities; shots are drawn from them with a seed
-    derived from ``seed`` and the circuit, so results are reproducible (and identical
-    after a resume). QPU targets return counts, used as they are.
+    Keyword options are those of :class:`~qgan.qubit.ionq.options.IonQOptions` (``target``,
+    ``gateset``, ``noise_model``, ``remote_host``, ``run_dir``, ``timeout_s``, ``batch``,
+    ...). The API key is read from the ``IONQ_API_KEY`` environment variable when the first
+    job is submitted.
+
+    ``expectations(model, features [N, n_features], params [N, n_params] or [n_params],
+    shots)`` returns [N, model.n_outputs] float64 readouts estimated from ``shots``
+    measurements of each circuit. The IonQ simulator returns exact outcome probabilities;
+    the shots are drawn from them here with a seed made of ``seed`` and the circuit's key,
+    so a result depends only on what was run (identical after a resume). QPU targets
+    return counts, used as they are.
+
+    With ``run_dir`` set, every job and result is saved under ``<run_dir>/ionq/`` as it
+    arrives and a circuit whose key has a saved result is never sent again: a rerun
+    resumes, re-attaching jobs that were submitted but not collected. Identical circuits
+    (equal keys), within a call or across calls, share one result.
     """
 
     name = "ionq"
@@ -74,6 +98,7 @@ class IonQBackend:
             poll=Backoff(o.poll_initial_s, o.poll_max_s, o.poll_multiplier),
             timeout_s=o.timeout_s,
             cancel_on_timeout=o.cancel_on_timeout,
+            request_timeout_s=o.request_timeout_s,
         )
         self._batch = o.batch
         self._verified: set = set()
@@ -88,30 +113,33 @@ class IonQBackend:
 
     @property
     def cache_name(self) -> str:
-        """What distinguishes this backend's results: target, gateset, noise model."""
+        """``ionq:<target>:<gateset>:<noise model>:seed=<seed>``: what decides the results."""
         o = self.options
-        return f"ionq:{o.target}:{o.native_gateset or 'qis'}:{o.noise_model or 'ideal'}"
+        return (
+            f"ionq:{o.target}:{o.native_gateset or 'qis'}:{o.noise_model or 'ideal'}"
+            f":seed={o.seed}"
+        )
 
     # ------------------------------------------------------------------ public
     def expectations(self, model, features, params, shots) -> np.ndarray:
-        """Readouts of ``model`` for each (features, params) row; see the class docstring."""
+        """Readouts [N, model.n_outputs] float64 of each (features, params) row.
+
+        Args:
+            model: a ``QubitModel``.
+            features: [N, n_features] float.
+            params: [N, n_params] (one parameter set per row) or [n_params] (shared).
+            shots: measurements per circuit, an integer >= 1.
+        """
         shots = _check_shots(shots)
-        features = np.asarray(features, dtype=np.float64)
-        params = np.asarray(params, dtype=np.float64)
-        if features.ndim != 2 or features.shape[1] != model.n_features:
-            raise ValueError(
-                f"features must have shape [N, {model.n_features}], got {list(features.shape)}"
-            )
-        if params.ndim != 2 or params.shape != (features.shape[0], model.n_params):
-            raise ValueError(
-                f"params must have shape [{features.shape[0]}, {model.n_params}], "
-                f"got {list(params.shape)}"
-            )
-        if features.shape[0] == 0:
+        x = model.check_features(features)
+        p = model.check_params(params, rows=x.shape[0])
+        if p.ndim == 1:
+            p = np.broadcast_to(p, (x.shape[0], model.n_params))
+        if x.shape[0] == 0:
             return np.zeros((0, model.n_outputs))
         prepared = [
-            self.prepare(model.to_cirq(f, p, measure=True), shots, model.structure_key)
-            for f, p in zip(features, params)
+            self.prepare(model.to_cirq(f, q, measure=True), shots, model.structure_key)
+            for f, q in zip(x, p)
         ]
         results = self.run(prepared, shots)
         out = np.empty((len(prepared), model.n_outputs), dtype=np.float64)
@@ -120,17 +148,21 @@ class IonQBackend:
         return out
 
     def prepare(self, circuit: cirq.Circuit, shots: int, structure=None) -> PreparedCircuit:
-        """Compile (to the native gateset) and key one measured circuit."""
+        """Compile one measured circuit to the native gateset (unless ``qis``) and key it.
+
+        ``structure`` names the circuit's structure: with ``verify`` on, the first circuit
+        of each structure has its compiled unitary checked against the source.
+        """
         o = self.options
         gateset = o.native_gateset
         if gateset is None:
             compiled = circuit
         else:
-            check = o.verify and (structure, gateset) not in self._verified
+            check = o.verify and (structure is None or (structure, gateset) not in self._verified)
             compiled, _ = compile_with_report(
                 circuit, gateset, verify=check, partial_entanglers=o.partial_entanglers
             )
-            if check:
+            if check and structure is not None:
                 with self._lock:
                     self._verified.add((structure, gateset))
         try:
@@ -152,56 +184,56 @@ class IonQBackend:
         )
 
     def run(self, prepared: Sequence[PreparedCircuit], shots: int) -> dict[str, CircuitResult]:
-        """Results for every prepared circuit: from the run directory, from jobs already
-        submitted (re-attached), or from new jobs; each circuit is submitted at most once."""
+        """Results of the prepared circuits, by key: saved ones, those of jobs submitted
+        earlier (re-attached), and new jobs for the rest; no circuit is sent twice."""
         unique: dict[str, PreparedCircuit] = {}
         for item in prepared:
             unique.setdefault(item.key, item)
-        results: dict[str, CircuitResult] = {}
-        reattach: dict[str, JobRecord] = {}
-        new: list[PreparedCircuit] = []
-        for key, item in unique.items():
-            found = self.store.result(key)
-            if found is not None:
-                results[key] = found
-                continue
-            record = self.store.open_job_for(key)
-            if record is not None:
-                reattach[record.name] = record
-            else:
-                new.append(item)
-        if reattach or new:
+        missing = {key for key in unique if self.store.result(key) is None}
+        if missing:
             api_key()  # fail early and clearly when the key is missing
-            if reattach:
-                log.info(
-                    "IonQ: re-attaching %d job(s) from %s instead of resubmitting",
-                    len(reattach),
-                    self.store.root,
-                )
-            self._execute(list(reattach.values()), new, unique, shots)
-            for key in unique:
-                if key not in results:
-                    results[key] = self.store.result(key)
-        n_reused = len(unique) - len(new) - sum(r.n_circuits for r in reattach.values())
-        if n_reused > 0:
-            log.debug("IonQ: %d circuit result(s) reused from the run directory", n_reused)
-        return results
+            records = self._reattach(missing, unique)
+            claimed = {k for r in records for k in r.circuit_keys}
+            new = [unique[k] for k in unique if k in missing and k not in claimed]
+            records += self._new_records(new, shots)
+            self._execute(records, unique)
+        return {key: self.store.result(key) for key in unique}
 
     # ------------------------------------------------------------------ jobs
-    def _records_for(self, items: list[PreparedCircuit], shots: int) -> list[JobRecord]:
-        size = self.options.max_circuits_per_job if self._batch else 1
+    def _reattach(self, missing: set, unique: dict) -> list[JobRecord]:
+        """Open jobs of the run directory that hold circuits of ``missing``."""
         records = []
-        for start in range(0, len(items), size):
-            chunk = items[start : start + size]
-            records.append(self._new_record(chunk, shots))
+        for record in self.store.open_jobs():
+            if not missing.intersection(record.circuit_keys):
+                continue
+            if record.job_id is None:  # interrupted while creating: did the POST get through?
+                record.job_id = self.client.find_by_name(record.name)
+                if record.job_id is not None:
+                    record.state = "submitted"
+                    self.store.save_job(record)
+                elif not missing.issuperset(record.circuit_keys):
+                    # never created, and this call does not need all of it: replace it
+                    self._fail(record, "failed", "never created (run interrupted); replaced")
+                    continue
+                # else: never created; _job creates it under its recorded name
+            records.append(record)
+        if records:
+            log.info(
+                "IonQ: re-attaching %d job(s) of %s instead of resubmitting their circuits",
+                len(records),
+                self.store.root,
+            )
         return records
+
+    def _new_records(self, items: list[PreparedCircuit], shots: int) -> list[JobRecord]:
+        size = self.options.max_circuits_per_job if self._batch else 1
+        return [self._new_record(items[i : i + size], shots) for i in range(0, len(items), size)]
 
     def _new_record(self, chunk: list[PreparedCircuit], shots: int) -> JobRecord:
         digest = hashlib.sha256("".join(i.key for i in chunk).encode()).hexdigest()[:20]
         base = f"{self.options.job_prefix}-{digest}"
-        name = f"{base}-{self.store.attempts(base) + 1}"
         record = JobRecord(
-            name=name,
+            name=f"{base}-{self.store.attempts(base) + 1}",
             kind="batch" if len(chunk) > 1 else "single",
             target=self.options.target,
             shots=shots,
@@ -216,71 +248,79 @@ class IonQBackend:
         self.store.save_job(record)  # before the POST: a kill after it leaves a trace
         return record
 
-    def _execute(self, reattach, new, unique, shots) -> None:
-        records = list(reattach) + self._records_for(new, shots)
+    def _execute(self, records: list[JobRecord], unique: dict) -> None:
+        """Run ``records`` ``max_concurrency`` at a time; raise the first error at the end
+        (the other jobs still finish and are saved)."""
         errors: list[BaseException] = []
-        workers = min(self.options.max_concurrency, len(records))
         total = sum(r.n_circuits for r in records)
-        bar = tqdm(total=total, desc="IonQ circuits", unit="circuit", disable=None)
-        with bar:
-            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-                futures = {pool.submit(self._job, r, unique, shots): r for r in records}
-                while futures:
-                    done, _ = concurrent.futures.wait(
-                        futures, return_when=concurrent.futures.FIRST_COMPLETED
-                    )
-                    for future in done:
-                        record = futures.pop(future)
-                        err = future.exception()
-                        if isinstance(err, _Split):
-                            futures.update(
-                                {pool.submit(self._job, r, unique, shots): r for r in err.records}
-                            )
-                        elif err is not None:
-                            errors.append(err)
-                        else:
-                            bar.update(record.n_circuits)
+        self.client.reset_interrupt()
+        bar = tqdm(total=total, desc="IonQ circuits", unit="circuit", disable=None, leave=False)
+        # max_concurrency workers even for one job: its fall-back jobs share the pool
+        pool = concurrent.futures.ThreadPoolExecutor(
+            self.options.max_concurrency, thread_name_prefix="ionq"
+        )
+        try:
+            futures = {pool.submit(self._job, r, unique): r for r in records}
+            while futures:
+                done, _ = concurrent.futures.wait(
+                    futures, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in done:
+                    record = futures.pop(future)
+                    if future.exception() is not None:
+                        errors.append(future.exception())
+                        continue
+                    follow_up = future.result()
+                    futures.update({pool.submit(self._job, r, unique): r for r in follow_up})
+                    if not follow_up:
+                        bar.update(record.n_circuits)
+        except BaseException:
+            self.client.interrupt()  # e.g. Ctrl-C: the workers stop waiting at once
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
         if errors:
+            for err in errors[1:]:
+                log.error("IonQ: %s", err)
             raise errors[0]
 
-    def _job(self, record: JobRecord, unique: dict, shots: int) -> None:
-        """Create (if needed), wait for and store one job."""
+    def _job(self, record: JobRecord, unique: dict) -> list[JobRecord]:
+        """Create (if needed), wait for and save one job; follow-up jobs (if it was split)."""
         if record.job_id is None:
-            if record.state == "creating":
-                record.job_id = self.client.find_by_name(record.name)
-            if record.job_id is None:
-                if not all(k in unique for k in record.circuit_keys):
-                    # A job that was never created, for circuits this call does not ask for.
-                    self._fail(record, "failed", "never created; replaced")
-                    items = [unique[k] for k in record.circuit_keys if k in unique]
-                    raise _Split(self._records_for(items, shots))
-                circuits = [unique[k].circuit for k in record.circuit_keys]
-                try:
-                    record.job_id = self.client.create(record.name, circuits, shots)
-                except IonQRejected as err:
-                    if record.kind == "batch" and err.status_code in _NO_BATCH_STATUSES:
-                        raise self._fall_back(record, unique, shots, err) from None
+            circuits = [unique[k].circuit for k in record.circuit_keys]
+            try:
+                record.job_id = self.client.create(record.name, circuits, record.shots)
+            except IonQRejected as err:
+                if record.kind == "batch" and err.status_code in NO_BATCH_STATUSES:
+                    return self._fall_back(record, unique, err)
+                self._fail(record, "failed", str(err))
+                raise
+            except IonQJobError as err:
+                if err.status == NOT_CREATED:
                     self._fail(record, "failed", str(err))
-                    raise
+                else:  # the POST may have got through: "creating", a rerun looks it up
+                    record.error = str(err)
+                    self.store.save_job(record)
+                raise
             record.state = "submitted"
             self.store.save_job(record)
             log.info(
-                "IonQ job %s submitted: id %s, %d circuit(s) x %d shots on %s (%s)",
+                "IonQ job %s submitted: id %s, %d circuit(s) x %d shots on %s",
                 record.name,
                 record.job_id,
                 record.n_circuits,
                 record.shots,
                 record.target,
-                record.kind,
             )
         try:
             outputs = self.client.wait(
                 record.name, record.job_id, record.kind == "batch", record.n_circuits
             )
         except IonQJobError as err:
-            state = err.status if err.status in ("timed_out", "canceled") else "failed"
-            self._fail(record, state, str(err))
-            raise
+            if err.status in ("timed_out", "failed", "canceled"):
+                self._fail(record, err.status, str(err))
+            raise  # anything else (interrupted, requests failing): the job stays open
         results = [
             CircuitResult(
                 key=key,
@@ -296,25 +336,25 @@ class IonQBackend:
         ]
         self.store.save_results(record, results)
         log.info("IonQ job %s completed: %d result(s) saved", record.name, len(results))
+        return []
 
     def _fail(self, record: JobRecord, state: str, message: str) -> None:
         record.state = state
         record.error = message
         self.store.save_job(record)
 
-    def _fall_back(self, record, unique, shots, err) -> _Split:
+    def _fall_back(self, record: JobRecord, unique: dict, err: IonQRejected) -> list[JobRecord]:
         with self._lock:
             if self._batch:
                 log.warning(
-                    "IonQ refused a multi-circuit job (%s); sending single-circuit jobs, "
+                    "IonQ refused a multi-circuit job (HTTP %s); sending single-circuit jobs, "
                     "%d at a time, from now on",
                     err.status_code,
                     self.options.max_concurrency,
                 )
             self._batch = False
         self._fail(record, "failed", f"multi-circuit job refused: {err}")
-        items = [unique[k] for k in record.circuit_keys]
-        return _Split([self._new_record([item], shots) for item in items])
+        return [self._new_record([unique[k]], record.shots) for k in record.circuit_keys]
 
     # ------------------------------------------------------------------ samples
     def samples(self, result: CircuitResult, shots: int) -> np.ndarray:
@@ -327,21 +367,12 @@ class IonQBackend:
         values = np.array(sorted(result.values), dtype=np.int64)
         weights = np.array([result.values[v] for v in values], dtype=np.float64)
         if result.kind == "counts":
-            counts = np.rint(weights).astype(np.int64)
-            drawn = np.repeat(values, counts)
+            drawn = np.repeat(values, np.rint(weights).astype(np.int64))
         else:
             rng = np.random.default_rng([self.options.seed, int(result.key[:15], 16)])
             drawn = rng.choice(values, size=shots, p=weights / weights.sum())
         shifts = result.num_qubits - 1 - np.asarray(targets, dtype=np.int64)
         return ((drawn[:, None] >> shifts[None, :]) & 1).astype(np.int8)
-
-
-class _Split(Exception):
-    """A job to be replaced by these records (multi-circuit job refused)."""
-
-    def __init__(self, records: list[JobRecord]):
-        super().__init__("split")
-        self.records = records
 
 
 def _check_shots(shots) -> int:

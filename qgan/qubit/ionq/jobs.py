@@ -1,24 +1,29 @@
-"""IonQ jobs through ``cirq_ionq.Service``: create (single or multi-circuit), poll, results.
+"""IonQ jobs through ``cirq_ionq.Service``: create (one circuit or many), poll, read results.
 
 Design points:
 
-* **One Service per job.** cirq_ionq 1.7's client picks the results endpoint
-  (``/results/probabilities`` or ``.../aggregated``) from ``_IonQClient.batch_mode``, a
-  flag that the *last* ``create_job`` on that client sets. A Service shared between a
-  batch job and a single job, or between threads, or used to re-attach a job it did not
-  create, reads the wrong endpoint. Here every job operation gets a fresh Service whose
-  flag is set from the job's own kind (known from the record) right before the results
-  are read, so no state is shared.
-* **Retries here, not in cirq_ionq.** The Service is built with ``max_retry_seconds=0``,
-  so a 429, 5xx or dropped connection surfaces at once as cirq_ionq's ``TimeoutError``;
-  :class:`JobClient` retries it with its own exponential backoff (logged, bounded). A
-  retried *create* first looks the job up by its unique name, so a POST whose response
-  was lost never creates a second job.
-* **Polling with backoff and a deadline**; a failed or canceled job raises
-  :class:`IonQJobError` naming the job, a job past its deadline
-  :class:`IonQJobTimeout` (optionally canceling it).
-* The API key comes only from the ``IONQ_API_KEY`` environment variable and goes only
-  into cirq_ionq's request headers: never into logs, messages or files.
+* **A fresh Service for every job operation.** cirq_ionq 1.7's client chooses the results
+  endpoint (``/results/probabilities`` or ``.../aggregated``) from
+  ``_IonQClient.batch_mode``, a flag that the *last* ``create_job`` on that client sets. A
+  Service shared by a batch job and a single-circuit job, by two threads, or used to
+  re-attach a job that it did not create (after a restart) reads the wrong endpoint. Here
+  no Service outlives one operation on one job, and :meth:`JobClient.wait` sets the flag
+  from the job's own kind before it reads the results.
+* **Retries here, not in cirq_ionq.** Services are built with ``max_retry_seconds=0``, so
+  a 429, a 5xx or a dropped connection surfaces at once; :class:`JobClient` retries it
+  with its own bounded exponential backoff and logs each retry (cirq_ionq retries 429,
+  500, 502, 503 and 520-529 only, and prints instead of logging). A create whose reply
+  was lost is not blindly repeated: the job is first looked up by its unique name, so a
+  POST that reached the server never makes a second job.
+* **Request time-outs.** cirq_ionq 1.7 calls ``requests`` without a timeout, so a server
+  that accepts a connection and never answers would block forever (and no job time-out
+  would fire). :func:`set_request_timeout` gives cirq_ionq's module a ``requests`` proxy
+  whose calls default to a timeout; an expired request is a dropped connection (retried).
+* **Polling with backoff and a deadline.** A failed or canceled job raises
+  :class:`IonQJobError` naming the job (name and id) and the server's reason; a job past
+  its deadline raises :class:`IonQJobTimeout` (and is canceled if asked).
+* **The API key** comes only from the ``IONQ_API_KEY`` environment variable and goes only
+  into cirq_ionq's request headers: never into a log line, an error message or a file.
 """
 
 from __future__ import annotations
@@ -26,20 +31,30 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 
 import cirq
 import cirq_ionq
+import cirq_ionq.ionq_client
+import requests
 
 log = logging.getLogger(__name__)
 
 API_KEY_ENV = "IONQ_API_KEY"
+#: How many of the account's newest jobs a lookup by name searches.
+LOOKUP_LIMIT = 1000
+#: ``IonQJobError.status`` of a creation that failed for sure (no job of that name exists).
+NOT_CREATED = "not_created"
 _RETRIABLE_PREFIX = "Reached maximum number of retries"
 
 
 class IonQJobError(RuntimeError):
-    """An IonQ job failed, was canceled, or could not be created or read."""
+    """An IonQ job failed, was canceled, or could not be created or read.
+
+    Attributes: ``job_name``, ``job_id`` and ``status`` (the job's final status, if known).
+    """
 
     def __init__(
         self,
@@ -55,20 +70,25 @@ class IonQJobError(RuntimeError):
 
 
 class IonQJobTimeout(IonQJobError):
-    """An IonQ job did not finish within its time-out."""
+    """An IonQ job did not finish within its time-out (``status``: ``"timed_out"``, or
+    ``"canceled"`` when it was canceled for it)."""
 
 
 class IonQRejected(IonQJobError):
-    """The API refused a request (a 4xx other than 429); ``status_code`` says which."""
+    """The API refused a request with a 4xx other than 429; ``status_code`` says which."""
 
     def __init__(self, message: str, status_code: int | None, job_name: str | None = None):
         super().__init__(message, job_name)
         self.status_code = status_code
 
 
+class IonQInterrupted(IonQJobError):
+    """Waiting was interrupted (:meth:`JobClient.interrupt`); the job itself goes on."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff: ``initial_s``, times ``multiplier`` each step, capped at ``max_s``."""
+    """Delays ``initial_s``, then times ``multiplier`` per step, capped at ``max_s`` (seconds)."""
 
     initial_s: float
     max_s: float
@@ -83,27 +103,87 @@ class Backoff:
 
 @dataclasses.dataclass
 class JobOutput:
-    """One circuit's result as cirq_ionq returns it (big-endian keys)."""
+    """One circuit's result as cirq_ionq returns it.
 
-    kind: str  # "probabilities" or "counts"
+    ``kind``: ``"probabilities"`` (simulator) or ``"counts"`` (QPU); ``values`` maps the
+    big-endian integer of all ``num_qubits`` bits (qubit 0 most significant, cirq's
+    convention) to a probability or a count; ``measurements`` maps a measurement key to
+    its qubit indices.
+    """
+
+    kind: str
     num_qubits: int
     measurements: dict
     values: dict
 
 
 def api_key() -> str:
-    """The API key from ``IONQ_API_KEY``; a clear error when it is not set."""
+    """The API key from ``IONQ_API_KEY``; a one-line ValueError when it is not set."""
     key = os.environ.get(API_KEY_ENV, "")
     if not key.strip():
         raise ValueError(
-            f"{API_KEY_ENV}: environment variable not set; the IonQ backend reads the API "
-            "key only from it"
+            f"{API_KEY_ENV}: environment variable not set (the IonQ backend reads the API key "
+            "only from it)"
         )
     return key
 
 
+class _TimedRequests:
+    """The ``requests`` module with a default ``timeout`` on get/post/put/delete."""
+
+    def __init__(self, timeout: tuple[float, float]):
+        self.timeout = timeout
+
+    def __getattr__(self, name):
+        return getattr(requests, name)
+
+    def _call(self, method: str, *args, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        return getattr(requests, method)(*args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._call("get", *args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self._call("post", *args, **kwargs)
+
+    def put(self, *args, **kwargs):
+        return self._call("put", *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._call("delete", *args, **kwargs)
+
+
+def set_request_timeout(seconds: float) -> None:
+    """Give every HTTP request of cirq_ionq a ``seconds`` time-out (connect and read).
+
+    Process-wide (cirq_ionq's module holds one ``requests``); the last value set wins.
+    """
+    module = cirq_ionq.ionq_client
+    if not isinstance(module.requests, _TimedRequests):
+        module.requests = _TimedRequests((seconds, seconds))
+    module.requests.timeout = (seconds, seconds)
+
+
+class _Retriable(Exception):
+    """A 429, a 5xx or a dropped connection (the message says which)."""
+
+
 class JobClient:
-    """Creates, polls and reads IonQ jobs with retries, one ``cirq_ionq.Service`` per call."""
+    """Creates, polls and reads IonQ jobs with retries, a fresh ``cirq_ionq.Service`` per call.
+
+    Args:
+        target: ``simulator`` or ``qpu.<system>``.
+        remote_host: API URL (None: cirq_ionq's default or ``IONQ_REMOTE_HOST``).
+        noise: the simulator's ``noise`` field (``{"model": ..., "seed": ...}``) or None.
+        error_mitigation: IonQ's ``error_mitigation`` settings or None.
+        retries: retries of one request after a 429, a 5xx or a dropped connection.
+        retry: backoff between retries.
+        poll: backoff between status polls.
+        timeout_s: how long :meth:`wait` waits for a job.
+        cancel_on_timeout: cancel a job that timed out.
+        request_timeout_s: time-out of one HTTP request (see :func:`set_request_timeout`).
+    """
 
     def __init__(
         self,
@@ -117,7 +197,7 @@ class JobClient:
         poll: Backoff = Backoff(1.0, 30.0, 1.5),
         timeout_s: float = 3600.0,
         cancel_on_timeout: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
+        request_timeout_s: float = 60.0,
     ):
         self.target = target
         self.remote_host = remote_host
@@ -128,94 +208,116 @@ class JobClient:
         self.poll = poll
         self.timeout_s = timeout_s
         self.cancel_on_timeout = cancel_on_timeout
-        self.sleep = sleep
+        self.request_timeout_s = request_timeout_s
+        self._interrupt = threading.Event()
 
     # ------------------------------------------------------------------ plumbing
-    def service(self, batch_mode: bool | None = None) -> cirq_ionq.Service:
-        """A fresh Service (own client, no shared flag); cirq_ionq does not retry."""
-        service = cirq_ionq.Service(
+    def service(self) -> cirq_ionq.Service:
+        """A fresh Service: its own client (own endpoint flag), no retries inside cirq_ionq."""
+        set_request_timeout(self.request_timeout_s)
+        return cirq_ionq.Service(
             remote_host=self.remote_host,
             api_key=api_key(),
             default_target=None,
             max_retry_seconds=0,
         )
-        if batch_mode is not None:
-            # cirq_ionq 1.7 reads the results endpoint from this flag (see module docstring).
-            service._client.batch_mode = batch_mode
-        return service
 
-    def _call(
-        self, what: str, name: str, fn: Callable, job_id: str | None = None, retry: bool = True
-    ):
-        """Run ``fn`` with retries of 429/5xx/dropped connections; map API errors.
+    def interrupt(self) -> None:
+        """Make every wait and backoff of this client raise :class:`IonQInterrupted` now."""
+        self._interrupt.set()
 
-        With ``retry=False`` a retriable failure raises :class:`_Retriable` at once.
-        """
+    def reset_interrupt(self) -> None:
+        self._interrupt.clear()
+
+    def _pause(self, seconds: float, name: str, job_id: str | None) -> None:
+        if self._interrupt.wait(max(seconds, 0.0)):
+            raise IonQInterrupted(
+                f"IonQ job {name}{_id(job_id)}: waiting interrupted (the job goes on; a "
+                "rerun with the same run directory collects it)",
+                name,
+                job_id,
+            )
+
+    def _once(self, what: str, name: str, fn: Callable, job_id: str | None):
+        """One call of ``fn``; retriable failures raise :class:`_Retriable`, others map to
+        :class:`IonQJobError` / :class:`IonQRejected` naming the job."""
+        try:
+            return fn()
+        except TimeoutError as err:  # cirq_ionq gave up at once (max_retry_seconds=0)
+            if not str(err).startswith(_RETRIABLE_PREFIX):
+                raise
+            raise _Retriable(str(err).split("Last error:", 1)[-1].strip()) from None
+        except cirq_ionq.IonQNotFoundException:
+            raise IonQJobError(
+                f"IonQ {what} for job {name}{_id(job_id)}: not found on the server",
+                name,
+                job_id,
+            ) from None
+        except cirq_ionq.IonQException as err:
+            if err.status_code is not None and err.status_code >= 500:
+                raise _Retriable(f"HTTP {err.status_code}") from None
+            # cirq_ionq's message holds the request body (circuits): keep the start only.
+            text = str(err)
+            text = text if len(text) < 300 else text[:300] + " ..."
+            raise IonQRejected(
+                f"IonQ {what} for job {name}{_id(job_id)} was rejected "
+                f"(HTTP {err.status_code}): {text}",
+                err.status_code,
+                name,
+            ) from None
+
+    def _call(self, what: str, name: str, fn: Callable, job_id: str | None = None):
+        """``fn`` with up to ``retries`` retries of 429/5xx/dropped connections."""
         delays = self.retry.delays()
         for attempt in range(self.retries + 1):
             try:
-                return fn()
-            except TimeoutError as err:
-                if not str(err).startswith(_RETRIABLE_PREFIX):
-                    raise
-                reason = str(err).split("Last error:", 1)[-1].strip()
-                if not retry:
-                    raise _Retriable(reason) from None
+                return self._once(what, name, fn, job_id)
+            except _Retriable as err:
                 if attempt == self.retries:
                     raise IonQJobError(
                         f"IonQ {what} for job {name}{_id(job_id)}: gave up after "
-                        f"{self.retries + 1} attempts (last error: {reason})",
+                        f"{self.retries + 1} attempts (last error: {err})",
                         name,
                         job_id,
                     ) from None
                 delay = next(delays)
                 log.warning(
-                    "IonQ %s for job %s: %s; retry %d/%d in %.2f s",
+                    "IonQ %s for job %s: %s; retry %d/%d in %.3g s",
                     what,
                     name,
-                    reason,
+                    err,
                     attempt + 1,
                     self.retries,
                     delay,
                 )
-                self.sleep(delay)
-            except cirq_ionq.IonQNotFoundException:
-                raise IonQJobError(
-                    f"IonQ {what} for job {name}{_id(job_id)}: not found on the server",
-                    name,
-                    job_id,
-                ) from None
-            except cirq_ionq.IonQUnsuccessfulJobException as err:
-                raise IonQJobError(f"IonQ job {name}{_id(job_id)}: {err}", name, job_id) from None
-            except cirq_ionq.IonQException as err:
-                text = str(err)
-                text = text if len(text) < 400 else text[:400] + " ..."
-                raise IonQRejected(
-                    f"IonQ {what} for job {name}{_id(job_id)} was rejected: {text}",
-                    err.status_code,
-                    name,
-                ) from None
+                self._pause(delay, name, job_id)
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ operations
     def find_by_name(self, name: str) -> str | None:
-        """The id of a job named ``name`` among the account's recent jobs, if any."""
+        """The id of the newest job named ``name`` among the account's recent jobs, or None."""
 
         def lookup():
-            for job in self.service().list_jobs(limit=200):
-                try:
-                    if job.name() == name:
-                        return job.job_id()
-                except cirq_ionq.IonQUnsuccessfulJobException:
-                    continue
+            # The client's list gives the job dicts; cirq_ionq's Job.name() would refresh
+            # every unfinished job with one more request.
+            for job in self.service()._client.list_jobs(limit=LOOKUP_LIMIT):
+                if job.get("name") == name:
+                    return job["id"]
             return None
 
         return self._call("job lookup", name, lookup)
 
     def create(self, name: str, circuits: Sequence[cirq.Circuit], shots: int) -> str:
-        """Create one job for ``circuits`` (multi-circuit when more than one); its id.
+        """Create one job for ``circuits`` (a multi-circuit job when more than one); its id.
 
-        A create whose response is lost (429/5xx/dropped connection) is not simply
-        repeated: the job is first looked up by ``name``.
+        After a 429, a 5xx or a dropped connection the job is looked up by ``name`` before
+        the POST is repeated, so a job whose reply was lost is not created twice.
+
+        Raises:
+            IonQJobError: with ``status`` ``"not_created"`` when every attempt failed and
+                the server has no job of that name; with ``status`` None when that is
+                unknown (the lookup failed too: the job may exist).
+            IonQRejected: the API refused the job (4xx).
         """
         batch = len(circuits) > 1
         options = dict(
@@ -226,7 +328,7 @@ class JobClient:
             error_mitigation=self.error_mitigation,
         )
 
-        def once():
+        def post():
             service = self.service()
             if batch:
                 return service.create_batch_job(list(circuits), **options).job_id()
@@ -235,59 +337,66 @@ class JobClient:
         delays = self.retry.delays()
         for attempt in range(self.retries + 1):
             try:
-                # One attempt per loop turn: the lookup below decides whether to repeat.
-                return self._call("job creation", name, once, retry=False)
+                return self._once("job creation", name, post, None)
             except _Retriable as err:
                 found = self.find_by_name(name)
                 if found is not None:
-                    log.info(
-                        "IonQ job %s was created (id %s) although its reply was lost", name, found
-                    )
+                    log.info("IonQ job %s exists (id %s) although its reply was lost", name, found)
                     return found
-                if attempt == self.retries:
+                if attempt == self.retries:  # and the lookup says: no such job
                     raise IonQJobError(
                         f"IonQ job creation for job {name}: gave up after {self.retries + 1} "
                         f"attempts (last error: {err})",
                         name,
+                        status=NOT_CREATED,
                     ) from None
                 delay = next(delays)
                 log.warning(
-                    "IonQ job creation for job %s: %s; retry %d/%d in %.2f s",
+                    "IonQ job creation for job %s: %s; retry %d/%d in %.3g s",
                     name,
                     err,
                     attempt + 1,
                     self.retries,
                     delay,
                 )
-                self.sleep(delay)
+                self._pause(delay, name, None)
         raise AssertionError("unreachable")
 
     def wait(self, name: str, job_id: str, batch: bool, n_circuits: int) -> list[JobOutput]:
-        """Poll job ``job_id`` until it ends; its results, one per circuit, in order."""
-        service = self.service(batch_mode=batch)
+        """Poll job ``job_id`` until it ends; its results, one per circuit, in circuit order.
+
+        Args:
+            name: the job's name (for messages).
+            job_id: the id IonQ gave it.
+            batch: whether it is a multi-circuit job (decides the results endpoint).
+            n_circuits: how many circuits it holds (checked against the results).
+
+        Raises:
+            IonQJobError: the job failed or was canceled (``status`` says which), or a
+                request kept failing.
+            IonQJobTimeout: the job did not end within ``timeout_s``.
+        """
+        service = self.service()
+        # This Service is private to this job: its endpoint flag is this job's kind.
+        service._client.batch_mode = batch
         job = self._call("status", name, lambda: service.get_job(job_id), job_id)
         deadline = time.monotonic() + self.timeout_s
         delays = self.poll.delays()
-        status = None
         while True:
             status = self._call("status", name, job.status, job_id)
             if status in cirq_ionq.Job.TERMINAL_STATES:
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._timed_out(service, name, job_id, status)
-            self.sleep(min(next(delays), remaining))
+                self._timed_out(name, job_id, status)
+            self._pause(min(next(delays), remaining), name, job_id)
         if status != "completed":
-            try:
-                job.results(timeout_seconds=1, polling_seconds=0)
-                detail = f"ended with status {status}"
-            except RuntimeError as err:  # cirq_ionq reports the server's failure message
-                detail = str(err)
+            failure = job._job.get("failure") or {}  # the job dict cirq_ionq keeps
+            reason = failure.get("error") or failure.get("message")
+            detail = f": {reason}" if reason else ""
             raise IonQJobError(
-                f"IonQ job {name} (id {job_id}) {status}: {detail}", name, job_id, status
+                f"IonQ job {name} (id {job_id}) {status}{detail}", name, job_id, status
             )
-        # A fresh client per job, its endpoint flag set from this job's own kind:
-        service._client.batch_mode = batch
         raw = self._call(
             "results", name, lambda: job.results(timeout_seconds=1, polling_seconds=0), job_id
         )
@@ -301,12 +410,13 @@ class JobClient:
             )
         return [_output(r) for r in results]
 
-    def _timed_out(self, service, name: str, job_id: str, status: str):
+    def _timed_out(self, name: str, job_id: str, status: str):
         action = "left running (a rerun with the same run directory collects it)"
+        final = "timed_out"
         if self.cancel_on_timeout:
             try:
-                self._call("cancel", name, lambda: service.get_job(job_id).cancel(), job_id)
-                action = "canceled"
+                self.cancel(name, job_id)
+                action, final = "canceled", "canceled"
             except IonQJobError as err:
                 action = f"could not be canceled ({err})"
         raise IonQJobTimeout(
@@ -314,32 +424,30 @@ class JobClient:
             f"(status {status}); {action}",
             name,
             job_id,
-            "timed_out",
+            final,
         )
 
     def cancel(self, name: str, job_id: str) -> None:
-        """Cancel a job (used by ``qgan ionq status --cancel``)."""
-        service = self.service()
-        self._call("cancel", name, lambda: service.get_job(job_id).cancel(), job_id)
+        """Cancel job ``job_id``."""
+        self._call("cancel", name, lambda: self.service()._client.cancel_job(job_id), job_id)
 
-
-class _Retriable(Exception):
-    pass
+    def status(self, name: str, job_id: str) -> str:
+        """The job's current status on the server (one request, with retries)."""
+        return self._call(
+            "status", name, lambda: self.service()._client.get_job(job_id)["status"], job_id
+        )
 
 
 def _output(result) -> JobOutput:
     if isinstance(result, cirq_ionq.QPUResult):
-        return JobOutput(
-            "counts",
-            result.num_qubits(),
-            {k: list(v) for k, v in result.measurement_dict().items()},
-            {int(k): float(v) for k, v in result.counts().items()},
-        )
+        kind, values = "counts", result.counts()
+    else:
+        kind, values = "probabilities", result.probabilities()
     return JobOutput(
-        "probabilities",
+        kind,
         result.num_qubits(),
-        {k: list(v) for k, v in result.measurement_dict().items()},
-        {int(k): float(v) for k, v in result.probabilities().items()},
+        {k: [int(q) for q in v] for k, v in result.measurement_dict().items()},
+        {int(k): float(v) for k, v in values.items()},
     )
 
 

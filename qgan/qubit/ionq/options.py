@@ -48,6 +48,7 @@ class IonQOptions(BaseModel):
     retries / retry_*: retries of a request that got 429, 5xx or a dropped connection,
         with exponential backoff.
     cancel_on_timeout: cancel a job that timed out (default: leave it, a rerun collects it).
+    request_timeout_s: time-out of one HTTP request (an expired one is retried).
     error_mitigation: IonQ's ``error_mitigation`` settings, e.g. ``{debiasing: false}``.
     seed: seeds the sampling of shots from the simulator's probabilities (results are
         reproducible and identical after a resume).
@@ -75,6 +76,7 @@ class IonQOptions(BaseModel):
     retry_initial_s: float = Field(1.0, ge=0)
     retry_max_s: float = Field(60.0, ge=0)
     cancel_on_timeout: bool = False
+    request_timeout_s: float = Field(60.0, gt=0)
     error_mitigation: dict[str, bool] | None = None
     seed: int = 0
     partial_entanglers: bool = True
@@ -102,6 +104,8 @@ class IonQOptions(BaseModel):
                 raise ValueError(
                     f"noise_model: only the simulator target takes one, target is {self.target!r}"
                 )
+        if self.noise_seed is not None and self.noise_model is None:
+            raise ValueError("noise_seed: only used with a noise_model")
         if self.remote_host is not None and not re.match(r"^https?://[^/]+", self.remote_host):
             raise ValueError(f"remote_host: expected an http(s) URL, got {self.remote_host!r}")
         system = self.system
@@ -111,7 +115,9 @@ class IonQOptions(BaseModel):
                 f"(use {system!r} or 'qis')"
             )
         if self.poll_max_s < self.poll_initial_s:
-            raise ValueError("poll_max_s: must be >= poll_initial_s")
+            raise ValueError(f"poll_max_s: must be >= poll_initial_s, got {self.poll_max_s}")
+        if self.retry_max_s < self.retry_initial_s:
+            raise ValueError(f"retry_max_s: must be >= retry_initial_s, got {self.retry_max_s}")
         return self
 
     @property

@@ -10,8 +10,10 @@ Layout under ``<run_dir>/ionq/`` (every file written atomically, temp file then 
 
 A circuit is known by its key: a hash of exactly what is sent for it (serialized circuit,
 target, shots, noise, error mitigation). A rerun finds a circuit's result by its key, or
-the job it is in, and never submits a circuit whose job is still known. The API key is
-never part of a record.
+the job it is in, and never submits a circuit whose job may still deliver it (``creating``:
+looked up by name first; ``submitted``, ``timed_out``: re-attached). The circuits of a
+``failed`` or ``canceled`` job are submitted again, as a new job. The API key is never part
+of a record.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ OPEN = ("creating", "submitted", "timed_out")
 
 
 def now() -> str:
+    """UTC time, ISO 8601, to the second."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
@@ -120,13 +123,13 @@ class RunStore:
         with self._lock:
             return self.results.get(key)
 
-    def open_job_for(self, key: str) -> JobRecord | None:
-        """A job that holds circuit ``key`` and may still deliver its result."""
+    def open_jobs(self) -> list[JobRecord]:
+        """Jobs that may still deliver results (``creating``, ``submitted``, ``timed_out``),
+        oldest first."""
         with self._lock:
-            for record in self.jobs.values():
-                if record.state in OPEN and key in record.circuit_keys:
-                    return record
-        return None
+            return sorted(
+                (r for r in self.jobs.values() if r.state in OPEN), key=lambda r: r.created_at
+            )
 
     def attempts(self, base: str) -> int:
         """How many jobs were named ``<base>-<n>`` so far."""

@@ -1,14 +1,26 @@
-"""Fixtures for the ``qgan.qubit.ionq`` tests: numerical tolerances.
+"""Fixtures for the ``qgan.qubit.ionq`` tests: tolerances, an API key, the loopback server.
 
-Every numerical tolerance of the IonQ compilation tests lives in :class:`CompileTolerances`
-(fixture ``ctol``); the tests never hard-code one.
+Every numerical tolerance of the IonQ tests lives in :class:`CompileTolerances` (fixture
+``ctol``, compilation) or :class:`IonQTolerances` (fixture ``itol``, jobs and results);
+the tests never hard-code one.
+
+The loopback server (``ionq_loopback.py``, loaded here by path because pytest runs in
+importlib mode) speaks the part of IonQ's REST API that ``cirq_ionq`` 1.7 uses; fixture
+``loopback`` starts one per test, ``make_loopback(**kwargs)`` starts more with options.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import secrets
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+
+# --------------------------------------------------------------------------- tolerances
 
 
 @dataclass(frozen=True)
@@ -47,3 +59,127 @@ CTOL = CompileTolerances()
 @pytest.fixture(scope="session")
 def ctol() -> CompileTolerances:
     return CTOL
+
+
+@dataclass(frozen=True)
+class IonQTolerances:
+    """Tolerances of the job, backend and estimator tests.
+
+    ``probability``: |p_server - p_reference| per outcome. The loopback server simulates
+        the serialized circuit in complex128 numpy from IonQ's gate definitions; the
+        references (``cirq.Simulator(dtype=complex128)``, qgan's TF simulator in
+        complex128) are double precision too, on <= 256 amplitudes and a few hundred
+        gates: rounding ~1e-14, so 1e-9 is loose for rounding and tight for any wrong
+        gate, angle or bit order (errors of order 0.1). Gate parameters travel as JSON
+        floats (repr round-trips exactly).
+    ``sampling_sigmas``: a readout estimated from S shots must lie within this many
+        standard errors sqrt((1 - <O>^2) / S) (floored at 1/S) of the exact value; over
+        the ~200 readouts of a test, a 5-sigma excursion has probability ~1e-4 and the
+        draws are seeded anyway.
+    ``cost_rel``: relative difference of two dollar figures computed by different
+        summation orders (float rounding, ~1e-15).
+    """
+
+    probability: float = 1e-9
+    sampling_sigmas: float = 5.0
+    cost_rel: float = 1e-12
+
+
+ITOL = IonQTolerances()
+
+
+@pytest.fixture(scope="session")
+def itol() -> IonQTolerances:
+    return ITOL
+
+
+def within_shot_noise(estimate, exact, shots: int, sigmas: float) -> bool:
+    """Whether every readout estimate lies within ``sigmas`` standard errors of exact."""
+    import numpy as np
+
+    exact = np.asarray(exact, dtype=np.float64)
+    sigma = np.maximum(np.sqrt(np.clip(1.0 - exact**2, 0.0, None) / shots), 1.0 / shots)
+    return bool(np.all(np.abs(np.asarray(estimate) - exact) <= sigmas * sigma))
+
+
+@pytest.fixture(scope="session")
+def shot_noise():
+    """``shot_noise(estimate, exact, shots)``: True if within ``ITOL.sampling_sigmas``."""
+    return lambda estimate, exact, shots: within_shot_noise(
+        estimate, exact, shots, ITOL.sampling_sigmas
+    )
+
+
+# --------------------------------------------------------------------------- loopback
+
+
+def _load_loopback():
+    name = "ionq_loopback"
+    if name not in sys.modules:
+        path = Path(__file__).with_name("ionq_loopback.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def loopback_module():
+    """The ``ionq_loopback`` module (``LoopbackIonQ``, ``simulate``, ...)."""
+    return _load_loopback()
+
+
+@pytest.fixture
+def api_key(monkeypatch) -> str:
+    """A fresh random API key, set as ``IONQ_API_KEY`` (and nothing else) for the test."""
+    key = "ionq-test-" + secrets.token_hex(16)
+    monkeypatch.setenv("IONQ_API_KEY", key)
+    for other in ("CIRQ_IONQ_API_KEY", "IONQ_REMOTE_HOST", "CIRQ_IONQ_REMOTE_HOST"):
+        monkeypatch.delenv(other, raising=False)
+    return key
+
+
+@pytest.fixture
+def make_loopback(api_key, loopback_module):
+    """``make_loopback(**kwargs)``: a started ``LoopbackIonQ`` taking ``api_key``; stopped
+    after the test."""
+    servers = []
+
+    def make(**kwargs):
+        server = loopback_module.LoopbackIonQ(api_key, **kwargs).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def loopback(make_loopback):
+    """A started loopback server (jobs complete at once)."""
+    return make_loopback()
+
+
+@pytest.fixture
+def fast_options(loopback):
+    """IonQBackend options for tests: the loopback server, short polls, retries and
+    time-outs (so faults cost milliseconds)."""
+    return dict(
+        remote_host=loopback.url,
+        poll_initial_s=0.005,
+        poll_max_s=0.02,
+        retry_initial_s=0.005,
+        retry_max_s=0.02,
+        retries=3,
+        timeout_s=10.0,
+        request_timeout_s=5.0,
+    )
+
+
+@pytest.fixture
+def all_logs(caplog):
+    """Capture every log record of every logger at DEBUG (for the API-key checks)."""
+    caplog.set_level(logging.DEBUG)
+    return caplog

@@ -24,7 +24,8 @@ written here from those definitions, independent of cirq.
 
 Faults: :meth:`LoopbackIonQ.inject` makes the next matching requests answer with an HTTP
 status (429, 500, ...), drop the connection before handling (``"drop"``) or after handling
-without answering (``"drop_after"``). :meth:`LoopbackIonQ.plan_job` sets how long the next
+without answering (``"drop_after"``), or answer only after ``seconds`` (``"hang"``, for
+request time-outs). :meth:`LoopbackIonQ.plan_job` sets how long the next
 created job runs, whether it fails, or holds it until :meth:`release`.
 """
 
@@ -162,6 +163,7 @@ class Job:
     error: str | None = None
     canceled: bool = False
     released: bool = False
+    results_read: bool = False
 
     @property
     def batch(self) -> bool:
@@ -170,10 +172,11 @@ class Job:
 
 @dataclasses.dataclass
 class Fault:
-    kind: int | str  # HTTP status, "drop" or "drop_after"
+    kind: int | str  # HTTP status, "drop", "drop_after" or "hang"
     method: str
     path: re.Pattern
     times: int
+    seconds: float = 0.0
 
 
 @dataclasses.dataclass
@@ -207,6 +210,8 @@ class LoopbackIonQ:
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.plans: list[JobPlan] = []
+        #: per created job: how many earlier jobs were still in flight (results not read)
+        self.in_flight_at_create: list[int] = []
         self.lock = threading.RLock()
         self.created = threading.Condition(self.lock)
         self._server: ThreadingHTTPServer | None = None
@@ -217,7 +222,9 @@ class LoopbackIonQ:
         handler = type("Handler", (_Handler,), {"app": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -239,12 +246,19 @@ class LoopbackIonQ:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # ------------------------------------------------------------ test controls
-    def inject(self, kind, method: str = "POST", path: str = r"/jobs$", times: int = 1) -> None:
+    def inject(
+        self,
+        kind,
+        method: str = "POST",
+        path: str = r"/jobs$",
+        times: int = 1,
+        seconds: float = 0.0,
+    ) -> None:
         """Make the next ``times`` requests matching ``method`` and ``path`` (a regex on
-        the path after ``/v0.4``) fail with ``kind``: an HTTP status, ``"drop"`` or
-        ``"drop_after"``."""
+        the path after ``/v0.4``) fail with ``kind``: an HTTP status, ``"drop"``,
+        ``"drop_after"`` or ``"hang"`` (handled normally, answered after ``seconds``)."""
         with self.lock:
-            self.faults.append(Fault(kind, method, re.compile(path), times))
+            self.faults.append(Fault(kind, method, re.compile(path), times, seconds))
 
     def plan_job(self, seconds=None, fail=None, hold=False) -> None:
         """Behaviour of the next created job (plans are used in order)."""
@@ -350,6 +364,13 @@ class LoopbackIonQ:
             histograms.append({str(i): float(p) for i, p in enumerate(probs) if p > 1e-12})
         with self.lock:
             plan = self.plans.pop(0) if self.plans else JobPlan()
+            self.in_flight_at_create.append(
+                sum(
+                    1
+                    for j in self.jobs.values()
+                    if not j.results_read and self.status(j) not in ("failed", "canceled")
+                )
+            )
             job = Job(
                 id=str(uuid.uuid4()),
                 body=body,
@@ -406,10 +427,11 @@ class _Handler(BaseHTTPRequestHandler):
         with app.lock:
             app.requests.append(record)
             fault = None
+            delay = 0.0
             for f in app.faults:
                 if f.times > 0 and f.method == method and f.path.search(path):
                     f.times -= 1
-                    fault = f.kind
+                    fault, delay = f.kind, f.seconds
                     break
         record.fault = fault
         if fault == "drop":
@@ -424,6 +446,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop_after":
             self.close_connection = True
             return
+        if fault == "hang":
+            time.sleep(delay)
         self._reply(status, payload)
 
     def _route(self, method: str, path: str, body, authorized: bool):
@@ -438,8 +462,10 @@ class _Handler(BaseHTTPRequestHandler):
                 job = app.create(body or {})
                 return 200, {"id": job.id, "status": "submitted"}
             if parts == ["jobs"] and method == "GET":
+                # cirq_ionq sends the page size as a JSON body {"limit": n}
+                limit = int((body or {}).get("limit", 100))
                 with app.lock:
-                    jobs = sorted(app.jobs.values(), key=lambda j: -j.created)
+                    jobs = sorted(app.jobs.values(), key=lambda j: -j.created)[:limit]
                     return 200, {"jobs": [app.job_dict(j) for j in jobs]}
             if len(parts) < 2 or parts[0] != "jobs":
                 return 404, {"error": "not found"}
@@ -466,6 +492,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if aggregated != job.batch:
                     kind = "multi-circuit" if job.batch else "single-circuit"
                     return 400, {"error": f"wrong results endpoint for {kind} job {job.id}"}
+                job.results_read = True
                 if aggregated:
                     return 200, dict(zip(job.children, job.histograms))
                 return 200, job.histograms[0]
