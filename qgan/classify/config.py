@@ -1,0 +1,230 @@
+"""Validated configuration of a classifier run (YAML -> pydantic models).
+
+Every section forbids unknown keys; :func:`load_config` turns any problem into one
+``ValueError`` line naming the key, e.g. ``config key train.gradient: 'autodiff' needs
+exact expectations (train.shots null), got shots=100``. The committed configs in
+``configs/*_qubit.yaml`` and ``configs/fashion_mnist_classical.yaml`` document every key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from qgan.qubit.gradients import SPSA_DEFAULTS
+from qgan.qubit.model import ENTANGLERS, MAX_QUBITS, MEASUREMENTS, TOPOLOGIES
+
+PosInt = Annotated[int, Field(ge=1, strict=True)]
+NonNegInt = Annotated[int, Field(ge=0, strict=True)]
+PosFloat = Annotated[float, Field(gt=0)]
+DATA_KINDS = ("fashion_mnist", "digits")
+GRADIENTS = ("autodiff", "parameter_shift", "spsa")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DataConfig(_Section):
+    """``data``: which images, how many, and the seeded train/validation split.
+
+    ``path``: an ``.npz`` with arrays ``images`` [N, 28, 28] (0-255) and ``labels`` [N]
+    instead of ``tf.keras.datasets.fashion_mnist`` (fashion_mnist only; relative to the
+    working directory). ``n_samples``: at most this many images, a seeded random subset
+    (None: all). ``stratify``: keep the class proportions in both splits.
+    """
+
+    kind: Literal[DATA_KINDS] = "fashion_mnist"
+    path: str | None = None
+    n_samples: PosInt | None = 1000
+    validation_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    stratify: bool = True
+
+    @model_validator(mode="after")
+    def _kind_options(self):
+        if self.path is not None and self.kind != "fashion_mnist":
+            raise ValueError(f"path: not an option of data.kind {self.kind!r}")
+        return self
+
+
+class ModelConfig(_Section):
+    """``model``: a qubit circuit with a linear head, or the classical baseline MLP.
+
+    qubit: PCA to ``n_qubits`` features, standardised on the training split, times
+    ``feature_scale`` (radians per standard deviation) -> ``QubitLayer`` -> Dense(10).
+    classical: the Keras tutorial's Flatten -> Dense(h, relu) for h in ``hidden`` ->
+    Dense(10) on the pixels (scaled to [0, 1]).
+    """
+
+    kind: Literal["qubit", "classical"] = "qubit"
+    n_qubits: Annotated[int, Field(ge=1, le=MAX_QUBITS, strict=True)] = 8
+    depth: PosInt = 4
+    # amplitude encoding is not offered: the classifier feeds n_qubits PCA features
+    encoding: Literal["angle", "reupload"] = "reupload"
+    entangler: Literal[ENTANGLERS] = "cnot"
+    topology: Literal[TOPOLOGIES] = "ring"
+    measurement: Literal[MEASUREMENTS] = "z"
+    feature_scale: PosFloat = 0.35
+    hidden: list[PosInt] = Field(default_factory=lambda: [128])
+
+
+class SpsaConfig(_Section):
+    """``train.spsa``: Spall's gains; c, gamma the perturbation c_k = c / (k + 1)**gamma,
+    a, A, alpha the circuit angles' learning rate a_k = a / (k + 1 + A)**alpha."""
+
+    a: PosFloat = SPSA_DEFAULTS["a"]
+    A: Annotated[float, Field(ge=0)] = SPSA_DEFAULTS["A"]  # noqa: N815 - Spall's name
+    alpha: PosFloat = SPSA_DEFAULTS["alpha"]
+    c: PosFloat = SPSA_DEFAULTS["c"]
+    gamma: PosFloat = SPSA_DEFAULTS["gamma"]
+
+
+class TrainConfig(_Section):
+    """``train``: epochs, batches, Adam's learning rate, and how the circuit is
+    differentiated (``gradient``) from how many ``shots`` per circuit (None: exact)."""
+
+    epochs: PosInt = 60
+    batch_size: PosInt = 32
+    learning_rate: PosFloat = 0.02
+    gradient: Literal[GRADIENTS] = "autodiff"
+    shots: PosInt | None = None
+    spsa: SpsaConfig | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.gradient == "autodiff" and self.shots is not None:
+            raise ValueError(
+                f"gradient: 'autodiff' needs exact expectations (train.shots null), got "
+                f"shots={self.shots}; use 'parameter_shift' or 'spsa' with shots"
+            )
+        if self.spsa is not None and self.gradient != "spsa":
+            raise ValueError(f"spsa: only used with train.gradient 'spsa', got {self.gradient!r}")
+        return self
+
+
+class BackendConfig(BaseModel):
+    """``backend``: ``kind: simulator`` (the in-graph TF simulator) or ``kind: ionq`` with
+    the options of :class:`qgan.qubit.ionq.IonQOptions` (``target``, ``noise_model``, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["simulator", "ionq"] = "simulator"
+
+    @property
+    def options(self) -> dict:
+        """The keys besides ``kind`` (IonQ options)."""
+        return dict(self.model_extra or {})
+
+    @model_validator(mode="after")
+    def _options(self):
+        extra = self.options
+        if self.kind == "simulator" and extra:
+            raise ValueError(f"{sorted(extra)[0]}: not an option of backend.kind 'simulator'")
+        if self.kind == "ionq":
+            # imported here: the IonQ client stack (cirq, cirq_ionq) is slow to import
+            from qgan.qubit.ionq.options import IonQOptions
+
+            try:
+                IonQOptions(**extra)
+            except ValidationError as err:
+                first = err.errors()[0]
+                loc = ".".join(str(p) for p in first["loc"])
+                msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+                if loc:
+                    raise ValueError(f"{loc}: {msg}") from None
+                raise ValueError(msg.removeprefix("Value error, ")) from None
+        return self
+
+
+class OutputConfig(_Section):
+    dir: str = "runs"
+    plots: bool = True
+
+
+class ClassifyConfig(_Section):
+    """A whole classifier run: ``name``, ``seed`` and the sections above."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "classify"
+    seed: NonNegInt = 0
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _cross_section(self):
+        t = self.train
+        if self.model.kind == "classical":
+            if t.gradient != "autodiff" or t.shots is not None:
+                raise ValueError(
+                    "train.gradient: the classical model trains by autodiff on exact "
+                    f"outputs (gradient 'autodiff', shots null), got {t.gradient!r}"
+                )
+            if self.backend.kind != "simulator":
+                raise ValueError("backend.kind: the classical model runs on no quantum backend")
+        if self.backend.kind == "ionq":
+            if t.gradient == "autodiff":
+                raise ValueError(
+                    "train.gradient: backend.kind 'ionq' returns measured counts, which "
+                    "'autodiff' cannot differentiate; use 'parameter_shift' or 'spsa'"
+                )
+            if t.shots is None:
+                raise ValueError("train.shots: backend.kind 'ionq' measures; give shots >= 1")
+        return self
+
+
+def config_error(err: ValidationError) -> ValueError:
+    """One line naming the first offending key of a pydantic ``ValidationError``."""
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+        key, sep, rest = msg.partition(": ")
+        if sep and " " not in key:  # validator messages start with the key they are about
+            loc = f"{loc}.{key}" if loc and not key.startswith(loc) else key
+            msg = rest
+    elif "input" in first and first["type"] not in ("missing",):
+        msg = f"{msg}, got {first['input']!r}"
+    return ValueError(f"config key {loc or '<root>'}: {msg}")
+
+
+def parse_config(data: dict) -> ClassifyConfig:
+    """Validate a config mapping; a ``ValueError`` naming the key on any problem."""
+    if not isinstance(data, dict):
+        raise ValueError(f"config must be a mapping of sections, got {type(data).__name__}")
+    try:
+        return ClassifyConfig.model_validate(data)
+    except ValidationError as err:
+        raise config_error(err) from None
+
+
+def load_config(path, overrides: dict | None = None) -> ClassifyConfig:
+    """Read and validate a YAML config file (``overrides``: dotted key -> value)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"config file {str(path)!r} is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {str(path)!r} must hold a mapping of sections")
+    for key, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return parse_config(data)
+
+
+def dump_config(cfg: ClassifyConfig) -> str:
+    """The resolved config (every default filled in) as YAML."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

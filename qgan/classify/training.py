@@ -1,0 +1,355 @@
+"""``classify(cfg)``: train a classifier, score it, and write its run directory.
+
+Run directory ``<output.dir>/<name>-<timestamp>/``::
+
+    config.yaml        the resolved config (every default filled in)
+    features.npz       the fitted feature map (PCA on the training split, or pixels)
+    metrics.jsonl      one line per epoch: loss, accuracies, circuits so far, time
+    metrics.json       final record (keys: see :func:`classify`)
+    checkpoints/final/ the trained weights (TF checkpoint)
+    confusion.png      validation confusion matrix
+    curves.png         training curves (loss and accuracy per epoch)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan.classify import plots
+from qgan.classify.config import ClassifyConfig, dump_config, load_config
+from qgan.classify.data import (
+    N_CLASSES,
+    SPECS,
+    Features,
+    ImageData,
+    load_images,
+    read_npz,
+    split,
+)
+from qgan.classify.model import build_model, check_backend, parameter_counts
+from qgan.gan import rundir
+
+log = logging.getLogger("qgan.classify")
+EVAL_BATCH = 1024  # rows per forward pass when scoring
+
+
+def confusion_matrix(labels, predicted, n_classes: int = N_CLASSES) -> np.ndarray:
+    """Counts ``[n_classes, n_classes]`` int64: row = true label, column = predicted."""
+    m = np.zeros((n_classes, n_classes), np.int64)
+    np.add.at(m, (np.asarray(labels, np.int64), np.asarray(predicted, np.int64)), 1)
+    return m
+
+
+@dataclass
+class Classifier:
+    """A trained (or freshly built) classifier: feature map, Keras model, circuit layer."""
+
+    cfg: ClassifyConfig
+    features: Features
+    model: tf.keras.Model
+    circuit: object | None = None
+    _forward: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        shape = [None, self.features.n_features]
+        if self.features.kind == "pixels":
+            shape = [None, *self.features.image_shape]
+        model = self.model
+        self._forward = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec(shape, tf.float32)],
+        )
+
+    def logits_of_features(self, x: np.ndarray) -> np.ndarray:
+        """Logits [N, 10] float32 of model inputs ``x`` (rows of the feature map)."""
+        parts = [
+            self._forward(tf.constant(x[i : i + EVAL_BATCH])).numpy()
+            for i in range(0, len(x), EVAL_BATCH)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, N_CLASSES), np.float32)
+
+    def logits(self, images) -> np.ndarray:
+        """Logits [N, 10] float32 of images [N, H, W] scaled to [0, 1]."""
+        return self.logits_of_features(self.features(images))
+
+    def predict(self, images) -> np.ndarray:
+        """Predicted labels [N] int64 of images [N, H, W] scaled to [0, 1]."""
+        return np.argmax(self.logits(images), axis=1)
+
+    def score(self, data: ImageData) -> dict:
+        """``accuracy``, ``loss`` (mean cross-entropy) and ``confusion_matrix`` on ``data``."""
+        logits = self.logits(data.images)
+        return _scores(logits, data.labels)
+
+
+def _scores(logits: np.ndarray, labels: np.ndarray) -> dict:
+    predicted = np.argmax(logits, axis=1)
+    loss = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    return {
+        "accuracy": float(np.mean(predicted == labels)),
+        "loss": float(np.mean(loss)),
+        "confusion_matrix": confusion_matrix(labels, predicted).tolist(),
+    }
+
+
+@dataclass
+class ClassifyResult:
+    """What :func:`classify` returns: run directory, final record, per-epoch history and
+    the trained classifier."""
+
+    run_dir: Path
+    metrics: dict
+    history: list[dict]
+    classifier: Classifier
+
+
+def prepare(cfg: ClassifyConfig):
+    """Seeded data split, fitted feature map and built model: ``(split, Classifier)``.
+
+    Every check that can fail on input (data, feature count, backend) runs here, before a
+    run directory exists.
+    """
+    check_backend(cfg)
+    data = load_images(cfg.data, cfg.seed)
+    parts = split(data, cfg.data.validation_fraction, cfg.seed, cfg.data.stratify)
+    if cfg.model.kind == "qubit":
+        features = Features.fit_pca(
+            parts.train.images, cfg.model.n_qubits, cfg.model.feature_scale, cfg.seed
+        )
+        input_shape = (features.n_features,)
+    else:
+        features = Features.pixels(data.spec.image_shape)
+        input_shape = data.spec.image_shape
+    model, circuit = build_model(cfg, input_shape)
+    return parts, Classifier(cfg, features, model, circuit)
+
+
+def _optimizers(cfg: ClassifyConfig, clf: Classifier):
+    """[(optimizer, variables)]: Adam on everything; with SPSA the circuit angles take
+    plain SPSA steps theta -= a_k g_k (Spall's gain schedule) and the head Adam."""
+    variables = clf.model.trainable_variables
+    if cfg.train.gradient == "spsa" and clf.circuit is not None:
+        angles = clf.circuit.trainable_variables
+        ids = {id(v) for v in angles}
+        rest = [v for v in variables if id(v) not in ids]
+        groups = [
+            (tf.keras.optimizers.SGD(clf.circuit.learning_rate_schedule()), angles),
+            (tf.keras.optimizers.Adam(cfg.train.learning_rate), rest),
+        ]
+    else:
+        groups = [(tf.keras.optimizers.Adam(cfg.train.learning_rate), variables)]
+    for opt, group in groups:
+        opt.build(group)
+    return groups
+
+
+def _train_step_fn(clf: Classifier, groups, input_shape):
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = clf.model
+    variables = [v for _, group in groups for v in group]
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, *input_shape], tf.float32),
+            tf.TensorSpec([None], tf.int32),
+        ]
+    )
+    def train_step(x, y):
+        with tf.GradientTape() as tape:
+            logits = model(x, training=True)
+            loss = loss_fn(y, logits)
+        grads = tape.gradient(loss, variables)
+        start = 0
+        for opt, group in groups:
+            opt.apply_gradients(zip(grads[start : start + len(group)], group))
+            start += len(group)
+        correct = tf.reduce_sum(
+            tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.int32)
+        )
+        return loss, correct
+
+    return train_step
+
+
+def _account(clf: Classifier) -> tuple[int, int]:
+    """(circuits, shots) the circuit layer executed so far (0, 0 for the classical model)."""
+    if clf.circuit is None:
+        return 0, 0
+    account = clf.circuit.account
+    return account.circuits(), account.shots()
+
+
+def classify(
+    cfg: ClassifyConfig,
+    *,
+    evaluate: str | Path | None = None,
+    progress: bool = True,
+) -> ClassifyResult:
+    """Train the classifier of ``cfg`` on its training split and write its run directory.
+
+    ``evaluate``: an ``.npz`` (arrays ``images``, ``labels``, as the shared data) that the
+    trained model is also scored on (``eval_accuracy``); it is checked before training.
+
+    ``metrics.json`` keys: ``accuracy`` (validation), ``train_accuracy`` (training split,
+    final weights), ``eval_accuracy`` and ``n_eval`` (only with ``evaluate``), ``n_params``
+    (``quantum``, ``classical``, ``total``), ``wall_s`` (the whole call), ``train_s``,
+    ``circuits_executed`` and ``shots_executed`` (circuit executions of training and
+    scoring; 0 for the classical model and shots 0 for exact expectations),
+    ``n_train``, ``n_validation``, ``seed``, ``confusion_matrix`` (validation, row = true
+    label), ``class_names`` and the run's description (model, data, epochs).
+    """
+    start = time.perf_counter()
+    parts, clf = prepare(cfg)
+    eval_data = None
+    if evaluate is not None:
+        eval_data = read_npz(evaluate, cfg.data.kind, "evaluation file")
+    t = cfg.train
+    x_train = clf.features(parts.train.images)
+    x_val = clf.features(parts.validation.images)
+    y_train, y_val = parts.train.labels, parts.validation.labels
+    input_shape = x_train.shape[1:]
+    groups = _optimizers(cfg, clf)
+    train_step = _train_step_fn(clf, groups, input_shape)
+
+    run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
+    write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+    write_bytes_atomic(run_dir / "features.npz", clf.features.to_bytes())
+
+    n = len(y_train)
+    steps_per_epoch = -(-n // t.batch_size)
+    rng = np.random.default_rng(cfg.seed)
+    history: list[dict] = []
+    bar = tqdm(
+        total=t.epochs * steps_per_epoch,
+        disable=not progress,
+        desc=cfg.name,
+        unit="batch",
+        dynamic_ncols=True,
+    )
+    train_start = time.perf_counter()
+    try:
+        for epoch in range(1, t.epochs + 1):
+            order = rng.permutation(n)
+            losses, correct = [], 0
+            for i in range(0, n, t.batch_size):
+                batch = order[i : i + t.batch_size]
+                loss, hits = train_step(tf.constant(x_train[batch]), tf.constant(y_train[batch]))
+                losses.append(float(loss) * len(batch))
+                correct += int(hits)
+                bar.update(1)
+            mean_loss = sum(losses) / n
+            if not np.isfinite(mean_loss):
+                raise ValueError(
+                    f"train.learning_rate: training diverged (non-finite loss in epoch {epoch}); "
+                    f"lower it (got {t.learning_rate})"
+                )
+            val = _scores(clf.logits_of_features(x_val), y_val)
+            circuits, shots = _account(clf)
+            record = {
+                "epoch": epoch,
+                "loss": mean_loss,
+                "train_accuracy": correct / n,
+                "val_loss": val["loss"],
+                "accuracy": val["accuracy"],
+                "circuits_executed": circuits,
+                "shots_executed": shots,
+                "time_s": time.perf_counter() - start,
+            }
+            rundir.append_jsonl(run_dir / "metrics.jsonl", record)
+            history.append(record)
+            bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{val['accuracy']:.3f}")
+    finally:
+        bar.close()
+    train_s = time.perf_counter() - train_start
+
+    checkpoint = tf.train.Checkpoint(model=clf.model)
+    final_ckpt = rundir.save_named_checkpoint(checkpoint, run_dir, "final")
+    val = _scores(clf.logits_of_features(x_val), y_val)
+    train_scores = _scores(clf.logits_of_features(x_train), y_train)
+    record = {
+        "name": cfg.name,
+        "seed": cfg.seed,
+        "model": cfg.model.kind,
+        "data": cfg.data.kind,
+        "data_source": parts.train.source,
+        "accuracy": val["accuracy"],
+        "val_loss": val["loss"],
+        "train_accuracy": train_scores["accuracy"],
+        "train_loss": train_scores["loss"],
+    }
+    if eval_data is not None:
+        scores = clf.score(eval_data)
+        record.update(
+            eval_accuracy=scores["accuracy"],
+            n_eval=len(eval_data),
+            eval_file=str(evaluate),
+            eval_confusion_matrix=scores["confusion_matrix"],
+        )
+    circuits, shots = _account(clf)
+    record.update(
+        n_params=parameter_counts(clf.model, clf.circuit),
+        n_train=len(y_train),
+        n_validation=len(y_val),
+        n_features=int(np.prod(input_shape)),
+        epochs=t.epochs,
+        circuits_executed=circuits,
+        shots_executed=shots,
+        circuits_by_phase={} if clf.circuit is None else clf.circuit.account.as_dict(),
+        confusion_matrix=val["confusion_matrix"],
+        class_names=list(SPECS[cfg.data.kind].class_names),
+        checkpoint=str(final_ckpt.relative_to(run_dir)),
+        train_s=train_s,
+    )
+    if cfg.output.plots:
+        title = f"{cfg.name} (seed {cfg.seed}): validation accuracy {val['accuracy']:.3f}"
+        plots.confusion_matrix(
+            run_dir / "confusion.png", val["confusion_matrix"], record["class_names"], title
+        )
+        plots.training_curves(run_dir / "curves.png", history, cfg.name)
+    record["wall_s"] = time.perf_counter() - start
+    write_text_atomic(run_dir / "metrics.json", json.dumps(record, indent=2) + "\n")
+    log.info(
+        "%s: validation accuracy %.3f after %d epochs (%.1f s)",
+        cfg.name,
+        val["accuracy"],
+        t.epochs,
+        record["wall_s"],
+    )
+    return ClassifyResult(run_dir, record, history, clf)
+
+
+def evaluate_file(classifier: Classifier, path) -> dict:
+    """Score ``classifier`` on an ``.npz`` with arrays ``images``, ``labels`` (the shared
+    data's format): ``eval_accuracy``, ``n_eval`` and ``eval_confusion_matrix``."""
+    data = read_npz(path, classifier.cfg.data.kind, "evaluation file")
+    scores = classifier.score(data)
+    return {
+        "eval_accuracy": scores["accuracy"],
+        "n_eval": len(data),
+        "eval_confusion_matrix": scores["confusion_matrix"],
+    }
+
+
+def load_classifier(run_dir) -> Classifier:
+    """The trained classifier of a finished run directory (config, feature map, weights)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").is_file():
+        raise ValueError(f"{str(run_dir)!r} is not a classifier run directory (no config.yaml)")
+    cfg = load_config(run_dir / "config.yaml")
+    final = run_dir / "checkpoints" / "final" / "ckpt"
+    if not (run_dir / "features.npz").is_file() or not final.with_suffix(".index").exists():
+        raise ValueError(f"{str(run_dir)!r} has no trained model (features.npz, checkpoint)")
+    features = Features.from_file(run_dir / "features.npz")
+    shape = (features.n_features,) if features.kind == "pca" else features.image_shape
+    model, circuit = build_model(cfg, shape)
+    tf.train.Checkpoint(model=model).read(str(final)).expect_partial()
+    return Classifier(cfg, features, model, circuit)

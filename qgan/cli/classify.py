@@ -1,0 +1,69 @@
+"""Classifier verb: ``classify`` (train and score a qubit or classical classifier)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _classify(args) -> int:
+    from qgan.classify.config import load_config
+    from qgan.classify.training import classify
+
+    overrides = {}
+    for option, key in (
+        ("seed", "seed"),
+        ("epochs", "train.epochs"),
+        ("output_dir", "output.dir"),
+        ("data_path", "data.path"),
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            overrides[key] = value
+    cfg = load_config(args.config, overrides)
+    quiet = args.quiet or args.json
+    try:
+        result = classify(cfg, evaluate=args.evaluate, progress=not quiet)
+    except KeyboardInterrupt:
+        print("interrupted: the run directory is incomplete (no metrics.json)", file=sys.stderr)
+        return 130
+    m = result.metrics
+    if args.json:
+        print(json.dumps({"run_dir": str(result.run_dir), **m}, indent=2))
+    elif not args.quiet:
+        p = m["n_params"]
+        print(f"run directory: {result.run_dir}")
+        print(f"  validation accuracy  {m['accuracy']:.4f} ({m['n_validation']} images)")
+        print(f"  train accuracy       {m['train_accuracy']:.4f} ({m['n_train']} images)")
+        if "eval_accuracy" in m:
+            print(f"  eval accuracy        {m['eval_accuracy']:.4f} ({m['n_eval']} images)")
+        print(
+            f"  parameters           {p['total']} (quantum {p['quantum']}, "
+            f"classical {p['classical']})"
+        )
+        print(f"  circuits executed    {m['circuits_executed']} (shots {m['shots_executed']})")
+        print(f"  wall time            {m['wall_s']:.1f} s")
+    return 0
+
+
+def register(verbs) -> None:
+    """Add ``classify``."""
+    p = verbs.add_parser("classify", help="train a qubit (or classical) image classifier")
+    p.add_argument("config", help="YAML config, e.g. configs/fashion_mnist_qubit.yaml")
+    p.add_argument(
+        "--evaluate",
+        metavar="FILE.npz",
+        help="also score the trained model on this .npz (arrays images, labels)",
+    )
+    mode = p.add_mutually_exclusive_group()
+    # default SUPPRESS: without the flag here, the top-level ``qgan --quiet`` still counts
+    mode.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar or summary"
+    )
+    mode.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    p.add_argument("--seed", type=int, help="override seed")
+    p.add_argument("--epochs", type=int, help="override train.epochs")
+    p.add_argument("--output-dir", help="override output.dir")
+    p.add_argument("--data-path", help="override data.path (an .npz with images, labels)")
+    p.set_defaults(run=_classify, positive=("epochs",))
