@@ -107,7 +107,9 @@ class TrainConfig(_Section):
 
 class BackendConfig(BaseModel):
     """``backend``: ``kind: simulator`` (the in-graph TF simulator) or ``kind: ionq`` with
-    the options of :class:`qgan.qubit.ionq.IonQOptions` (``target``, ``noise_model``, ...)."""
+    the options of :class:`qgan.qubit.ionq.IonQOptions` (``target``, ``noise_model``,
+    ``remote_host``, ...) except ``run_dir`` and ``seed``, which the run sets (its run
+    directory, its ``seed``). The API key is read only from ``IONQ_API_KEY``."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -124,6 +126,12 @@ class BackendConfig(BaseModel):
         if self.kind == "simulator" and extra:
             raise ValueError(f"{sorted(extra)[0]}: not an option of backend.kind 'simulator'")
         if self.kind == "ionq":
+            for key, why in (
+                ("run_dir", "qgan classify saves IonQ jobs under <run directory>/ionq/"),
+                ("seed", "the run's top-level seed seeds the shots"),
+            ):
+                if key in extra:
+                    raise ValueError(f"{key}: not a classifier backend option ({why})")
             # imported here: the IonQ client stack (cirq, cirq_ionq) is slow to import
             from qgan.qubit.ionq.options import IonQOptions
 

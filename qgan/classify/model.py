@@ -1,7 +1,10 @@
 """Classifier models: a qubit circuit with a linear head, and the classical baseline.
 
 * ``qubit``: features [B, n_qubits] (PCA angles) -> :class:`qgan.qubit.QubitLayer`
-  (readouts [B, n_outputs], e.g. <Z_q> per qubit) -> ``Dense(10)`` logits.
+  (readouts [B, n_outputs], e.g. <Z_q> per qubit) -> ``Dense(10)`` logits. The circuit
+  runs on the in-graph TF simulator (``backend.kind: simulator``) or on IonQ
+  (``backend.kind: ionq``: an :class:`~qgan.qubit.ionq.IonQBackend` with the config's
+  options, gradients by parameter shift or SPSA from ``train.shots`` shots).
 * ``classical``: the TensorFlow Keras classification tutorial's
   ``Flatten -> Dense(128, relu) -> Dense(10)`` on images [B, H, W] (``model.hidden`` sets
   the hidden widths).
@@ -18,18 +21,42 @@ from qgan.qubit.layer import QubitLayer
 
 
 def check_backend(cfg) -> None:
-    """Refuse a backend the classifier cannot run yet (one-line ``ValueError``)."""
-    if cfg.backend.kind == "ionq":
+    """Refuse a backend the classifier cannot run (one-line ``ValueError``), before anything
+    is written: IonQ measures (``train.gradient`` 'parameter_shift' or 'spsa' with
+    ``train.shots``) and needs the API key in ``IONQ_API_KEY``."""
+    if cfg.backend.kind != "ionq":
+        return
+    t = cfg.train
+    if t.gradient == "autodiff":
         raise ValueError(
-            "backend.kind: 'ionq' is not available in qgan classify yet (IonQ jobs are not "
-            "wired into the classifier); use backend.kind 'simulator'"
+            "train.gradient: backend.kind 'ionq' returns measured counts, which 'autodiff' "
+            "cannot differentiate; use 'parameter_shift' or 'spsa'"
         )
+    if t.shots is None:
+        raise ValueError("train.shots: backend.kind 'ionq' measures; give shots >= 1")
+    from qgan.qubit.ionq.jobs import api_key
+
+    api_key()  # a ValueError naming IONQ_API_KEY when it is not set
 
 
-def build_model(cfg, input_shape) -> tuple[tf.keras.Model, QubitLayer | None]:
+def ionq_backend(cfg, run_dir=None):
+    """The :class:`~qgan.qubit.ionq.IonQBackend` of ``cfg.backend`` (kind ``ionq``): its
+    options (target, remote_host, ...), shots seeded by ``cfg.seed``, job ids and results
+    saved under ``<run_dir>/ionq/`` (None: in memory). The API key is not part of it: the
+    backend reads ``IONQ_API_KEY`` when it submits."""
+    from qgan.qubit.ionq import IonQBackend
+
+    where = None if run_dir is None else str(run_dir)
+    return IonQBackend(**cfg.backend.options, run_dir=where, seed=cfg.seed)
+
+
+def build_model(cfg, input_shape, run_dir=None) -> tuple[tf.keras.Model, QubitLayer | None]:
     """The Keras model of ``cfg.model`` (built for inputs ``[B, *input_shape]``) and its
-    circuit layer (None for the classical model). Weights are seeded by ``cfg.seed``."""
-    check_backend(cfg)
+    circuit layer (None for the classical model). Weights are seeded by ``cfg.seed``.
+
+    With ``backend.kind: ionq`` the circuit layer runs on :func:`ionq_backend`
+    (``run_dir``: where its jobs and results are saved; None keeps them in memory).
+    """
     m = cfg.model
     tf.keras.utils.set_random_seed(cfg.seed)
     if m.kind == "classical":
@@ -39,6 +66,7 @@ def build_model(cfg, input_shape) -> tuple[tf.keras.Model, QubitLayer | None]:
         return tf.keras.Sequential(layers, name="classical_classifier"), None
     t = cfg.train
     spsa = None if t.spsa is None else t.spsa.model_dump()
+    backend = "simulator" if cfg.backend.kind == "simulator" else ionq_backend(cfg, run_dir)
     circuit = QubitLayer(
         n_qubits=m.n_qubits,
         depth=m.depth,
@@ -48,6 +76,7 @@ def build_model(cfg, input_shape) -> tuple[tf.keras.Model, QubitLayer | None]:
         measurement=m.measurement,
         gradient=t.gradient,
         shots=t.shots,
+        backend=backend,
         spsa=spsa,
         seed=cfg.seed,
         name="circuit",

@@ -9,6 +9,8 @@ Run directory ``<output.dir>/<name>-<timestamp>/``::
     checkpoints/final/ the trained weights (TF checkpoint)
     confusion.png      validation confusion matrix
     curves.png         training curves (loss and accuracy per epoch)
+    ionq/              backend.kind ionq: every IonQ job and result as it arrives
+                       (``qgan ionq status RUN_DIR`` lists them)
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from qgan.classify.data import (
     read_npz,
     split,
 )
-from qgan.classify.model import build_model, check_backend, parameter_counts
+from qgan.classify.model import build_model, check_backend, ionq_backend, parameter_counts
 from qgan.gan import rundir
 
 log = logging.getLogger("qgan.classify")
@@ -188,6 +190,20 @@ def _account(clf: Classifier) -> tuple[int, int]:
     return account.circuits(), account.shots()
 
 
+def _ionq_summary(backend) -> dict:
+    """What went to IonQ: target, jobs (and by state), circuits and shots submitted, circuit
+    results saved (circuits asked for twice with the same angles are sent once)."""
+    summary = backend.store.summary()
+    return {
+        "target": backend.target,
+        "jobs": summary["jobs"],
+        "job_states": summary["states"],
+        "circuits_submitted": summary["circuits_submitted"],
+        "shots_submitted": summary["shots"],
+        "results": summary["results"],
+    }
+
+
 def classify(
     cfg: ClassifyConfig,
     *,
@@ -203,7 +219,10 @@ def classify(
     final weights), ``eval_accuracy`` and ``n_eval`` (only with ``evaluate``), ``n_params``
     (``quantum``, ``classical``, ``total``), ``wall_s`` (the whole call), ``train_s``,
     ``circuits_executed`` and ``shots_executed`` (circuit executions of training and
-    scoring; 0 for the classical model and shots 0 for exact expectations),
+    scoring; 0 for the classical model and shots 0 for exact expectations), ``ionq``
+    (backend ``ionq`` only: ``target``, ``jobs``, ``job_states``, ``circuits_submitted``,
+    ``shots_submitted``, ``results``; fewer circuits than ``circuits_executed`` where a
+    circuit was asked for again with the same angles and its saved result reused),
     ``n_train``, ``n_validation``, ``seed``, ``confusion_matrix`` (validation, row = true
     label), ``class_names`` and the run's description (model, data, epochs).
     """
@@ -221,6 +240,9 @@ def classify(
     train_step = _train_step_fn(clf, groups, input_shape)
 
     run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
+    if cfg.backend.kind == "ionq":
+        # the run directory exists only now: from here on jobs and results are saved in it
+        clf.circuit.backend = ionq_backend(cfg, run_dir)
     write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
     write_bytes_atomic(run_dir / "features.npz", clf.features.to_bytes())
 
@@ -309,6 +331,8 @@ def classify(
         checkpoint=str(final_ckpt.relative_to(run_dir)),
         train_s=train_s,
     )
+    if cfg.backend.kind == "ionq":
+        record["ionq"] = _ionq_summary(clf.circuit.backend)
     if cfg.output.plots:
         title = f"{cfg.name} (seed {cfg.seed}): validation accuracy {val['accuracy']:.3f}"
         plots.confusion_matrix(
@@ -350,6 +374,6 @@ def load_classifier(run_dir) -> Classifier:
         raise ValueError(f"{str(run_dir)!r} has no trained model (features.npz, checkpoint)")
     features = Features.from_file(run_dir / "features.npz")
     shape = (features.n_features,) if features.kind == "pca" else features.image_shape
-    model, circuit = build_model(cfg, shape)
+    model, circuit = build_model(cfg, shape, run_dir=run_dir)  # IonQ: reuses its saved results
     tf.train.Checkpoint(model=model).read(str(final)).expect_partial()
     return Classifier(cfg, features, model, circuit)

@@ -28,6 +28,12 @@ def _classify(args) -> int:
     except KeyboardInterrupt:
         print("interrupted: the run directory is incomplete (no metrics.json)", file=sys.stderr)
         return 130
+    except Exception as err:  # a backend's failure surfaces through TF as an OpError
+        line = backend_failure(err)
+        if line is None:
+            raise
+        print(f"qgan classify: error: {line}", file=sys.stderr)
+        return 1
     m = result.metrics
     if args.json:
         print(json.dumps({"run_dir": str(result.run_dir), **m}, indent=2))
@@ -45,6 +51,24 @@ def _classify(args) -> int:
         print(f"  circuits executed    {m['circuits_executed']} (shots {m['shots_executed']})")
         print(f"  wall time            {m['wall_s']:.1f} s")
     return 0
+
+
+def backend_failure(err: BaseException) -> str | None:
+    """One line for an IonQ job failure, raised directly or wrapped by TF's numpy_function
+    (an ``OpError`` whose message holds the original ``IonQJobError: ...`` line); None for
+    any other error, which is a bug and keeps its traceback."""
+    from qgan.qubit.ionq.jobs import IonQJobError
+
+    if isinstance(err, IonQJobError):
+        return str(err).splitlines()[0]
+    import tensorflow as tf
+
+    if isinstance(err, tf.errors.OpError):
+        for text in err.message.splitlines():
+            for name in ("IonQJobTimeout", "IonQRejected", "IonQJobError"):
+                if f"{name}: " in text:
+                    return text[text.index(name) :].strip()
+    return None
 
 
 def register(verbs) -> None:

@@ -304,15 +304,6 @@ def test_nan_in_the_training_data_fails_before_anything_is_written(
     assert _nothing_written(cfg)
 
 
-def test_ionq_backend_is_refused_as_not_available_yet(digits_config):
-    cfg = digits_config(
-        {"backend": {"kind": "ionq"}, "train.gradient": "parameter_shift", "train.shots": 100}
-    )
-    with pytest.raises(ValueError, match=r"^backend\.kind: 'ionq' is not available"):
-        classify(cfg, progress=False)
-    assert _nothing_written(cfg)
-
-
 def test_shared_fashion_file_trains(shared_fashion, configs_dir, tiny):
     """The committed config's offline data: the shared 800-image file."""
     cfg = load_config(

@@ -1,0 +1,253 @@
+"""``qgan classify`` with ``backend.kind: ionq``: the qubit classifier trained through
+``IonQBackend`` against the loopback IonQ server (the real ``cirq_ionq`` client on the
+wire), called in-process through ``qgan.cli.main``.
+
+A tiny run: digits, 30 images (24 training, 6 validation), 4 qubits, depth 1 (8 angles),
+batches of 8, one epoch, 200 shots. Oracles: the circuit counts each gradient method must
+run (per step one forward job of B circuits and one multi-circuit gradient job of
+``2 n_params B`` (parameter shift) or ``2 B`` (SPSA) circuits, then one validation job and
+one training-split scoring job; the final validation pass asks for circuits already
+saved), the server's log of what it received, the same run on ``backend.kind: simulator``
+(same circuit and shot counts), and qgan's TF simulator in complex128 for the readouts of
+the trained angles (within shot noise).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import yaml
+
+from qgan.classify.config import load_config
+from qgan.classify.training import load_classifier, prepare
+from qgan.cli import main
+from qgan.qubit import expectation_values
+
+
+def _ionq_fixtures():
+    """The fixtures module of ``tests/qubit/ionq`` (loaded by path: importlib mode)."""
+    name = "qgan_tests_qubit_ionq_conftest"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "qubit" / "ionq" / "conftest.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_fixtures = _ionq_fixtures()
+# the loopback server, its options, a random IONQ_API_KEY, log capture and shot-noise check
+api_key = _fixtures.api_key
+loopback_module = _fixtures.loopback_module
+make_loopback = _fixtures.make_loopback
+loopback = _fixtures.loopback
+fast_options = _fixtures.fast_options
+all_logs = _fixtures.all_logs
+shot_noise = _fixtures.shot_noise
+
+N_IMAGES, VALIDATION_FRACTION, BATCH, SHOTS = 30, 0.2, 8, 200
+N_QUBITS, DEPTH = 4, 1
+
+
+def config_data(tmp_path, gradient: str, backend: dict) -> dict:
+    return {
+        "name": f"ionq-{gradient}",
+        "seed": 3,
+        "data": {
+            "kind": "digits",
+            "n_samples": N_IMAGES,
+            "validation_fraction": VALIDATION_FRACTION,
+            "stratify": False,
+        },
+        "model": {"kind": "qubit", "n_qubits": N_QUBITS, "depth": DEPTH, "encoding": "angle"},
+        "train": {
+            "epochs": 1,
+            "batch_size": BATCH,
+            "learning_rate": 0.05,
+            "gradient": gradient,
+            "shots": SHOTS,
+        },
+        "backend": backend,
+        "output": {"dir": str(tmp_path / "runs"), "plots": False},
+    }
+
+
+def write_config(tmp_path, data: dict) -> str:
+    path = tmp_path / f"{data['name']}-{data['backend']['kind']}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def posted_jobs(server) -> list[dict]:
+    return [r.body for r in server.requests_to("POST", r"^/jobs$") if r.status == 200]
+
+
+def n_circuits(body: dict) -> int:
+    if body["type"] == "ionq.multi-circuit.v1":
+        return len(body["input"]["circuits"])
+    return 1
+
+
+def expected_jobs(gradient: str, n_params: int) -> list[tuple[str, int]]:
+    """(kind, circuits) of every job of the run, in order."""
+    n_val = math.ceil(VALIDATION_FRACTION * N_IMAGES)
+    n_train = N_IMAGES - n_val
+    per_row = 2 * n_params if gradient == "parameter_shift" else 2
+    jobs = []
+    for start in range(0, n_train, BATCH):
+        rows = min(BATCH, n_train - start)
+        jobs += [("forward", rows), ("gradient", rows * per_row)]
+    # validation after the epoch; the final validation pass is the same circuits (saved)
+    return jobs + [("validation", n_val), ("train scoring", n_train)]
+
+
+@pytest.mark.parametrize(
+    "gradient, host", [("parameter_shift", "config"), ("spsa", "IONQ_REMOTE_HOST")]
+)
+def test_classifier_trains_through_ionq_batch_jobs(
+    gradient, host, loopback, fast_options, api_key, all_logs, shot_noise, tmp_path, capsys,
+    monkeypatch,
+):  # fmt: skip
+    options = dict(fast_options)
+    if host == "IONQ_REMOTE_HOST":
+        monkeypatch.setenv("IONQ_REMOTE_HOST", options.pop("remote_host"))
+    backend = {"kind": "ionq", "target": "simulator", "gateset": "aria", **options}
+    data = config_data(tmp_path, gradient, backend)
+    status, out, err = cli(capsys, "classify", write_config(tmp_path, data), "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    run_dir = Path(result["run_dir"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    n_params = 2 * N_QUBITS * DEPTH  # RY and RZ per qubit per layer
+    assert metrics["n_params"]["quantum"] == n_params
+
+    # every job the server received, in order: per step a forward job and ONE multi-circuit
+    # job holding all gradient circuits of the step, then validation and scoring
+    want = expected_jobs(gradient, n_params)
+    bodies = posted_jobs(loopback)
+    assert [n_circuits(b) for b in bodies] == [n for _, n in want]
+    for (kind, _), body in zip(want, bodies):
+        if kind == "gradient":
+            assert body["type"] == "ionq.multi-circuit.v1"
+        assert int(body["shots"]) == SHOTS and body["backend"] == "simulator"
+        assert body["input"]["gateset"] == "native" and body["input"]["qubits"] == N_QUBITS
+    assert len(set(loopback.submitted_circuits())) == len(loopback.submitted_circuits())
+
+    # metrics: what the layer asked for (the final validation pass included) and what IonQ ran
+    n_val = metrics["n_validation"]
+    submitted = sum(n for _, n in want)
+    assert metrics["circuits_executed"] == submitted + n_val
+    assert metrics["shots_executed"] == (submitted + n_val) * SHOTS
+    assert metrics["ionq"] == {
+        "target": "simulator",
+        "jobs": len(want),
+        "job_states": {"completed": len(want)},
+        "circuits_submitted": submitted,
+        "shots_submitted": submitted * SHOTS,
+        "results": submitted,
+    }
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and len(metrics["confusion_matrix"]) == 10
+
+    # the same run on the TF simulator asks for the same circuits and shots
+    sim = dict(data, backend={"kind": "simulator"})
+    status, out, err = cli(capsys, "classify", write_config(tmp_path, sim), "--json")
+    assert status == 0, err
+    sim_metrics = json.loads(out)
+    for key in ("circuits_executed", "shots_executed", "n_train", "n_validation"):
+        assert sim_metrics[key] == metrics[key]
+
+    # the trained classifier, reloaded, reads its results from <run_dir>/ionq/ (no new job);
+    # its readouts are the exact ones of the trained angles within shot noise, and they
+    # reproduce the run's validation accuracy
+    n_jobs = len(bodies)
+    parts, _ = prepare(load_config(run_dir / "config.yaml"))
+    clf = load_classifier(run_dir)
+    x_val = clf.features(parts.validation.images)
+    readouts = clf.circuit(tf.constant(x_val)).numpy()
+    params = clf.circuit.params.numpy()
+    exact = expectation_values(clf.circuit.model, x_val, params, dtype=tf.complex128).numpy()
+    assert shot_noise(readouts, exact, SHOTS)
+    assert clf.score(parts.validation)["accuracy"] == metrics["accuracy"]
+    assert len(posted_jobs(loopback)) == n_jobs
+    assert not np.allclose(params, np.random.default_rng(3).uniform(-np.pi, np.pi, n_params))
+
+    # the API key is in no file of the run directory, no log line and no CLI output
+    files = [f for f in run_dir.rglob("*") if f.is_file()]
+    assert len(list((run_dir / "ionq" / "jobs").iterdir())) == len(want)
+    assert all(api_key.encode() not in f.read_bytes() for f in files)
+    assert api_key not in all_logs.text and api_key not in out + err
+
+    # qgan ionq status RUN_DIR lists the run's jobs
+    status, out, err = cli(capsys, "ionq", "status", str(run_dir), "--json")
+    assert status == 0, err
+    listed = json.loads(out)
+    created = loopback.created_jobs()
+    assert sorted(j["job_id"] for j in listed["jobs"]) == sorted(j.id for j in created)
+    assert sorted(j["circuits"] for j in listed["jobs"]) == sorted(n for _, n in want)
+    assert {j["state"] for j in listed["jobs"]} == {"completed"}
+    status, out, _ = cli(capsys, "ionq", "status", str(run_dir))
+    assert status == 0 and all(j.id in out for j in created)
+
+
+def test_missing_api_key_fails_before_anything_is_written(
+    loopback, fast_options, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("IONQ_API_KEY")
+    backend = {"kind": "ionq", **fast_options}
+    data = config_data(tmp_path, "spsa", backend)
+    status, _, err = cli(capsys, "classify", write_config(tmp_path, data), "--quiet")
+    assert status == 2
+    assert err.count("\n") == 1 and "IONQ_API_KEY" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    assert loopback.requests == []
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"train": {"gradient": "autodiff", "shots": None}}, "train.gradient"),
+        ({"backend": {"kind": "ionq", "run_dir": "elsewhere"}}, "backend.run_dir"),
+        ({"backend": {"kind": "ionq", "seed": 1}}, "backend.seed"),
+    ],
+    ids=["autodiff", "run_dir", "seed"],
+)
+def test_refused_ionq_settings_are_one_line_naming_the_key(change, key, api_key, tmp_path, capsys):
+    data = config_data(tmp_path, "parameter_shift", {"kind": "ionq"})
+    for section, values in change.items():
+        data[section] = {**data[section], **values}
+    status, _, err = cli(capsys, "classify", write_config(tmp_path, data), "--quiet")
+    assert status == 2
+    assert err.count("\n") == 1 and f"config key {key}:" in err, err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_failed_job_is_one_line_naming_the_job(
+    loopback, fast_options, api_key, tmp_path, capsys
+):  # fmt: skip
+    """A job the server fails mid-training: one line naming the job (no TF traceback),
+    exit status 1, and the job records stay in the run directory for ``qgan ionq status``."""
+    loopback.plan_job(fail="calibration failed")
+    backend = {"kind": "ionq", "target": "simulator", "gateset": "aria", **fast_options}
+    data = config_data(tmp_path, "spsa", backend)
+    status, out, err = cli(capsys, "classify", write_config(tmp_path, data), "--quiet")
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    job = loopback.created_jobs()[0]
+    assert lines[0].startswith("qgan classify: error: IonQJobError: ")
+    assert job.body["name"] in lines[0] and "calibration failed" in lines[0]
+    assert list((tmp_path / "runs").glob("*/ionq/jobs/*"))
