@@ -1,0 +1,298 @@
+"""Finished runs side by side: ``NAME.md`` (config differences, metrics, parameter counts,
+timings), ``NAME.png`` (the runs' sample plots side by side, their logged curves overlaid)
+and ``NAME.json``.
+
+Written by ``qgan report --compare RUN_DIR...`` (default ``reports/compare_<names>.md``).
+Every number comes from the runs' own files (``config.yaml``, ``metrics.json``, PNGs); the
+runs must be of one kind (see :mod:`qgan.reports.kinds`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan.gan.rundir import read_jsonl
+from qgan.reports.kinds import RunKind, load_run
+from qgan.reports.run import fmt
+
+DEFAULT_DIR = Path("reports")
+MAX_NAME_CHARS = 120  # of a default file name's <names> part
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class ComparedRun:
+    """One run of a comparison: its directory, column name, kind and files' contents."""
+
+    path: Path
+    name: str
+    kind: RunKind
+    config: dict
+    final: dict
+
+
+def load_runs(run_dirs) -> list[ComparedRun]:
+    """Load two or more finished runs of one kind (ValueError naming the offending path)."""
+    paths = [Path(p) for p in run_dirs]
+    if len(paths) < 2:
+        raise ValueError(f"--compare needs at least two run directories, got {len(paths)}")
+    loaded = [(path, *load_run(path)) for path in paths]
+    kinds = {kind.name for _, kind, _, _ in loaded}
+    if len(kinds) > 1:
+        which = ", ".join(f"{p} ({kind.name})" for p, kind, _, _ in loaded)
+        raise ValueError(f"--compare: the runs are of different kinds: {which}")
+    names = column_names(paths)
+    return [
+        ComparedRun(path, name, kind, cfg, final)
+        for (path, kind, cfg, final), name in zip(loaded, names)
+    ]
+
+
+def column_names(paths) -> list[str]:
+    """Distinct column names: the run directories' names, with the parent folder (and then
+    a counter) added where names repeat."""
+    paths = [Path(p) for p in paths]
+    names = [p.name or str(p) for p in paths]
+    if len(set(names)) < len(names):
+        names = [f"{p.parent.name}/{n}" if names.count(n) > 1 else n for p, n in zip(paths, names)]
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} #{seen[n]}")
+    return out
+
+
+def flatten(mapping, prefix: str = "") -> dict:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (lists and scalars are leaves)."""
+    out = {}
+    for key, value in (mapping or {}).items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def config_differences(configs) -> dict[str, list]:
+    """``{dotted key: [value per config]}`` for the keys whose values are not all equal;
+    a key a config lacks is reported as absent there."""
+    flat = [flatten(c) for c in configs]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    diffs = {}
+    for key in keys:
+        values = [f.get(key, _ABSENT) for f in flat]
+        if any(v != values[0] for v in values[1:]):
+            diffs[key] = values
+    return diffs
+
+
+def default_output(runs: list[ComparedRun], folder=DEFAULT_DIR) -> Path:
+    """``folder/compare_<names>.md``: the config names joined by ``_vs_`` (the run
+    directories' names where config names repeat), shortened to ``<first>_and_<k>_more``
+    when long."""
+    names = [str(r.config.get("name", r.path.name)) for r in runs]
+    if len(set(names)) < len(names):
+        names = [r.path.name for r in runs]
+    names = [re.sub(r"[^A-Za-z0-9._-]+", "_", n) for n in names]
+    joined = "_vs_".join(names)
+    if len(joined) > MAX_NAME_CHARS:
+        joined = f"{names[0][: MAX_NAME_CHARS // 2]}_and_{len(names) - 1}_more"
+    return Path(folder) / f"compare_{joined}.md"
+
+
+def _cell(value) -> str:
+    """A config value for a Markdown table cell."""
+    if value is _ABSENT:
+        text = "(absent)"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    return text.replace("|", "\\|")
+
+
+def _table(header: str, names: list[str], rows: list[tuple[str, list[str]]]) -> list[str]:
+    lines = [f"| {header} | " + " | ".join(f"`{n}`" for n in names) + " |"]
+    lines.append("|---|" + "---|" * len(names))
+    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    return lines
+
+
+def metric_rows(runs: list[ComparedRun]) -> list[tuple[str, str, list]]:
+    """``(key, label, [value per run])`` in the kind's order, then every other key."""
+    kind = runs[0].kind
+    values = [kind.metrics(r.config, r.final) for r in runs]
+    labels = dict(kind.metric_rows)
+    keys = [k for k, _ in kind.metric_rows if any(k in v for v in values)]
+    keys += [k for k in dict.fromkeys(k for v in values for k in v) if k not in labels]
+    return [(k, labels.get(k, k), [v.get(k) for v in values]) for k in keys]
+
+
+def size_rows(runs: list[ComparedRun]) -> list[tuple[str, list]]:
+    """``(label, [value per run])``: timings, then parameter counts per part (and in total,
+    unless the runs report a ``total`` part themselves)."""
+    kind = runs[0].kind
+    timings = [kind.timings(r.config, r.final) for r in runs]
+    params = [kind.params(r.config, r.final) for r in runs]
+    rows = [
+        (label, [t.get(label) for t in timings])
+        for label in dict.fromkeys(label for t in timings for label in t)
+    ]
+    parts = list(dict.fromkeys(p for ps in params for p in ps))
+    rows += [(f"parameters, {part}", [ps.get(part) for ps in params]) for part in parts]
+    if len(parts) > 1 and "total" not in parts:
+        totals = [sum(v for v in ps.values() if isinstance(v, int)) for ps in params]
+        rows.append(("parameters, total", totals))
+    return rows
+
+
+def render_comparison(
+    runs: list[ComparedRun], out: Path, figure: str | None = None, command: str | None = None
+) -> str:
+    """Markdown of the comparison written to ``out`` (run links are relative to it)."""
+    names = [r.name for r in runs]
+    lines = [f"# Comparison: {' vs '.join(f'`{n}`' for n in names)}", ""]
+    if command:
+        lines += [f"Produced by `{command}`.", ""]
+    for r in runs:
+        link = os.path.relpath(r.path.resolve(), out.parent.resolve())
+        lines.append(
+            f"- `{r.name}` ([run directory]({link})): {r.kind.summary(r.config, r.final)}."
+        )
+    diffs = config_differences([r.config for r in runs])
+    lines += ["", "## Config differences", ""]
+    if diffs:
+        rows = [(f"`{k}`", [_cell(v) for v in vs]) for k, vs in diffs.items()]
+        lines += _table("config key", names, rows)
+    else:
+        lines.append("The resolved configs are identical.")
+    lines += ["", "## Metrics", ""]
+    rows = [(label, [fmt(v) for v in vs]) for _, label, vs in metric_rows(runs)]
+    lines += _table("metric", names, rows)
+    lines += ["", "## Time and size", ""]
+    lines += _table("quantity", names, [(k, [fmt(v) for v in vs]) for k, vs in size_rows(runs)])
+    if figure:
+        lines += ["", "## Plots", ""]
+        lines.append(f"![the runs' plots, curves overlaid]({figure})")
+    return "\n".join(lines) + "\n"
+
+
+def curves(run: ComparedRun) -> dict[str, tuple[list, list]]:
+    """``{quantity: (x values, y values)}`` of the run's logged curves (numeric points only)."""
+    out = {}
+    for filename, x_key, keys in run.kind.curves:
+        records = read_jsonl(run.path / filename)
+        for key in keys:
+            points = [
+                (r[x_key], r[key])
+                for r in records
+                if isinstance(r.get(key), (int, float)) and isinstance(r.get(x_key), (int, float))
+            ]
+            if points:
+                out[key] = ([x for x, _ in points], [y for _, y in points])
+    return out
+
+
+def comparison_figure(runs: list[ComparedRun]) -> bytes | None:
+    """PNG: each run's picture (GAN samples, classifier confusion matrix) side by side on
+    top, below one panel per logged quantity with every run's curve overlaid; None if the
+    runs have neither."""
+    pictures = [
+        r.path / r.kind.picture if r.kind.picture and (r.path / r.kind.picture).is_file() else None
+        for r in runs
+    ]
+    logged = [curves(r) for r in runs]
+    keys = list(dict.fromkeys(k for c in logged for k in c))
+    if not keys and not any(pictures):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    width = 3.2 * max(len(runs), len(keys), 1)
+    rows = [part for part, present in (("pictures", any(pictures)), ("curves", keys)) if present]
+    fig = plt.figure(figsize=(width, 3.4 * len(rows)))
+    parts = dict(zip(rows, np.atleast_1d(fig.subfigures(len(rows), 1))))
+    if "pictures" in parts:
+        axes = np.atleast_1d(parts["pictures"].subplots(1, len(runs)))
+        for ax, run, picture in zip(axes, runs, pictures):
+            ax.axis("off")
+            ax.set_title(run.name, fontsize=8)
+            if picture is None:
+                ax.text(0.5, 0.5, f"no {run.kind.picture}", ha="center", va="center", color="0.5")
+            else:
+                ax.imshow(mpimg.imread(picture))
+    if "curves" in parts:
+        axes = np.atleast_1d(parts["curves"].subplots(1, len(keys)))
+        for ax, key in zip(axes, keys):
+            for i, (run, c) in enumerate(zip(runs, logged)):
+                if key in c:
+                    marker = "." if len(c[key][0]) <= 60 else None  # dots hide dense curves
+                    ax.plot(*c[key], marker=marker, ms=4, lw=1, color=f"C{i}", label=run.name)
+            ax.set_title(key, fontsize=9)
+            ax.tick_params(labelsize=7)
+        axes[0].legend(fontsize=7)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _markdown_path(out) -> Path:
+    out = Path(out)
+    if out.suffix == "":
+        return out.with_suffix(".md")
+    if out.suffix != ".md":
+        raise ValueError(f"--out must be a .md path (or have no suffix), got {str(out)!r}")
+    return out
+
+
+def write_comparison(run_dirs, out=None, command: str | None = None) -> Path:
+    """Compare finished runs; write ``out`` (.md), its ``.png`` (if any run has plots) and
+    ``.json`` atomically. ``out`` defaults to :func:`default_output`. Returns the .md path.
+
+    Nothing is written if any directory is not a finished run or the kinds differ.
+    """
+    runs = load_runs(run_dirs)
+    md = _markdown_path(out) if out is not None else default_output(runs)
+    png = comparison_figure(runs)
+    if png is not None:
+        write_bytes_atomic(md.with_suffix(".png"), png)
+    payload = {
+        "command": command,
+        "kind": runs[0].kind.name,
+        "runs": [
+            {
+                "name": r.name,
+                "path": str(r.path),
+                "summary": r.kind.summary(r.config, r.final),
+                "metrics": r.kind.metrics(r.config, r.final),
+                "params": r.kind.params(r.config, r.final),
+                "timings": r.kind.timings(r.config, r.final),
+            }
+            for r in runs
+        ],
+        "config_differences": {
+            k: [None if v is _ABSENT else v for v in vs]
+            for k, vs in config_differences([r.config for r in runs]).items()
+        },
+    }
+    write_text_atomic(md.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    figure = md.with_suffix(".png").name if png is not None else None
+    return write_text_atomic(md, render_comparison(runs, md, figure, command))

@@ -1,0 +1,294 @@
+"""Specification of ``qgan.profiling.qubit_bench`` and ``scripts/bench_qubit.py`` on a tiny
+case (2 qubits, depth 1, batch 4): the structure of the result (one row per simulator
+configuration, statistics consistent with their definitions), the timed step is the
+stated computation (finite differences), the agreement check passes for baselines that
+compute the same circuit and fails for one that does not, and a baseline that is not
+installed is skipped with a note. Timings are never asserted (benchmarks are scripts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from qgan.profiling.qubit_bench import (
+    AGREEMENT_RTOL,
+    QUANTITIES,
+    STAGE_ROUND,
+    TARGET_COMPILE_S,
+    TARGET_US_PER_SAMPLE,
+    _cirq_runner,
+    agreement,
+    bench_qubit,
+    benchmark_inputs,
+    benchmark_model,
+    format_report,
+    op_profile,
+    qgan_step,
+    stage_timings,
+    time_calls,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = dict(n_qubits=2, depth=1, batch_size=4, repeats=3, warmup=1, baseline_repeats=2)
+LEAN = dict(xla=False, stages=False, profile=False)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return bench_qubit(**TINY, **LEAN, baselines=("cirq",), entanglers=("cnot", "zz"))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    model = benchmark_model(2, 1)
+    features, params = benchmark_inputs(model, 4, seed=0)
+    return model, features, params
+
+
+def reference(model, features, params) -> dict:
+    """Our complex128 step's outputs as NumPy (the agreement reference)."""
+    step = qgan_step(model, tf.complex128)
+    out = step(tf.constant(features, tf.float64), tf.constant(params, tf.float64))
+    return {k: v.numpy() for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------- result
+
+
+def test_one_row_per_configuration(result):
+    got = [(r["simulator"], r["dtype"], r["entangler"], r["step"]) for r in result["rows"]]
+    assert got == [
+        ("qgan", "complex64", "cnot", "forward + gradient"),
+        ("qgan", "complex128", "cnot", "forward + gradient"),
+        ("qgan", "complex64", "zz", "forward + gradient"),
+        ("cirq.Simulator", "complex64", "cnot", "forward"),
+    ]
+
+
+def test_row_statistics_follow_their_definitions(result):
+    for r in result["rows"]:
+        assert r["batch_size"] == TINY["batch_size"]
+        assert r["repeats"] == (TINY["baseline_repeats"] if r["simulator"] != "qgan" else 3)
+        assert 0 < r["q25_s"] <= r["median_s"] <= r["q75_s"]
+        assert r["first_call_s"] > 0
+        assert r["us_per_sample"] == pytest.approx(r["median_s"] / r["batch_size"] * 1e6)
+        iqr = (r["q75_s"] - r["q25_s"]) / r["batch_size"] * 1e6
+        assert r["iqr_us_per_sample"] == pytest.approx(iqr)
+
+
+def test_agreement_of_every_compared_simulator(result):
+    checks = {a["simulator"]: a for a in result["agreement"]}
+    assert set(checks) == {"qgan complex64", "cirq.Simulator"}
+    assert set(checks["qgan complex64"]["errors"]) == set(QUANTITIES)
+    assert set(checks["cirq.Simulator"]["errors"]) == {"expectations"}  # forward only
+    for check in checks.values():
+        assert check["tolerance"] == AGREEMENT_RTOL["complex64"]
+        assert check["ok"] and all(e <= check["tolerance"] for e in check["errors"].values())
+
+
+def test_target_verdict(result):
+    ours = result["rows"][0]
+    t = result["target"]
+    assert (t["us_per_sample"], t["compile_s"]) == (TARGET_US_PER_SAMPLE, TARGET_COMPILE_S)
+    assert t["qgan_complex64_us_per_sample"] == ours["us_per_sample"]
+    met = ours["us_per_sample"] <= TARGET_US_PER_SAMPLE and ours["first_call_s"] <= TARGET_COMPILE_S
+    assert t["met"] is met
+
+
+def test_report_lists_every_row_and_check(result):
+    machine = {"date": "D", "cpu": "C", "cores": 2, "python": "3"}
+    text = format_report({**result, "command": "python scripts/bench_qubit.py X"}, machine)
+    lines = text.splitlines()
+    assert lines[0] == "# Qubit simulator benchmark: forward + gradient"
+    assert "`python scripts/bench_qubit.py X`" in lines
+    for r in result["rows"]:
+        assert any(
+            line.startswith(f"| {r['simulator']} | {r['step']} | {r['dtype']} | {r['entangler']} |")
+            and f"| {r['us_per_sample']:,.1f} |" in line
+            for line in lines
+        ), r
+    for a in result["agreement"]:
+        assert any(line.startswith(f"| {a['simulator']} | ") for line in lines)
+    verdict = "met" if result["target"]["met"] else "missed"
+    assert f"**{verdict}**" in text
+
+
+# --------------------------------------------------------------------------- the timed step
+
+
+def test_time_calls_runs_first_warmup_and_repeats():
+    calls = []
+
+    def call():
+        calls.append(len(calls))
+        return {"value": tf.constant([float(len(calls))])}
+
+    first, times, last = time_calls(call, repeats=4, warmup=2)
+    assert len(calls) == 1 + 2 + 4 and len(times) == 4
+    assert first >= 0 and all(t >= 0 for t in times)
+    assert isinstance(last["value"], np.ndarray) and last["value"][0] == 7.0
+
+
+def test_step_is_the_gradient_of_the_summed_expectations(tiny, tol):
+    """Central finite differences of sum(expectation values) in complex128."""
+    model, features, params = tiny
+    out = reference(model, features, params)
+
+    forward = qgan_step(model, tf.complex128, wrt=("expectations",))
+
+    def loss(x, p):
+        values = forward(tf.constant(x, tf.float64), tf.constant(p, tf.float64))["expectations"]
+        return float(tf.reduce_sum(values))
+
+    h = tol.fd_step
+    for key, base, shift in (
+        ("grad_params", params, lambda d: (features, params + d)),
+        ("grad_features", features, lambda d: (features + d, params)),
+    ):
+        fd = np.zeros_like(base)
+        for index in np.ndindex(base.shape):
+            d = np.zeros_like(base)
+            d[index] = h
+            fd[index] = (loss(*shift(d)) - loss(*shift(-d))) / (2 * h)
+        scale = max(1.0, float(np.max(np.abs(fd))))
+        assert np.max(np.abs(out[key] - fd)) <= tol.fd_rtol * scale, key
+
+
+def test_agreement_fails_for_a_different_circuit(tiny, tol):
+    model, features, params = tiny
+    ours = reference(model, features, params)
+    first, times, same, dtype, step = _cirq_runner(model, features, params, 1, 0)
+    assert (dtype, step) == ("complex64", "forward") and len(times) == 1
+    assert agreement(same, ours, dtype)["ok"]
+    other = benchmark_model(2, 1, entangler="ms")
+    *_, theirs, _, _ = _cirq_runner(other, features, params, 1, 0)
+    check = agreement(theirs, ours, dtype)
+    assert not check["ok"]
+    assert check["errors"]["expectations"] > max(tol.nontrivial, check["tolerance"])
+    with pytest.raises(ValueError, match="expectations"):
+        agreement({"expectations": theirs["expectations"][:2]}, ours, dtype)
+
+
+def test_stage_timings_and_op_profile(tiny):
+    model, features, params = tiny
+    stages = stage_timings(model, features, params, repeats=2, warmup=0)
+    assert [s["batch_size"] for s in stages] == [4, 4, 4, 1]
+    for s in stages:
+        assert s["us_per_sample"] == pytest.approx(s["ms_per_call"] * 1e3 / s["batch_size"])
+        assert s["repeats"] == STAGE_ROUND  # 2 repeats: one interleaved round
+    step = qgan_step(model)
+    x, p = tf.constant(features, tf.float32), tf.constant(params, tf.float32)
+    profile = op_profile(lambda: step(x, p), steps=2, top=50)
+    phases = {op["phase"] for op in profile["ops"]}
+    assert phases == {"forward", "gradient"}
+    us = [op["us_per_step"] for op in profile["ops"]]
+    assert us == sorted(us, reverse=True)
+    assert sum(op["share"] for op in profile["ops"]) == pytest.approx(1.0)  # top 50: all ops
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+def test_a_missing_baseline_is_skipped_with_a_note(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pennylane", None)  # import pennylane -> ImportError
+    monkeypatch.setitem(sys.modules, "jax", None)
+    out = bench_qubit(
+        **TINY,
+        **LEAN,
+        complex128=False,
+        entanglers=("cnot",),
+        baselines=("default.qubit", "lightning.qubit"),
+    )
+    assert [r["simulator"] for r in out["rows"]] == ["qgan"]
+    assert out["agreement"] == []
+    assert len(out["notes"]) == 2
+    for label, note in zip(("default.qubit", "lightning.qubit"), out["notes"]):
+        assert label in note and "not installed" in note
+    assert "note: PennyLane default.qubit" in format_report(out)
+
+
+def test_pennylane_baselines_compute_the_same_circuit():
+    pytest.importorskip("pennylane")
+    pytest.importorskip("jax")
+    pytest.importorskip("pennylane_lightning")
+    out = bench_qubit(
+        **TINY, **LEAN, entanglers=("cnot",), baselines=("default.qubit", "lightning.qubit")
+    )
+    assert out["notes"] == []
+    checks = {a["simulator"]: a for a in out["agreement"]}
+    dq = checks["PennyLane default.qubit (JAX, jit, broadcast)"]
+    lq = checks["PennyLane lightning.qubit (adjoint)"]
+    assert dq["tolerance"] == AGREEMENT_RTOL["complex64"]
+    assert lq["tolerance"] == AGREEMENT_RTOL["complex128"]
+    for check in (dq, lq):
+        assert set(check["errors"]) == set(QUANTITIES) and check["ok"], check
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"repeats": 0}, "repeats"),
+        ({"baseline_batch_size": 5}, "baseline_batch_size"),
+        ({"baselines": ("qiskit",)}, "baselines"),
+        ({"entanglers": ("cz",)}, "entanglers"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(kwargs, name):
+    with pytest.raises(ValueError, match=name) as err:
+        bench_qubit(**{**TINY, **kwargs})
+    assert "\n" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- script
+
+
+def test_script_writes_markdown_and_json(tmp_path, monkeypatch):
+    for var, default in (("OMP_NUM_THREADS", "1"), ("TF_CPP_MIN_LOG_LEVEL", "2")):
+        monkeypatch.setenv(var, os.environ.get(var, default))  # the script's setdefault
+    main = runpy.run_path(str(ROOT / "scripts" / "bench_qubit.py"))["main"]
+    out = tmp_path / "bench"
+    argv = [
+        "--qubits",
+        "2",
+        "--depth",
+        "1",
+        "--batch-size",
+        "4",
+        "--repeats",
+        "2",
+        "--warmup",
+        "0",
+        "--baseline-repeats",
+        "1",
+        "--baselines",
+        "cirq",
+        "--entanglers",
+        "cnot",
+        "--no-xla",
+        "--no-stages",
+        "--no-profile",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    text = (tmp_path / "bench.md").read_text()
+    payload = json.loads((tmp_path / "bench.json").read_text())
+    command = "python scripts/bench_qubit.py " + " ".join(argv)
+    assert text.splitlines()[:3] == [
+        "# Qubit simulator benchmark: forward + gradient",
+        "",
+        f"`{command}`",
+    ]
+    assert payload["command"] == command
+    assert payload["machine"]["date"] in text and payload["machine"]["cpu"] in text
+    assert [r["simulator"] for r in payload["rows"]] == ["qgan", "qgan", "cirq.Simulator"]
+    assert main(["--batch-size", "0"]) == 2
