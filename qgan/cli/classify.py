@@ -34,6 +34,9 @@ def _classify(args) -> int:
             raise
         print(f"qgan classify: error: {line}", file=sys.stderr)
         return 1
+    from qgan.reports.kinds import write_report
+
+    report = write_report(result.run_dir)
     m = result.metrics
     if args.json:
         print(json.dumps({"run_dir": str(result.run_dir), **m}, indent=2))
@@ -50,6 +53,7 @@ def _classify(args) -> int:
         )
         print(f"  circuits executed    {m['circuits_executed']} (shots {m['shots_executed']})")
         print(f"  wall time            {m['wall_s']:.1f} s")
+        print(f"report: {report}")
     return 0
 
 

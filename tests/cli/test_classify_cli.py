@@ -94,6 +94,9 @@ def test_json_mode_prints_the_final_record(json_run):
     assert run_dir.parent == json_run["out_dir"]
     saved = json.loads((run_dir / "metrics.json").read_text())
     assert {k: v for k, v in record.items() if k != "run_dir"} == saved
+    # the verb renders the run's report.md (as qgan train does), from those same metrics
+    report = (run_dir / "report.md").read_text()
+    assert f"{saved['accuracy']:.4g}" in report
     assert record["n_eval"] == 30 and 0 <= record["eval_accuracy"] <= 1
 
 
@@ -157,9 +160,9 @@ BAD_CONFIGS = [
     ("autodiff on ionq", {"backend__kind": "ionq"}, "train.gradient"),
     ("amplitude encoding", {"model__encoding": "amplitude"}, "model.encoding"),
     (
-        "ionq is not wired in yet",
+        "ionq without an API key",
         {"backend__kind": "ionq", "train__gradient": "parameter_shift", "train__shots": 100},
-        "backend.kind",
+        "IONQ_API_KEY",
     ),
 ]
 
@@ -176,7 +179,8 @@ def _assert_error_line(code, stdout, stderr, key, out_dir):
 @pytest.mark.parametrize(
     ("changes", "key"), [b[1:] for b in BAD_CONFIGS], ids=[b[0] for b in BAD_CONFIGS]
 )
-def test_bad_config_is_one_error_line_and_status_2(changes, key, tmp_path):
+def test_bad_config_is_one_error_line_and_status_2(changes, key, tmp_path, monkeypatch):
+    monkeypatch.delenv("IONQ_API_KEY", raising=False)
     config = config_file(tmp_path, **changes)
     out_dir = tmp_path / "runs"
     code, out, err = run_cli(["classify", config, "--quiet", "--output-dir", out_dir])
