@@ -189,13 +189,13 @@ class GANModel:
                     eps = self.rng.uniform([batch, 1])
                     d_loss += gp_weight * gradient_penalty(self.discriminator, real, fake, eps)
             grads = tape.gradient(d_loss, self.d_vars)
-            grads, d_ok = _guard(grads, self.d_vars, t.grad_clip)
+            grads, d_ok = guard_gradients(grads, self.d_vars, t.grad_clip)
             self.d_opt.apply_gradients(zip(grads, self.d_vars, strict=True))
             d_losses.append(d_loss)
         with tf.GradientTape() as tape:
             g_loss, leakage = self.generator_losses(batch)
         grads = tape.gradient(g_loss, self.g_vars + self.dec_vars)
-        grads, g_ok = _guard(grads, self.g_vars + self.dec_vars, t.grad_clip)
+        grads, g_ok = guard_gradients(grads, self.g_vars + self.dec_vars, t.grad_clip)
         n_g = len(self.g_vars)
         self.g_opt.apply_gradients(zip(grads[:n_g], self.g_vars, strict=True))
         self.dec_opt.apply_gradients(zip(grads[n_g:], self.dec_vars, strict=True))
@@ -249,7 +249,7 @@ class GANModel:
         return entries, names
 
 
-def _guard(grads, variables, clip):
+def guard_gradients(grads, variables, clip):
     """Replace missing gradients by zeros, zero everything if any entry is not finite
     (the update is then skipped in effect), and clip by global norm."""
     grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables, strict=True)]

@@ -1,0 +1,239 @@
+"""``profile(cfg, ...)``: the whole performance profile of a GAN config, as one dict.
+
+Parts, all measured in the same call on the same machine:
+
+1. ``step``: one training step per stage against the bare compiled step, and the
+   generator's own forward + backward pass (:func:`qgan.profiling.step.profile_step`);
+2. ``batch_scaling``: time per batch, per sample and samples per second over batch sizes;
+3. ``sweep``: cutoff x layers: time per sample, peak memory, norm leakage (and, with
+   ``quality``, the metrics of a short training run at each point);
+4. ``sf_baseline``: the same circuit on Strawberry Fields' ``tf`` backend (batch mode and the
+   per-sample loop), with the ratios;
+5. ``efficiency``: useful floating-point work of the circuit step per second against the
+   machine's complex matmul throughput, measured in the same run.
+
+``targets`` checks the issue's target figures against these measurements.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from tqdm.auto import tqdm
+
+from qgan.gan.config import RunConfig
+from qgan.profiling import scaling, sf_baseline, step, throughput
+from qgan.profiling.engine_bench import machine_info
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
+DEFAULT_CUTOFFS = (3, 4, 5, 6)
+DEFAULT_LAYERS = (1, 2, 3)
+
+# The issue's target figures (2-core CPU). The generator target is stated for one circuit.
+TARGET_CIRCUIT = {"n_modes": 4, "cutoff": 4, "n_layers": 2, "batch": 256}
+GENERATOR_US_PER_SAMPLE = 50.0
+SF_SPEEDUP = 1000.0
+STEP_OVER_GENERATOR = 3.0
+
+
+def _check_sizes(name: str, values, minimum: int) -> tuple[int, ...]:
+    values = tuple(values)
+    if not values or any(
+        isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in values
+    ):
+        raise ValueError(f"{name} must be a non-empty list of ints >= {minimum}, got {values}")
+    return tuple(dict.fromkeys(values))
+
+
+def _check_positive(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def profile(
+    cfg: RunConfig,
+    batch_sizes=DEFAULT_BATCH_SIZES,
+    cutoffs=DEFAULT_CUTOFFS,
+    layers=DEFAULT_LAYERS,
+    repeats: int = 30,
+    quality: bool = False,
+    *,
+    warmup: int = 3,
+    quality_steps: int = 200,
+    sf_repeats: int = 3,
+    sf_loop_samples: int = 8,
+    progress: bool = True,
+) -> dict:
+    """Measure every part of the profile of ``cfg`` (a CV generator config).
+
+    ``batch_sizes``, ``cutoffs``, ``layers``: the batch-scaling and sweep grids.
+    ``repeats`` timed calls per measurement after ``warmup`` untimed ones (medians and
+    quartiles are reported); the SF baseline uses ``sf_repeats`` (its calls take seconds)
+    and a per-sample loop over ``sf_loop_samples`` samples. ``quality``: also train
+    ``quality_steps`` steps at each sweep point and report the metrics.
+
+    Returns a JSON-ready dict with ``machine``, ``settings``, ``config``, ``step``,
+    ``batch_scaling``, ``sweep``, ``sf_baseline``, ``efficiency``, ``targets`` and
+    ``wall_time_s``.
+    """
+    if cfg.generator.kind != "cv":
+        raise ValueError(f"generator.kind: qgan profile needs 'cv', got {cfg.generator.kind!r}")
+    if cfg.generator.backend != "compiled":
+        raise ValueError(
+            f"generator.backend: qgan profile needs 'compiled', got {cfg.generator.backend!r}"
+        )
+    batch_sizes = _check_sizes("batch_sizes", batch_sizes, 1)
+    cutoffs = _check_sizes("cutoffs", cutoffs, 2)
+    layers = _check_sizes("layers", layers, 0)
+    repeats = _check_positive("repeats", repeats)
+    warmup = _check_positive("warmup", warmup, 0)
+    quality_steps = _check_positive("quality_steps", quality_steps)
+    sf_repeats = _check_positive("sf_repeats", sf_repeats)
+    sf_loop_samples = _check_positive("sf_loop_samples", sf_loop_samples)
+    start = time.perf_counter()
+    batch = cfg.train.batch_size
+    parts = ("step", "batch scaling", "cutoff x layers", "SF baseline", "efficiency")
+    bar = tqdm(total=len(parts), disable=not progress, desc="profile", unit="part")
+    result = {
+        "machine": machine_info(),
+        "settings": {
+            "batch_sizes": list(batch_sizes),
+            "cutoffs": list(cutoffs),
+            "layers": list(layers),
+            "repeats": repeats,
+            "warmup": warmup,
+            "quality": bool(quality),
+            "quality_steps": quality_steps if quality else None,
+            "sf_repeats": sf_repeats,
+            "sf_loop_samples": sf_loop_samples,
+        },
+        "config": _config_summary(cfg),
+    }
+    try:
+        bar.set_description("profile: step")
+        result["step"] = _step(cfg, repeats, warmup)
+        bar.update(1)
+        bar.set_description("profile: batch scaling")
+        result["batch_scaling"] = scaling.batch_scaling(
+            cfg, batch_sizes, repeats, warmup, progress=progress
+        )
+        bar.update(1)
+        bar.set_description("profile: cutoff x layers")
+        result["sweep"] = scaling.cutoff_layer_sweep(
+            cfg, cutoffs, layers, repeats, quality, quality_steps, warmup=warmup, progress=progress
+        )
+        bar.update(1)
+        bar.set_description("profile: SF tf backend")
+        result["sf_baseline"] = sf_baseline.sf_baseline(
+            cfg,
+            batch,
+            sf_repeats,
+            sf_loop_samples,
+            compiled_repeats=repeats,
+            warmup=warmup,
+            progress=progress,
+        )
+        bar.update(1)
+        bar.set_description("profile: efficiency")
+        result["efficiency"] = throughput.efficiency(cfg, batch, repeats, warmup=warmup)
+        bar.update(1)
+    finally:
+        bar.close()
+    result["targets"] = check_targets(result)
+    result["wall_time_s"] = time.perf_counter() - start
+    return result
+
+
+def _step(cfg: RunConfig, repeats: int, warmup: int) -> dict:
+    from qgan.gan.training import build
+
+    model, _, _, _ = build(cfg)
+    return step.profile_step(model, repeats=repeats, warmup=warmup)
+
+
+def _config_summary(cfg: RunConfig) -> dict:
+    g, t = cfg.generator, cfg.train
+    return {
+        "name": cfg.name,
+        "n_modes": g.n_modes,
+        "n_layers": g.n_layers,
+        "cutoff": g.cutoff,
+        "latent_dim": g.latent_dim,
+        "encoding": g.encoding,
+        "readout": list(g.readout),
+        "dtype": g.dtype,
+        "decoder": cfg.decoder.kind,
+        "discriminator_hidden": list(cfg.discriminator.hidden),
+        "batch": t.batch_size,
+        "d_steps": t.d_steps,
+        "loss": t.loss,
+        "outcome_gradient": t.outcome_gradient,
+    }
+
+
+def check_targets(result: dict) -> list[dict]:
+    """The issue's targets against the measurements of ``result``.
+
+    One row per target: ``name``, ``goal`` (text), ``bound``, ``op`` (``<=``/``>=``),
+    ``measured``, ``unit``, ``passed`` (None where the target does not apply to this
+    config) and ``note``.
+    """
+    cfg = result["config"]
+    s = result["step"]
+    here = {
+        "n_modes": cfg["n_modes"],
+        "cutoff": cfg["cutoff"],
+        "n_layers": cfg["n_layers"],
+        "batch": cfg["batch"],
+    }
+    applies = here == TARGET_CIRCUIT
+    circuit = ", ".join(f"{k} {v}" for k, v in here.items())
+
+    def row(name, op, bound, measured, unit, note="", applicable=True):
+        ok = measured <= bound if op == "<=" else measured >= bound
+        return {
+            "name": name,
+            "op": op,
+            "bound": bound,
+            "measured": measured,
+            "unit": unit,
+            "passed": bool(ok) if applicable else None,
+            "note": note,
+        }
+
+    return [
+        row(
+            "generator forward + backward per sample (4 modes, cutoff 4, 2 layers, batch 256)",
+            "<=",
+            GENERATOR_US_PER_SAMPLE,
+            s["generator"]["us_per_sample"],
+            "us",
+            note="" if applies else f"not applicable: this config has {circuit}",
+            applicable=applies,
+        ),
+        row(
+            "speed-up over SF's tf backend, batch mode, same circuit",
+            ">=",
+            SF_SPEEDUP,
+            result["sf_baseline"]["ratio_batch"],
+            "x",
+        ),
+        row(
+            "full training step / generator forward + backward",
+            "<=",
+            STEP_OVER_GENERATOR,
+            s["step_over_generator"],
+            "x",
+        ),
+        row(
+            "stage sum against the measured step (difference / step)",
+            "<=",
+            s["tolerance"],
+            abs(s["overhead"]["share"]),
+            "",
+        ),
+    ]

@@ -1,0 +1,163 @@
+"""Measurement primitives of the profiler: step timings and peak memory of one call.
+
+:func:`measure` times a step the way every profiler table reports it: the first call on
+its own (it includes tracing and graph optimisation of a ``tf.function``), then untimed
+warm-up calls, then ``repeats`` timed calls summarised by their median and quartiles.
+Each call is synchronised by reading its outputs back to the host, so asynchronous
+execution cannot hide time. The clock is injectable, so tests can check that every
+reported number is derived from what the clock measured.
+
+:func:`peak_memory` measures the memory one call needs above what was live before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Timings of one step, in seconds: the first call and the timed repeats (in order)."""
+
+    first_call_s: float
+    times_s: tuple[float, ...]
+
+    @property
+    def repeats(self) -> int:
+        return len(self.times_s)
+
+    @property
+    def median_s(self) -> float:
+        return float(np.median(self.times_s))
+
+    @property
+    def q25_s(self) -> float:
+        return float(np.percentile(self.times_s, 25))
+
+    @property
+    def q75_s(self) -> float:
+        return float(np.percentile(self.times_s, 75))
+
+    def us_per_sample(self, batch: int) -> float:
+        """Median step time divided by the batch size, in microseconds."""
+        return self.median_s / batch * 1e6
+
+    def row(self, batch: int) -> dict:
+        """The standard table fields: ms per batch (median, quartiles), us per sample,
+        samples per second, first-call seconds and the number of timed repeats."""
+        return {
+            "ms_per_batch": self.median_s * 1e3,
+            "ms_q25": self.q25_s * 1e3,
+            "ms_q75": self.q75_s * 1e3,
+            "us_per_sample": self.us_per_sample(batch),
+            "samples_per_s": batch / self.median_s,
+            "first_call_s": self.first_call_s,
+            "repeats": self.repeats,
+        }
+
+
+def check_count(name: str, value, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, or a one-line ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _synchronise(outputs) -> None:
+    """Wait for ``outputs`` by reading every tensor back to the host."""
+    for item in tf.nest.flatten(outputs):
+        if isinstance(item, (tf.Tensor, tf.Variable)):
+            item.numpy()
+
+
+def measure(step: Callable[[], object], repeats: int, warmup: int, clock: Clock | None = None):
+    """Time ``step()``: first call, ``warmup`` untimed calls, ``repeats`` timed calls.
+
+    Returns a :class:`Timing`. ``clock`` defaults to ``time.perf_counter`` (seconds).
+    """
+    repeats = check_count("repeats", repeats, 1)
+    warmup = check_count("warmup", warmup, 0)
+    clock = time.perf_counter if clock is None else clock
+
+    def timed() -> float:
+        start = clock()
+        _synchronise(step())
+        return clock() - start
+
+    first = timed()
+    for _ in range(warmup):
+        _synchronise(step())
+    return Timing(first_call_s=first, times_s=tuple(timed() for _ in range(repeats)))
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+@dataclass(frozen=True)
+class MemoryPeak:
+    """Peak memory of one call above the memory live before it (MiB), and how it was read.
+
+    ``method``: ``"tf_allocator"`` (TensorFlow's own allocator statistics on the device
+    the call ran on: tensors only, as the allocator rounds them; on CPU, TF 2.21 does not
+    count small allocations (a 128 KiB temporary reads 0, a 256 KiB one 256 KiB), so a
+    computation on small tensors reads low, down to 0), ``"rss_hwm"`` (Linux process
+    peak resident set size, VmHWM, reset through /proc/self/clear_refs: everything the
+    process touched, and it misses memory that an allocator reuses without returning it to
+    the system) or
+    ``"unavailable"`` (``mb`` is None).
+    """
+
+    mb: float | None
+    method: str
+    device: str | None = None
+
+
+def compute_device() -> str:
+    """The device TensorFlow places ops on by default: ``"GPU:0"`` if there is one, else CPU."""
+    return "GPU:0" if tf.config.list_logical_devices("GPU") else "CPU:0"
+
+
+def peak_memory(call: Callable[[], object], device: str | None = None) -> MemoryPeak:
+    """Run ``call()`` once (synchronised) and measure the memory it needed at its peak."""
+    device = compute_device() if device is None else device
+    try:
+        tf.config.experimental.reset_memory_stats(device)
+        before = tf.config.experimental.get_memory_info(device)["current"]
+    except (ValueError, RuntimeError, tf.errors.OpError) as err:
+        log.info("TF allocator statistics unavailable on %s (%s); trying VmHWM", device, err)
+    else:
+        _synchronise(call())
+        peak = tf.config.experimental.get_memory_info(device)["peak"]
+        return MemoryPeak(max(peak - before, 0) / 2**20, "tf_allocator", device)
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS
+        before = _proc_status_kb("VmRSS")
+    except OSError as err:
+        log.info("process peak RSS unavailable (%s): memory not measured", err)
+        _synchronise(call())
+        return MemoryPeak(None, "unavailable", device)
+    _synchronise(call())
+    return MemoryPeak(max(_proc_status_kb("VmHWM") - before, 0) / 1024, "rss_hwm", device)
+
+
+def _proc_status_kb(key: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise OSError(f"/proc/self/status has no {key}")
+
+
+__all__ = ["Timing", "MemoryPeak", "measure", "peak_memory", "compute_device", "check_count"]
