@@ -16,6 +16,10 @@ How it is fast (8 qubits, depth 4: one layer costs two 16 x 16 matrix products p
   gather), a ZZ layer one fixed diagonal, and an MS layer ``H^n D H^n`` with the
   Hadamards folded into the neighbouring rotation layers (``H G H`` per qubit).
 * Readouts are one matrix product of the probabilities with a fixed +-1 sign matrix.
+* The per-sample Kronecker factors (re-uploading makes every RY layer per sample) are built
+  by outer products of flattened gates and one transpose, with an explicit gradient
+  (``_kron_rotations``): one batched matrix product and one fixed linear map per factor,
+  about 1.6x faster for forward + gradient than TF's gradients of einsum / broadcasts.
 """
 
 from __future__ import annotations
@@ -212,23 +216,69 @@ def _kron_power(m: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _ry(theta) -> tf.Tensor:
-    """RY(theta) = [[c, -s], [s, c]] as [..., 2, 2] (real)."""
-    c, s = tf.cos(0.5 * theta), tf.sin(0.5 * theta)
-    return tf.reshape(tf.stack([c, -s, s, c], -1), tf.concat([tf.shape(theta), [2, 2]], 0))
-
-
 def _kron(gates) -> tf.Tensor:
-    """Kronecker product over axis -3 of [..., m, 2, 2] -> [..., 2**m, 2**m] (m >= 0)."""
-    m = gates.shape[-3]
-    lead = tf.shape(gates)[:-3]
+    """Kronecker product of a list of m >= 1 [..., 2, 2] tensors -> [..., 2**m, 2**m].
+
+    Built as outer products of the flattened gates (index order i1 j1 i2 j2 ..., each step
+    a rank-3 broadcast product) and one transpose to (i1 i2 ... j1 j2 ...).
+    """
+    m = len(gates)
+    rank = gates[0].shape.rank - 2
+    lead = tf.shape(gates[0])[:-2]
+    out = tf.reshape(gates[0], tf.concat([lead, [4]], 0))
+    for q, gate in enumerate(gates[1:], start=1):
+        out = out[..., :, None] * tf.reshape(gate, tf.concat([lead, [1, 4]], 0))
+        out = tf.reshape(out, tf.concat([lead, [4 ** (q + 1)]], 0))
+    if m == 1:
+        return tf.reshape(out, tf.concat([lead, [2, 2]], 0))
+    out = tf.reshape(out, tf.concat([lead, [2] * (2 * m)], 0))
+    perm = list(range(rank)) + [rank + 2 * q + j for j in (0, 1) for q in range(m)]
+    return tf.reshape(tf.transpose(out, perm), tf.concat([lead, [2**m, 2**m]], 0))
+
+
+_J = np.array([[0.0, -1.0], [1.0, 0.0]])  # RY(theta) J = RY(theta + pi) = 2 dRY/dtheta
+
+
+def _kron_rotations(theta, right=None) -> tf.Tensor:
+    """Kronecker products of RY layers: theta [..., L, m] -> (x)_q RY(theta_q) R_l, as
+    [..., L, 2**m, 2**m].
+
+    ``right``: NumPy [2, 2] or [L, 1, 2, 2], a fixed matrix R_l multiplying every gate from
+    the right (folded Hadamards), or None. The gradient is explicit: dK/dtheta_q = K E_q
+    with E_q = 0.5 (I (x) .. A_l .. (x) I), A_l = R_l^-1 J R_l, so
+    dL/dtheta_q = <U^T K, E_q^T> (U the upstream gradient): one batched 2**m x 2**m matrix
+    product and one fixed linear map, instead of TF's gradients of the broadcast products.
+    """
+    m, layers = theta.shape[-1], theta.shape[-2]
     if m == 0:
-        return tf.ones(tf.concat([lead, [1, 1]], 0), dtype=gates.dtype)
-    out = gates[..., 0, :, :]
-    for q in range(1, m):
-        out = tf.einsum("...ij,...kl->...ikjl", out, gates[..., q, :, :])
-        out = tf.reshape(out, tf.concat([lead, [2 ** (q + 1), 2 ** (q + 1)]], 0))
-    return out
+        return tf.ones(tf.concat([tf.shape(theta)[:-1], [1, 1]], 0), dtype=theta.dtype)
+    rights = np.broadcast_to(np.eye(2) if right is None else right, (layers, 1, 2, 2))[:, 0]
+    maps = np.zeros((layers, 4**m, m))  # [l, flat (j, j'), q]: vec(E_q^T) per layer
+    for layer, r in enumerate(rights):
+        a = np.linalg.inv(r) @ _J @ r
+        for q in range(m):
+            e = 0.5 * _kron_power(np.eye(2), q)
+            e = np.kron(np.kron(e, a), _kron_power(np.eye(2), m - 1 - q))
+            maps[layer, :, q] = e.T.ravel()
+    maps = tf.constant(maps, dtype=theta.dtype)
+    shape = tf.concat([tf.shape(theta), [2, 2]], 0)
+
+    @tf.custom_gradient
+    def kron(theta):
+        c, s = tf.cos(0.5 * theta), tf.sin(0.5 * theta)
+        gates = tf.reshape(tf.stack([c, -s, s, c], -1), shape)
+        if right is not None:
+            gates = tf.matmul(gates, tf.constant(right, dtype=theta.dtype))
+        k = _kron(tf.unstack(gates, axis=-3))  # [..., L, 2**m, 2**m]
+
+        def grad(upstream):
+            w = tf.matmul(upstream, k, transpose_a=True)
+            w = tf.reshape(w, tf.concat([tf.shape(w)[:-2], [1, 4**m]], 0))
+            return tf.squeeze(tf.matmul(w, maps), -2)
+
+        return k, grad
+
+    return kron(theta)
 
 
 def _kron_vectors(vectors) -> tf.Tensor:
@@ -304,12 +354,15 @@ class _Circuit:
             if with_zz:
                 angle = angle + self.const(self.c.zz[f])
             shape = tf.concat([tf.shape(angle)[:-1], self.c.shape(f)], 0)
-            out[f] = (tf.reshape(tf.cos(angle), shape), tf.reshape(tf.sin(angle), shape))
+            # unstacked per layer: the gradient of an unstack is one stack, much cheaper
+            # than one strided-slice gradient per layer
+            cos, sin = tf.reshape(tf.cos(angle), shape), tf.reshape(tf.sin(angle), shape)
+            out[f] = (tf.unstack(cos, axis=-3), tf.unstack(sin, axis=-3))
         return out
 
     def phase(self, state, phases, layer: int):
         cos, sin = phases[self.flipped]
-        return _apply_phase(state, cos[..., layer, :, :], sin[..., layer, :, :])
+        return _apply_phase(state, cos[layer], sin[layer])
 
     def kron(self, state, k_a, k_b):
         state, self.flipped = _apply_kron(state, k_a, k_b, self.flipped)
@@ -353,17 +406,16 @@ class _Circuit:
             state = self.entangle(self.phase(state, phases, 0))
             first = 1
         if depth > first:
-            gates = _ry(theta[..., first:, :])  # [(B,) L', n, 2, 2]
+            right = None
             if fold_h and first:
-                gates = tf.matmul(gates, self.const(_H))
+                right = _H
             elif fold_h:
-                h = self.const(np.stack([np.eye(2)] + [_H] * (depth - 1))[:, None])
-                gates = tf.matmul(gates, h)
-            k_a = _kron(gates[..., : c.n_a, :, :])  # [(B,) L', da, da]
-            k_b = _kron(gates[..., c.n_a :, :, :])
+                right = np.stack([np.eye(2)] + [_H] * (depth - 1))[:, None]
+            rows = theta[..., first:, :]  # [(B,) L', n]
+            k_a = tf.unstack(_kron_rotations(rows[..., : c.n_a], right), axis=-3)
+            k_b = tf.unstack(_kron_rotations(rows[..., c.n_a :], right), axis=-3)
             for layer in range(first, depth):
-                k = layer - first
-                state = self.kron(state, k_a[..., k, :, :], k_b[..., k, :, :])
+                state = self.kron(state, k_a[layer - first], k_b[layer - first])
                 state = self.entangle(self.phase(state, phases, layer))
         if fold_h:
             state = self.kron(state, self.const(c.h_a), self.const(c.h_b))

@@ -275,6 +275,25 @@ class TestGradients:
         sp, sm = _shifted_objectives(model, x, p, weights, np.pi / 2)
         _assert_grad_close(grad, (sp - sm) / 2, qtol.param_shift, "parameter shift")
 
+    @pytest.mark.parametrize(
+        "model",
+        [QubitModel(3, 3, "amplitude", "ms", "ring", "z"), QubitModel(1, 2, "angle")],
+        ids=lambda m: m.structure_key,
+    )
+    def test_rotation_layer_gradient_edge_structures(self, model, oracle, qtol):
+        """The explicit RY-layer gradient where every layer (layer 0 too) has folded
+        Hadamards but layer 0 (amplitude + MS), and with an empty second factor (1 qubit)."""
+        rng = np.random.default_rng(13)
+        x, p = oracle.random_inputs(model, rng, rows=2, per_row=False)
+        weights = rng.normal(size=(2, model.n_outputs))
+        pv = tf.Variable(p)
+        with tf.GradientTape() as tape:
+            f = _objective(model, x, pv, weights)
+        grad = tape.gradient(f, pv).numpy()
+        assert np.max(np.abs(grad)) > qtol.nontrivial
+        sp, sm = _shifted_objectives(model, x, p, weights, np.pi / 2)
+        _assert_grad_close(grad, (sp - sm) / 2, qtol.param_shift, "parameter shift")
+
     @pytest.mark.parametrize("model", GRAD_MODELS[:3], ids=lambda m: m.structure_key)
     def test_features_vs_finite_differences(self, model, oracle, qtol):
         rng = np.random.default_rng(12)
