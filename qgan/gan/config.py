@@ -7,12 +7,12 @@ of discriminator.pack (3), got 256``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from qgan._config import read_yaml, validate
 from qgan.decoder.spatial import KINDS as DECODER_KINDS
 from qgan.gan.losses import LOSSES
 from qgan.generator.readout import READOUTS
@@ -213,50 +213,14 @@ class RunConfig(_Section):
         return self
 
 
-def config_error(err: ValidationError) -> ValueError:
-    """One line naming the first offending key of a pydantic ``ValidationError``."""
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-        key, sep, rest = msg.partition(": ")
-        if sep and " " not in key:  # validator messages start with the key they are about
-            loc = f"{loc}.{key}" if loc and not key.startswith(loc) else key
-            msg = rest
-    elif "input" in first and first["type"] not in ("missing",):
-        msg = f"{msg}, got {first['input']!r}"
-    return ValueError(f"config key {loc or '<root>'}: {msg}")
-
-
 def parse_config(data: dict) -> RunConfig:
     """Validate a config mapping; a ``ValueError`` naming the key on any problem."""
-    if not isinstance(data, dict):
-        raise ValueError(f"config must be a mapping of sections, got {type(data).__name__}")
-    try:
-        return RunConfig.model_validate(data)
-    except ValidationError as err:
-        raise config_error(err) from None
+    return validate(RunConfig, data)
 
 
 def load_config(path, overrides: dict | None = None) -> RunConfig:
     """Read and validate a YAML config file (``overrides``: dotted key -> value)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ValueError(f"config file {str(path)!r} is not valid YAML: {err}") from None
-    for key, value in (overrides or {}).items():
-        node = data
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return parse_config(data)
+    return parse_config(read_yaml(path, overrides))
 
 
 def dump_config(cfg: RunConfig) -> str:

@@ -216,9 +216,9 @@ def test_a_missing_baseline_is_skipped_with_a_note(monkeypatch):
 
 
 def test_pennylane_baselines_compute_the_same_circuit():
-    pytest.importorskip("pennylane")
-    pytest.importorskip("jax")
-    pytest.importorskip("pennylane_lightning")
+    why = "the PennyLane baselines need the bench extra: pip install -e '.[bench]'"
+    for module in ("pennylane", "jax", "pennylane_lightning"):
+        pytest.importorskip(module, reason=f"{module} is not installed; {why}")
     out = bench_qubit(
         **TINY, **LEAN, entanglers=("cnot",), baselines=("default.qubit", "lightning.qubit")
     )
