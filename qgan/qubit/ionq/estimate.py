@@ -278,9 +278,11 @@ def estimate_model(
 ) -> Estimate:
     """Estimates for ``n_circuits`` circuits of a ``QubitModel``, ``shots`` each.
 
-    Native gate counts depend on the structure, not on the angles (a zero angle can only
-    remove gates): ``samples`` circuits with random features and parameters are compiled
-    per gateset and the largest count is charged for every circuit.
+    Native gate counts depend on the structure for generic angles: ``samples`` circuits
+    with random features and parameters are compiled per gateset and the largest count is
+    charged for every circuit. Exactly special angles (0, pi/2, pi, ...) can change a
+    qubit's count by a gate or two either way (the virtual-Z compiler picks each run's
+    shortest form); trained angles are generic.
     """
     if isinstance(n_circuits, bool) or not isinstance(n_circuits, int) or n_circuits < 1:
         raise ValueError(f"n_circuits must be an integer >= 1, got {n_circuits!r}")

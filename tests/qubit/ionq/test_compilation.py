@@ -12,6 +12,9 @@ Oracles, independent of the module under test:
   ``ZZ(theta) = exp(-i pi theta Z x Z)`` -- not from ``cirq_ionq``'s matrices;
 * the two are compared up to a global phase with :func:`phase_distance` (written here);
 * gate counts are recounted here (depth as ASAP layering, not ``cirq.Circuit``).
+
+The virtual-Z specifics (phase absorption, ``drop_final_z``, count bounds) are in
+``test_virtual_z.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import cirq_ionq
 import numpy as np
 import pytest
 import sympy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qgan.qubit.ionq import compilation
 from qgan.qubit.model import ENTANGLERS, TOPOLOGIES, QubitModel
@@ -306,6 +311,27 @@ def test_random_circuits_are_unitarily_equal(gateset, seed, ctol):
     assert report.unitary_error is not None and report.unitary_error <= ctol.unitary
 
 
+@given(
+    n=st.integers(1, 10),
+    seed=st.integers(0, 2**32 - 1),
+    gateset=st.sampled_from(GATESETS),
+    measure=st.booleans(),
+)
+def test_random_circuits_of_1_to_10_qubits(n, seed, gateset, measure, ctol):
+    """Any circuit of the pools above (all qubit counts the unitary check covers) compiles
+    to native gates with the source's unitary, whatever the frames left on the qubits."""
+    rng = np.random.default_rng(seed)
+    qubits = cirq.LineQubit.range(n)
+    source = random_circuit(rng, n, n_ops=2 + 2 * n)
+    if measure:
+        source.append(cirq.measure(*qubits, key="m"))
+    compiled, report = compilation.compile_with_report(source, gateset)
+    assert_equivalent(source, compiled, qubits, ctol)
+    assert_native(compiled, gateset, ctol)
+    assert_runs_merged(compiled)
+    assert report.after.as_dict() == own_counts(compiled) and report.dropped_z == {}
+
+
 @pytest.mark.parametrize("gateset", GATESETS)
 @pytest.mark.parametrize("seed", range(3))
 def test_random_circuits_without_partial_entanglers(gateset, seed, ctol):
@@ -415,7 +441,9 @@ def test_native_entanglers_as_input(gateset, partial_entanglers, gate, ctol):
 @pytest.mark.parametrize("gateset", GATESETS)
 def test_one_qubit_runs_documented_lengths(gateset, ctol):
     """Identity -> nothing; a pi rotation about an equatorial axis -> one GPI; a pi/2
-    rotation about one -> one GPI2; a Z rotation -> two GPIs; generic -> three gates."""
+    rotation about one -> one GPI2; a Z rotation -> two GPIs; |U_00| = 1/sqrt(2) (H, a pi/2
+    rotation and a Z rotation) -> a GPI2 and a GPI; a product of two GPI2s -> two GPI2s;
+    generic -> three gates."""
     q = cirq.LineQubit(0)
     cases = [
         ([cirq.X, cirq.X], {}),
@@ -429,6 +457,10 @@ def test_one_qubit_runs_documented_lengths(gateset, ctol):
         ([cirq.Z], {"GPI": 2}),
         ([cirq.T, cirq.S], {"GPI": 2}),
         ([cirq.ry(0.3)], {"GPI": 1, "GPI2": 2}),
+        ([cirq.H], {"GPI": 1, "GPI2": 1}),
+        ([cirq.rx(np.pi / 2), cirq.rz(0.7)], {"GPI": 1, "GPI2": 1}),
+        ([cirq.rz(0.7), cirq.ry(np.pi / 2)], {"GPI": 1, "GPI2": 1}),
+        ([cirq_ionq.GPI2Gate(phi=0.1), cirq_ionq.GPI2Gate(phi=0.45)], {"GPI2": 2}),
     ]
     for gates, expected in cases:
         source = cirq.Circuit(g.on(q) for g in gates)
@@ -558,6 +590,27 @@ def test_model_circuits(gateset, entangler, topology, ctol, oracle):
     assert report.before.two_qubit == expected_two
     assert report.after.as_dict() == own_counts(compiled)
     assert report.after.measurements == 1
+
+
+@given(
+    n=st.integers(1, 10),
+    depth=st.integers(1, 2),
+    encoding=st.sampled_from(["angle", "reupload"]),
+    entangler=st.sampled_from(ENTANGLERS),
+    topology=st.sampled_from(TOPOLOGIES),
+    gateset=st.sampled_from(GATESETS),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_model_circuits_any_structure(
+    n, depth, encoding, entangler, topology, gateset, seed, ctol, oracle
+):
+    model = QubitModel(n, depth, encoding=encoding, entangler=entangler, topology=topology)
+    x, params = _model_case(model, seed, oracle)
+    compiled = compilation.compile(model.to_cirq(x, params, measure=True), gateset)
+    qubits = cirq.LineQubit.range(n)
+    assert_equivalent(oracle.circuit(model, x, params), compiled, qubits, ctol)
+    assert_native(compiled, gateset, ctol)
+    assert own_counts(compiled)["two_qubit"] == depth * len(oracle.pairs(n, topology))
 
 
 @pytest.mark.parametrize("gateset", GATESETS)
