@@ -70,7 +70,7 @@ def main(argv=None) -> int:
 
     import qgan  # noqa: F401  (SciPy shim before strawberryfields in machine_info)
     from qgan._io import write_text_atomic
-    from qgan.profiling.engine_bench import machine_info
+    from qgan._machine import machine_info
     from qgan.profiling.qubit_bench import bench_qubit, format_report
 
     try:

@@ -15,10 +15,10 @@ import shlex
 import sys
 
 import qgan  # noqa: F401
+from qgan._machine import machine_info
 from qgan.gan.config import load_config
 from qgan.gan.sweep import seed_sweep
 from qgan.gan.training import load_data
-from qgan.profiling.engine_bench import machine_info
 from qgan.reports.sweep import derived, write_sweep_report
 
 

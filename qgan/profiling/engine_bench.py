@@ -11,7 +11,6 @@ every trainable argument. Every number in the result is measured in the same cal
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -20,6 +19,7 @@ import strawberryfields as sf
 import tensorflow as tf
 from strawberryfields import ops
 
+from qgan._machine import machine_info
 from qgan.photonic import simulate
 
 log = logging.getLogger(__name__)
@@ -189,30 +189,6 @@ def bench_engine(
     result["ratios"] = ratios
     result["runs"] = [asdict(r) for r in runs]
     return result
-
-
-def machine_info() -> dict:
-    """CPU model, core count and library versions, for reports."""
-    import os
-
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "strawberryfields": sf.__version__,
-        "numpy": np.__version__,
-        "date": time.strftime("%Y-%m-%d"),
-    }
 
 
 def format_table(result: dict) -> str:

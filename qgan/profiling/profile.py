@@ -22,9 +22,9 @@ import time
 
 from tqdm.auto import tqdm
 
+from qgan._machine import machine_info
 from qgan.gan.config import RunConfig
 from qgan.profiling import scaling, sf_baseline, step, throughput
-from qgan.profiling.engine_bench import machine_info
 
 log = logging.getLogger(__name__)
 
