@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from qgan import _rundir as rundir
 from qgan._io import write_bytes_atomic, write_text_atomic
 from qgan.classify import plots
 from qgan.classify.config import ClassifyConfig, dump_config, load_config
@@ -38,7 +39,6 @@ from qgan.classify.data import (
     split,
 )
 from qgan.classify.model import build_model, check_backend, ionq_backend, parameter_counts
-from qgan.gan import rundir
 
 log = logging.getLogger("qgan.classify")
 EVAL_BATCH = 1024  # rows per forward pass when scoring

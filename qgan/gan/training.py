@@ -12,9 +12,10 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from qgan import _rundir as rundir
 from qgan import metrics as qmetrics
 from qgan._io import write_bytes_atomic, write_text_atomic
-from qgan.gan import plots, rundir
+from qgan.gan import plots
 from qgan.gan.config import METRIC_DIRECTION, RunConfig, dump_config, load_config
 from qgan.gan.data import make_dataset
 from qgan.gan.model import GANModel

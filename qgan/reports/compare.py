@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qgan._io import write_bytes_atomic, write_text_atomic
-from qgan.gan.rundir import read_jsonl
+from qgan._rundir import read_jsonl
 from qgan.reports.kinds import RunKind, load_run
 from qgan.reports.run import fmt
 

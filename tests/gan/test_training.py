@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from qgan.gan import rundir
+from qgan import _rundir as rundir
 from qgan.gan.config import load_config
 from qgan.gan.training import EVAL_SEED_OFFSET, load_run, sample, train
 

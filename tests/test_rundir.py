@@ -1,4 +1,4 @@
-"""Specification of ``qgan.gan.rundir``: run-directory names, JSON-lines logs that survive a
+"""Specification of ``qgan._rundir``: run-directory names, JSON-lines logs that survive a
 kill mid-write, and atomic checkpoints (written aside and renamed into place; ``latest.json``
 always names a checkpoint that exists; only the newest ``keep`` are kept).
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from qgan.gan import rundir
+from qgan import _rundir as rundir
 
 # --------------------------------------------------------------------------- run directories
 
