@@ -1,11 +1,13 @@
 """Measurement primitives of the profiler: step timings and peak memory of one call.
 
-:func:`measure` times a step the way every profiler table reports it: the first call on
-its own (it includes tracing and graph optimisation of a ``tf.function``), then untimed
-warm-up calls, then ``repeats`` timed calls summarised by their median and quartiles.
-Each call is synchronised by reading its outputs back to the host, so asynchronous
-execution cannot hide time. The clock is injectable, so tests can check that every
-reported number is derived from what the clock measured.
+:func:`measure` is the one timing loop of qgan (the profiler, ``qgan demo`` and the
+benchmarks in ``scripts/bench/`` use it): it times a step the way every table reports it:
+the first call on its own (it includes tracing and graph optimisation of a
+``tf.function``, or a JAX ``jit``), then untimed warm-up calls, then ``repeats`` timed
+calls summarised by their median and quartiles. Each call is synchronised by reading its
+outputs back to the host (TensorFlow tensors and variables, JAX or NumPy arrays), so
+asynchronous execution cannot hide time. The clock is injectable, so tests can check that
+every reported number is derived from what the clock measured.
 
 :func:`peak_memory` measures the memory one call needs above what was live before it.
 """
@@ -16,7 +18,7 @@ import logging
 import numbers
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
@@ -27,11 +29,17 @@ Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
-class Timing:
-    """Timings of one step, in seconds: the first call and the timed repeats (in order)."""
+class StepTiming:
+    """Timings of one step, in seconds: the first call and the timed repeats (in order).
+
+    ``outputs``: what the last timed call returned, read back to the host (the same
+    structure with every tensor or array as a NumPy array), so a benchmark can check the
+    numbers it timed.
+    """
 
     first_call_s: float
     times_s: tuple[float, ...]
+    outputs: object = field(default=None, repr=False, compare=False)
 
     @property
     def repeats(self) -> int:
@@ -74,31 +82,42 @@ def check_count(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def _synchronise(outputs) -> None:
-    """Wait for ``outputs`` by reading every tensor back to the host."""
-    for item in tf.nest.flatten(outputs):
+def to_host(outputs):
+    """``outputs`` with every TF tensor or variable and every array (JAX, NumPy) read back to
+    the host as a NumPy array; waits until they are computed. Other leaves pass unchanged."""
+
+    def read(item):
         if isinstance(item, (tf.Tensor, tf.Variable)):
-            item.numpy()
+            return np.asarray(item.numpy())
+        if hasattr(item, "__array__"):
+            return np.asarray(item)
+        return item
+
+    return tf.nest.map_structure(read, outputs)
 
 
 def measure(step: Callable[[], object], repeats: int, warmup: int, clock: Clock | None = None):
     """Time ``step()``: first call, ``warmup`` untimed calls, ``repeats`` timed calls.
 
-    Returns a :class:`Timing`. ``clock`` defaults to ``time.perf_counter`` (seconds).
+    Returns a :class:`StepTiming` (with the last call's outputs on the host). ``clock``
+    defaults to ``time.perf_counter`` (seconds).
     """
     repeats = check_count("repeats", repeats, 1)
     warmup = check_count("warmup", warmup, 0)
     clock = time.perf_counter if clock is None else clock
+    outputs = None
 
     def timed() -> float:
+        nonlocal outputs
         start = clock()
-        _synchronise(step())
+        outputs = to_host(step())
         return clock() - start
 
     first = timed()
     for _ in range(warmup):
-        _synchronise(step())
-    return Timing(first_call_s=first, times_s=tuple(timed() for _ in range(repeats)))
+        to_host(step())
+    times = tuple(timed() for _ in range(repeats))
+    return StepTiming(first_call_s=first, times_s=times, outputs=outputs)
 
 
 # ----------------------------------------------------------------------------- memory
@@ -137,7 +156,7 @@ def peak_memory(call: Callable[[], object], device: str | None = None) -> Memory
     except (ValueError, RuntimeError, tf.errors.OpError) as err:
         log.info("TF allocator statistics unavailable on %s (%s); trying VmHWM", device, err)
     else:
-        _synchronise(call())
+        to_host(call())
         peak = tf.config.experimental.get_memory_info(device)["peak"]
         return MemoryPeak(max(peak - before, 0) / 2**20, "tf_allocator", device)
     try:
@@ -146,9 +165,9 @@ def peak_memory(call: Callable[[], object], device: str | None = None) -> Memory
         before = _proc_status_kb("VmRSS")
     except OSError as err:
         log.info("process peak RSS unavailable (%s): memory not measured", err)
-        _synchronise(call())
+        to_host(call())
         return MemoryPeak(None, "unavailable", device)
-    _synchronise(call())
+    to_host(call())
     return MemoryPeak(max(_proc_status_kb("VmHWM") - before, 0) / 1024, "rss_hwm", device)
 
 
@@ -160,4 +179,12 @@ def _proc_status_kb(key: str) -> int:
     raise OSError(f"/proc/self/status has no {key}")
 
 
-__all__ = ["Timing", "MemoryPeak", "measure", "peak_memory", "compute_device", "check_count"]
+__all__ = [
+    "StepTiming",
+    "MemoryPeak",
+    "measure",
+    "to_host",
+    "peak_memory",
+    "compute_device",
+    "check_count",
+]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from qgan.profiling.timing import MemoryPeak, Timing, measure, peak_memory
+from qgan.profiling.timing import MemoryPeak, StepTiming, measure, peak_memory
 
 
 def test_first_call_is_reported_apart_and_warmup_is_untimed(scripted_clock):
@@ -49,8 +49,31 @@ def test_outputs_are_read_back_before_the_clock_stops():
     """A step returning tensors, variables and None is synchronised without error."""
     v = tf.Variable(1.0)
     timing = measure(lambda: (tf.constant([1.0, 2.0]), {"v": v, "none": None}), 2, 1)
-    assert isinstance(timing, Timing) and timing.repeats == 2
+    assert isinstance(timing, StepTiming) and timing.repeats == 2
     assert all(t >= 0 for t in timing.times_s) and timing.first_call_s >= 0
+
+
+def test_outputs_of_the_last_timed_call_come_back_as_numpy():
+    """Tensors, variables and array-likes (JAX arrays expose ``__array__``) come back as
+    NumPy arrays with their values; other leaves unchanged; the structure is kept."""
+
+    class ArrayLike:  # what a JAX array looks like to measure()
+        def __array__(self, dtype=None, copy=None):
+            return np.array([7.0, 8.0])
+
+    counter = iter(range(100))
+
+    def step():
+        n = next(counter)
+        return {"t": tf.constant([float(n)]), "v": tf.Variable(2.0), "a": ArrayLike(), "n": n}
+
+    timing = measure(step, repeats=3, warmup=2)
+    out = timing.outputs
+    assert set(out) == {"t", "v", "a", "n"}
+    assert isinstance(out["t"], np.ndarray) and out["t"].tolist() == [5.0]  # call 6 of 6
+    assert isinstance(out["v"], np.ndarray) and float(out["v"]) == 2.0
+    assert isinstance(out["a"], np.ndarray) and out["a"].tolist() == [7.0, 8.0]
+    assert out["n"] == 5
 
 
 @pytest.mark.parametrize(
