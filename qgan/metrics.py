@@ -24,15 +24,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-
-from qgan.gan.data import Mixture
 
 HIGH_QUALITY_STDS = 3.0  # "within 3 std of a centre" (VEEGAN, PacGAN)
 MODE_CAPTURE_SHARE = 0.25  # DESIGN.md: a captured mode holds >= 1/4 of its expected samples
 MMD_BANDWIDTH_FACTORS = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)  # times the median heuristic
+
+
+class IsotropicMixture(Protocol):
+    """What the mixture metrics read of a Gaussian mixture ``sum_k w_k N(centers[k], std^2 I)``.
+
+    Any object with these attributes will do (e.g. :class:`qgan.gan.data.Mixture`, which
+    validates them); metrics depend on this shape, not on where the data comes from.
+    """
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Component centres, ``[K, d]`` real."""
+
+    @property
+    def std(self) -> float:
+        """Per-axis standard deviation shared by every component (> 0)."""
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Component weights ``[K]``, positive, summing to 1."""
 
 
 def _points(x: Any, name: str, dim: int | None = None) -> np.ndarray:
@@ -67,7 +85,7 @@ def _self_sq_distances(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------- mixtures
 
 
-def mode_statistics(samples, mixture: Mixture) -> dict:
+def mode_statistics(samples, mixture: IsotropicMixture) -> dict:
     """Mode coverage of ``samples`` ``[n, d]`` against a mixture with known centres.
 
     Each sample is assigned to its nearest centre (Euclidean; the components are isotropic
@@ -83,7 +101,7 @@ def mode_statistics(samples, mixture: Mixture) -> dict:
     * ``mode_kl``: reverse KL, ``KL(mode_weights || weights) = sum_k q_k log(q_k / w_k)``
       in nats (0 log 0 = 0), as PacGAN reports it. All samples on one centre of K equal ones
       give ``log K``; it is finite whenever the weights are positive (which
-      :class:`~qgan.gan.data.Mixture` enforces).
+      :class:`qgan.gan.data.Mixture` enforces).
 
     Differences from the PacGAN code (``MetricLogger``): there a mode counts as captured
     if it holds at least one high-quality sample (DESIGN.md's quarter rule is stricter and
@@ -93,21 +111,22 @@ def mode_statistics(samples, mixture: Mixture) -> dict:
     ``<= 3`` (a null set apart). Its reverse KL is computed offline from those histograms
     against the uniform mode distribution; here against the mixture's weights.
     """
-    m = mixture
-    x = _points(samples, "samples", dim=m.dim)
-    n, k = x.shape[0], m.n_components
-    d2 = _sq_distances(x, m.centers)
+    centers = np.asarray(mixture.centers, dtype=np.float64)
+    weights = np.asarray(mixture.weights, dtype=np.float64)
+    x = _points(samples, "samples", dim=centers.shape[1])
+    n, k = x.shape[0], centers.shape[0]
+    d2 = _sq_distances(x, centers)
     nearest = np.argmin(d2, axis=1)
     nearest_d2 = d2[np.arange(n), nearest]
-    good = nearest_d2 <= (HIGH_QUALITY_STDS * m.std) ** 2
+    good = nearest_d2 <= (HIGH_QUALITY_STDS * float(mixture.std)) ** 2
 
     counts = np.bincount(nearest, minlength=k).astype(np.float64)
     good_counts = np.bincount(nearest[good], minlength=k).astype(np.float64)
     q = counts / n
     nz = q > 0
-    kl = float(np.sum(q[nz] * np.log(q[nz] / m.weights[nz])))
+    kl = float(np.sum(q[nz] * np.log(q[nz] / weights[nz])))
     # ceil(.. - 1e-9): "at least a quarter" must not fail on a rounding of 0.25 * w * n
-    needed = np.ceil(MODE_CAPTURE_SHARE * m.weights * n - 1e-9)
+    needed = np.ceil(MODE_CAPTURE_SHARE * weights * n - 1e-9)
     captured = int(np.sum(good_counts >= needed))
     return {
         "modes_captured": captured,
@@ -319,7 +338,9 @@ def _json_float(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def evaluate(generated, real, mixture: Mixture | None = None, *, max_points=2500, seed=0) -> dict:
+def evaluate(
+    generated, real, mixture: IsotropicMixture | None = None, *, max_points=2500, seed=0
+) -> dict:
     """Every DESIGN.md metric that applies, for ``generated`` [n, d] against ``real`` [m, d].
 
     Keys: ``mmd``, ``energy_distance`` (on at most ``max_points`` points of each set, a
@@ -333,8 +354,11 @@ def evaluate(generated, real, mixture: Mixture | None = None, *, max_points=2500
         raise ValueError(f"max_points: expected an integer >= 2, got {max_points!r}")
     g = _points(generated, "generated")
     r = _points(real, "real", dim=g.shape[1])
-    if mixture is not None and mixture.dim != g.shape[1]:
-        raise ValueError(f"mixture: centres have dimension {mixture.dim}, the points {g.shape[1]}")
+    if mixture is not None and np.shape(mixture.centers)[1] != g.shape[1]:
+        raise ValueError(
+            f"mixture: centres have dimension {np.shape(mixture.centers)[1]}, "
+            f"the points {g.shape[1]}"
+        )
     out: dict[str, Any] = {}
     if mixture is not None:
         out.update(mode_statistics(g, mixture))

@@ -7,21 +7,28 @@ this runs without TensorFlow or Strawberry Fields. It sees ``import x``, ``from 
 
 Layers, lowest first (a layer may import its own and any lower ranked layer):
 
-    base  <  photonic  <  generator  <  decoder  <  gan  <  profiling  <  reports  <  cli
+    base  <  metrics  <  photonic  <  generator  <  decoder  <  gan, classify
+          <  profiling  <  reports  <  cli
 
 * ``base`` is every private top-level module ``qgan/_name.py`` (``_compat``: third-party
-  shims, ``_io``: atomic writes, ...): leaf utilities that anyone may import and that import
-  nothing of qgan but each other.
+  shims, ``_io``: atomic writes, ``_rundir``: run directories, ...): leaf utilities that
+  anyone may import and that import nothing of qgan but each other.
+* ``qgan.metrics`` needs only NumPy/SciPy (it reads a mixture by protocol), so it ranks
+  just above base: any layer may use it, and it imports nothing of qgan but base.
+* ``gan`` and ``classify`` are two workloads of the same rank, side by side: neither may
+  import the other (they share code through lower layers).
 * ``qgan.qubit`` stands apart: it imports only ``base``; of the physics/ML layers only
-  ``gan`` may import it (a GAN may use a qubit circuit where a config asks); profiling,
-  reports and cli may too.
-* ``qgan.cli`` is the top: nothing imports it except ``qgan/__main__.py``.
+  the workloads ``gan`` and ``classify`` may import it (a GAN may use a qubit circuit where
+  a config asks; the classifiers are built on it); profiling, reports and cli may too.
+* ``qgan.cli`` is the top: nothing in the package imports it (``qgan = "qgan.cli:main"``
+  is the console script).
 * The root package ``qgan`` (``qgan/__init__.py``) may import any layer but cli. Since it
-  re-exports upper layers, only profiling / reports / cli / ``__main__`` may import names
-  from the bare ``qgan`` package; lower layers import from the defining module.
+  re-exports upper layers, only profiling / reports / cli may import names from the bare
+  ``qgan`` package; lower layers import from the defining module.
 
 Every other top-level module or subpackage of ``qgan`` must be listed in ``LAYER_OF``
-below: a new one fails ``test_every_module_is_classified`` until it is given a layer.
+below: a new one fails ``test_every_module_is_classified`` until it is given a layer, and
+``test_layer_of_lists_only_real_modules`` fails on an entry that does not exist.
 """
 
 from __future__ import annotations
@@ -37,42 +44,37 @@ PACKAGE = "qgan"
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / PACKAGE
 
 # top-level name under qgan -> layer
+# (private ``_name`` modules are base without being listed)
 LAYER_OF: dict[str, str] = {
-    "_compat": "base",
+    "metrics": "metrics",
     "photonic": "photonic",
     "generator": "generator",
     "decoder": "decoder",
     "gan": "gan",
-    # parts of the GAN layer, should they live at top level rather than inside qgan/gan/
-    "discriminator": "gan",
-    "data": "gan",
-    "metrics": "gan",
-    "losses": "gan",
-    "training": "gan",
+    "classify": "classify",
     "qubit": "qubit",
-    # classifier workloads on qubit circuits: a workload layer beside the GAN
-    "classify": "gan",
     "profiling": "profiling",
     "reports": "reports",
     "cli": "cli",
-    "__main__": "__main__",
 }
 
 RANK: dict[str, int] = {
     "base": 0,
-    "photonic": 1,
-    "generator": 2,
-    "decoder": 3,
-    "gan": 4,
-    "profiling": 5,
-    "reports": 6,
-    "cli": 7,
-    "__main__": 7,
+    "metrics": 1,
+    "photonic": 2,
+    "generator": 3,
+    "decoder": 4,
+    "gan": 5,
+    "classify": 5,  # a workload beside gan: same rank, neither imports the other
+    "profiling": 6,
+    "reports": 7,
+    "cli": 8,
 }
 
 ROOT = "<root>"  # the bare package, qgan/__init__.py
 UNCLASSIFIED = "<unclassified>"
-MAY_IMPORT_ROOT = {"profiling", "reports", "cli", "__main__", ROOT}
+MAY_IMPORT_ROOT = {"profiling", "reports", "cli", ROOT}
+MAY_IMPORT_QUBIT = {"gan", "classify", "profiling", "reports", "cli"}
 
 
 def layer(module: str) -> str:
@@ -96,7 +98,7 @@ def allowed(src: str, dst: str) -> bool:
     if src == dst:
         return True
     if dst == "cli":
-        return src == "__main__"
+        return False
     if dst == "base":
         return True
     if src == "base":
@@ -108,8 +110,10 @@ def allowed(src: str, dst: str) -> bool:
     if src == "qubit":
         return False  # only base, handled above
     if dst == "qubit":
-        return src in {"gan", "profiling", "reports", "cli", "__main__"}
-    return RANK[src] >= RANK[dst]
+        return src in MAY_IMPORT_QUBIT
+    if RANK[src] == RANK[dst]:
+        return False  # siblings of one rank (gan, classify) stay independent
+    return RANK[src] > RANK[dst]
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,25 @@ def test_import_direction():
     )
 
 
+def top_level_modules(root: Path = PACKAGE_DIR) -> set[str]:
+    """Names of the modules and subpackages directly under ``qgan/``."""
+    return {
+        p.stem if p.is_file() else p.name
+        for p in root.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+
+
+def test_layer_of_lists_only_real_modules():
+    """No phantom entries: a listed name that is not a module would hide nothing but mislead."""
+    phantoms = sorted(set(LAYER_OF) - top_level_modules())
+    assert not phantoms, f"LAYER_OF lists modules that do not exist under qgan/: {phantoms}"
+
+
+def test_every_layer_has_a_rank():
+    assert set(LAYER_OF.values()) - {"qubit"} <= set(RANK), LAYER_OF
+
+
 def test_every_module_is_classified():
     unclassified = sorted({m for m in known_modules() if m != PACKAGE and layer(m) == UNCLASSIFIED})
     assert not unclassified, (
@@ -263,6 +286,10 @@ KNOWN = {
     "qgan.decoder",
     "qgan.gan",
     "qgan.gan.train",
+    "qgan.gan.data",
+    "qgan.metrics",
+    "qgan.classify",
+    "qgan.classify.training",
     "qgan.qubit",
     "qgan.profiling",
     "qgan.reports",
@@ -298,6 +325,18 @@ KNOWN = {
         ("import qgan.photonic", "qgan._compat", False),
         ("from qgan.gan import train", "qgan._io", False),
         ("from qgan import cli", "qgan._io", False),
+        # metrics ranks below gan: the upward import it had (qgan.gan.data.Mixture)
+        ("from qgan.gan.data import Mixture", "qgan.metrics", False),
+        ("from .gan.data import Mixture", "qgan.metrics", False),
+        ("from qgan.photonic import simulate", "qgan.metrics", False),
+        ("import qgan.metrics", "qgan._io", False),
+        ("import qgan.metrics", "qgan.qubit.model", False),
+        ("from qgan.qubit import QubitLayer", "qgan.metrics", False),
+        # gan and classify are siblings of one rank
+        ("from qgan.gan import rundir", "qgan.classify.training", False),
+        ("from qgan.classify import training", "qgan.gan.model", False),
+        ("from qgan.classify.training import classify", "qgan.decoder", False),
+        ("from qgan.cli import main", "qgan.profiling", True),
     ],
 )
 def test_checker_flags_violations(source, module, is_pkg):
@@ -319,7 +358,14 @@ def test_checker_flags_violations(source, module, is_pkg):
         ("from qgan.qubit import circuits", "qgan.profiling", True),
         ("from qgan.profiling import profile", "qgan.reports", True),
         ("from qgan import gan, qubit, reports, profiling", "qgan.cli", False),
-        ("from qgan.cli import main", "qgan.__main__", False),
+        ("from qgan.metrics import evaluate", "qgan.gan.train", False),
+        ("from qgan import metrics", "qgan.gan.train", False),
+        ("from qgan.metrics import gradient_flow", "qgan.generator", True),
+        ("from qgan._io import write_text_atomic", "qgan.metrics", False),
+        ("from qgan.qubit.layer import QubitLayer", "qgan.classify.model", False),
+        ("from qgan._rundir import read_jsonl", "qgan.classify.training", False),
+        ("from qgan.classify.training import classify", "qgan.cli", True),
+        ("from qgan.classify import training", "qgan.reports", True),
         ("from qgan.generator import CVGenerator", "qgan", True),
         ("from qgan import __version__", "qgan.reports", True),
         ("from qgan._compat import apply", "qgan.qubit.sim", False),
@@ -355,4 +401,19 @@ def test_checker_on_a_synthetic_package(tmp_path):
     violations = check_package(pkg)
     assert [(v.src_module, v.target) for v in violations] == [
         ("qgan.photonic.engine", "qgan.gan.train")
+    ]
+
+
+def test_checker_flags_metrics_importing_the_gan(tmp_path):
+    """End to end: the import direction the old layering (metrics filed under gan) missed."""
+    pkg = tmp_path / "qgan"
+    (pkg / "gan").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "metrics.py").write_text("import numpy as np\n\nfrom qgan.gan.data import Mixture\n")
+    (pkg / "gan" / "__init__.py").write_text("")
+    (pkg / "gan" / "data.py").write_text("import numpy as np\n")
+    (pkg / "gan" / "train.py").write_text("from qgan import metrics\n")
+    violations = check_package(pkg)
+    assert [(v.src_module, v.target, v.lineno) for v in violations] == [
+        ("qgan.metrics", "qgan.gan.data", 3)
     ]

@@ -176,6 +176,23 @@ class TestModeStatistics:
         assert s["mode_weights"] == [0.5, 0.5]
         assert s["high_quality_fraction"] == 0.75
 
+    def test_any_object_with_centers_std_weights_is_a_mixture(self):
+        """The metrics read a mixture by protocol: plain lists in a bare record give the
+        same statistics as the validated data-layer class (exact: same arithmetic)."""
+
+        @dataclass(frozen=True)
+        class Record:
+            centers: list
+            std: float
+            weights: list
+
+        m = PRESETS["ring8"]
+        plain = Record(m.centers.tolist(), float(m.std), m.weights.tolist())
+        x = m.sample(500, np.random.default_rng(5))
+        assert metrics.mode_statistics(x, plain) == metrics.mode_statistics(x, m)
+        real = m.sample(400, np.random.default_rng(6))
+        assert metrics.evaluate(x, real, plain) == metrics.evaluate(x, real, m)
+
     def test_bad_input(self):
         m = PRESETS["ring8"]
         with pytest.raises(ValueError, match="^samples: expected points of dimension 2, got 3"):
