@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
@@ -36,3 +39,14 @@ def _umask() -> int:
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Text twin of :func:`write_bytes_atomic` (UTF-8)."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def npy_bytes(array) -> bytes:
+    """``array`` (any shape and dtype, no pickled objects) as the bytes of a ``.npy`` file.
+
+    Built in memory so that :func:`write_bytes_atomic` can put the file in place in one step;
+    ``np.load`` of the written file returns an equal array of the same dtype and shape.
+    """
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
-from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan._io import npy_bytes, write_bytes_atomic, write_text_atomic
 
 
 def test_writes_and_replaces(tmp_path):
@@ -36,3 +37,28 @@ def test_failure_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
         write_text_atomic(path, "new")
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(12, dtype=np.float32).reshape(3, 4),
+        np.array([[1.5, -2.0]], dtype=np.float64),
+        np.zeros((0, 2), dtype=np.float32),
+        np.array(3, dtype=np.int64),
+        np.array([1 + 2j], dtype=np.complex64),
+    ],
+)
+def test_npy_bytes_are_the_file_numpy_saves(tmp_path, array):
+    """Oracle: ``np.save`` to a file; the bytes are the same and load back equal."""
+    np.save(tmp_path / "ref.npy", array)
+    data = npy_bytes(array)
+    assert data == (tmp_path / "ref.npy").read_bytes()
+    back = np.load(write_bytes_atomic(tmp_path / "a.npy", data))
+    assert back.dtype == array.dtype and back.shape == array.shape
+    np.testing.assert_array_equal(back, array)
+
+
+def test_npy_bytes_refuses_pickled_objects():
+    with pytest.raises(ValueError, match="pickle"):
+        npy_bytes(np.array([{"a": 1}], dtype=object))

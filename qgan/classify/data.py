@@ -158,13 +158,6 @@ def read_npz(path, kind: str, name: str) -> ImageData:
     return ImageData(x, y, kind, str(path))
 
 
-def npz_bytes(images, labels) -> bytes:
-    """``images`` and ``labels`` as the bytes of an ``.npz`` (the shared data's format)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, images=np.asarray(images), labels=np.asarray(labels))
-    return buffer.getvalue()
-
-
 # ------------------------------------------------------------------------------ loading
 
 

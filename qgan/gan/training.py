@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from qgan import _rundir as rundir
 from qgan import metrics as qmetrics
-from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan._io import npy_bytes, write_bytes_atomic, write_text_atomic
 from qgan.gan import plots
 from qgan.gan.config import METRIC_DIRECTION, RunConfig, dump_config, load_config
 from qgan.gan.data import make_dataset
@@ -290,8 +290,7 @@ def train(
         model.weights_checkpoint.read(str(best_path / "ckpt")).expect_partial()
     final_ckpt = rundir.save_named_checkpoint(model.weights_checkpoint, run_dir, "final")
     result, points = evaluate(model, reference, mixture, cfg)
-    buffer = _npy_bytes(points)
-    write_bytes_atomic(run_dir / "generated.npy", buffer)
+    write_bytes_atomic(run_dir / "generated.npy", npy_bytes(points))
     history = rundir.read_jsonl(run_dir / "metrics.jsonl")
     final = {
         "name": cfg.name,
@@ -337,14 +336,6 @@ def write_plots(run_dir: Path, reference, points, mixture, cfg: RunConfig) -> No
             "leakage",
         )
         plots.metric_curves(run_dir / "metrics.png", history, keys)
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
 
 
 def load_run(run_dir) -> tuple[RunConfig, GANModel]:

@@ -29,7 +29,6 @@ from qgan._io import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-TERMINAL = ("completed", "failed", "canceled")
 #: States whose job may still deliver results (re-attached on resume).
 OPEN = ("creating", "submitted", "timed_out")
 
