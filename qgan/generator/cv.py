@@ -160,12 +160,24 @@ class CVGenerator(tf.keras.Model):
             return rng.normal(shape, dtype=self.weights_vector.dtype)
         return rng.uniform(shape, -1.0, 1.0, dtype=self.weights_vector.dtype)
 
-    def state(self, z: tf.Tensor):
-        """The simulated circuit for latent batch ``z``: a batched ``FockResult``."""
+    def circuit_arguments(self, z: tf.Tensor) -> dict[str, tf.Tensor]:
+        """The values of ``self.program``'s free parameters for latent batch ``z``.
+
+        The one definition of the binding: encoding parameter ``i`` (name
+        ``self.circuit.latent_names[i]``) gets ``encoding_scale * z[:, i]``, a ``[B]`` tensor;
+        each weight name gets its scalar entry of ``weights_vector`` (``[]``). ``z``
+        ``[B, latent_dim]`` is cast to the circuit's real dtype (float32 for complex64,
+        float64 for complex128), which all returned tensors have.
+        """
         z = tf.cast(z, self.weights_vector.dtype)
         args = {n: self.encoding_scale * z[:, i] for i, n in enumerate(self.circuit.latent_names)}
         weights = tf.unstack(self.weights_vector)
         args.update(zip(self.circuit.weight_names, weights, strict=True))
+        return args
+
+    def state(self, z: tf.Tensor):
+        """The simulated circuit for latent batch ``z``: a batched ``FockResult``."""
+        args = self.circuit_arguments(z)
         batch = z.shape[0]
         return simulate(
             self.program,

@@ -476,3 +476,24 @@ def test_wrong_noise_width_names_noise(gen_all, width):
     # gen_all consumes 4**2 Gumbel uniforms and 2 homodyne uniforms per sample
     with pytest.raises(ValueError, match=r"noise must have shape \[batch, 18\]"):
         gen_all.features_and_leakage((tf.zeros((3, 2)), tf.zeros((3, width))))
+
+
+@pytest.mark.parametrize("dtype, real", [(tf.complex64, tf.float32), (tf.complex128, tf.float64)])
+def test_circuit_arguments_bind_every_free_parameter(dtype, real):
+    """Every free parameter of the program is bound once: encoding ``i`` to
+    ``encoding_scale * z[:, i]`` per sample, weight ``k`` to entry ``k`` of the weight vector
+    (exact: a scaling and a slice, no rounding beyond the cast to the real dtype)."""
+    gen = CVGenerator(2, 1, 3, latent_dim=2, encoding_scale=0.7, dtype=dtype, seed=4)
+    z = np.random.default_rng(5).normal(size=(3, 2))
+    args = gen.circuit_arguments(tf.constant(z))
+    assert set(args) == set(gen.program.free_params)
+    for i, name in enumerate(gen.circuit.latent_names):
+        assert args[name].dtype == real and args[name].shape == (3,)
+        expected = 0.7 * z[:, i].astype(real.as_numpy_dtype)
+        np.testing.assert_allclose(
+            args[name].numpy(), expected, rtol=2e-7 if real == tf.float32 else 0
+        )
+    weights = gen.weights_vector.numpy()
+    for k, name in enumerate(gen.circuit.weight_names):
+        assert args[name].dtype == real and args[name].shape == ()
+        assert args[name].numpy() == weights[k]
