@@ -1,37 +1,20 @@
-"""Classifier run plots (matplotlib, Agg): confusion matrix and training curves.
+"""Classifier run plots: confusion matrix and training curves.
 
-Each function writes one PNG atomically and returns its path.
+Each function writes one PNG atomically (:func:`qgan._plots.save_png`) and returns its path.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from qgan._io import write_bytes_atomic
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return write_bytes_atomic(path, buffer.getvalue())
+from qgan._plots import pyplot, save_png
 
 
 def confusion_matrix(path, matrix, class_names, title: str = "") -> Path:
     """Counts ``matrix[true, predicted]`` as a heat map with the counts written in."""
-    plt = _pyplot()
+    plt = pyplot()
     m = np.asarray(matrix)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     image = ax.imshow(m, cmap="Blues")
@@ -48,13 +31,13 @@ def confusion_matrix(path, matrix, class_names, title: str = "") -> Path:
                 color = "white" if m[i, j] > threshold else "black"
                 ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7, color=color)
     ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def training_curves(path, history: list[dict], title: str = "") -> Path:
     """Loss and accuracy per epoch, training (running mean over the epoch's batches) and
     validation."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
     ax_loss.plot(epochs, [r["loss"] for r in history], label="train")
@@ -69,4 +52,4 @@ def training_curves(path, history: list[dict], title: str = "") -> Path:
     ax_acc.set_ylim(0, 1)
     ax_acc.legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path)

@@ -1,37 +1,20 @@
-"""Run plots (matplotlib, Agg): samples against the real data, loss and metric curves.
+"""GAN run plots: samples against the real data, loss and metric curves.
 
-Each function writes one PNG atomically and returns its path.
+Each function writes one PNG atomically (:func:`qgan._plots.save_png`) and returns its path.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from qgan._io import write_bytes_atomic
-
-
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _figure().close(fig)
-    return write_bytes_atomic(path, buffer.getvalue())
+from qgan._plots import pyplot, save_png
 
 
 def scatter_samples(path, real, generated, centers=None, title: str = "") -> Path:
     """Generated points over the real data (first two axes), mixture centres marked."""
-    plt = _figure()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 5))
     real, generated = np.asarray(real), np.asarray(generated)
     ax.scatter(real[:, 0], real[:, 1 % real.shape[1]], s=3, c="0.6", alpha=0.5, label="real")
@@ -49,12 +32,12 @@ def scatter_samples(path, real, generated, centers=None, title: str = "") -> Pat
     ax.set_aspect("equal", adjustable="datalim")
     ax.legend(loc="upper left", markerscale=3, fontsize=8)
     ax.set_title(title, fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def loss_curves(path, records: list[dict]) -> Path:
     """Discriminator and generator losses against the step."""
-    plt = _figure()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     steps = [r["step"] for r in records]
     for key in ("d_loss", "g_loss"):
@@ -62,12 +45,12 @@ def loss_curves(path, records: list[dict]) -> Path:
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.legend()
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def metric_curves(path, records: list[dict], keys) -> Path:
     """One panel per metric against the step."""
-    plt = _figure()
+    plt = pyplot()
     keys = [k for k in keys if records and isinstance(records[0].get(k), (int, float))]
     fig, axes = plt.subplots(1, max(len(keys), 1), figsize=(3.2 * max(len(keys), 1), 3))
     axes = np.atleast_1d(axes)
@@ -77,4 +60,4 @@ def metric_curves(path, records: list[dict], keys) -> Path:
         ax.set_title(key, fontsize=9)
         ax.set_xlabel("step")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_png(fig, path)

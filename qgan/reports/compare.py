@@ -9,7 +9,6 @@ runs must be of one kind (see :mod:`qgan.reports.kinds`).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan._plots import png_bytes, pyplot
 from qgan._rundir import read_jsonl
 from qgan.reports.kinds import RunKind, load_run
 from qgan.reports.run import fmt
@@ -219,11 +219,8 @@ def comparison_figure(runs: list[ComparedRun]) -> bytes | None:
     keys = list(dict.fromkeys(k for c in logged for k in c))
     if not keys and not any(pictures):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
+    plt = pyplot()
     import matplotlib.image as mpimg
-    import matplotlib.pyplot as plt
 
     width = 3.2 * max(len(runs), len(keys), 1)
     rows = [part for part, present in (("pictures", any(pictures)), ("curves", keys)) if present]
@@ -248,10 +245,7 @@ def comparison_figure(runs: list[ComparedRun]) -> bytes | None:
             ax.set_title(key, fontsize=9)
             ax.tick_params(labelsize=7)
         axes[0].legend(fontsize=7)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+    return png_bytes(fig, dpi=100)
 
 
 def _markdown_path(out) -> Path:

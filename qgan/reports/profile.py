@@ -10,7 +10,6 @@ the Markdown is a measurement of the profile, a quantity derived from measuremen
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan._plots import png_bytes, pyplot
 from qgan.profiling.profiler import format_ms, format_stage_table
 
 SECTIONS = (
@@ -369,25 +369,9 @@ def _method_section(step: dict) -> list[str]:
 # ---------------------------------------------------------------------- plots
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    _plt().close(fig)
-    return buffer.getvalue()
-
-
 def stages_figure(step: dict) -> bytes:
     """PNG: median time per stage (IQR as error bars), the overhead, the measured step."""
-    plt = _plt()
+    plt = pyplot()
     rows = [*step["stages"], step["overhead"]]
     names = [r["stage"] for r in rows]
     med = np.array([r["median_ms"] for r in rows])
@@ -402,12 +386,12 @@ def stages_figure(step: dict) -> bytes:
     ax.set_xlabel("ms per training step (median, IQR)")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(f"one training step, batch {step['batch']}")
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def batch_figure(rows: list[dict]) -> bytes:
     """PNG: us per sample and samples per second against the batch size, per measured kind."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for kind in dict.fromkeys(_kind(r) for r in rows):
         mine = sorted((r for r in rows if _kind(r) == kind), key=lambda r: r["batch"])
@@ -425,13 +409,13 @@ def batch_figure(rows: list[dict]) -> bytes:
         ax.grid(alpha=0.3, which="both")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def sweep_figure(rows: list[dict]) -> bytes:
     """PNG: heat maps over cutoff x layers of time per sample, peak memory, leakage (and
     the first quality metric, if measured)."""
-    plt = _plt()
+    plt = pyplot()
     cutoffs = sorted({r["cutoff"] for r in rows})
     layers = sorted({r["layers"] for r in rows})
     panels = [
@@ -463,7 +447,7 @@ def sweep_figure(rows: list[dict]) -> bytes:
                 ax.text(j, i, _num(value, 2), ha="center", va="center", fontsize=7, color=color)
         fig.colorbar(image, ax=ax, shrink=0.8)
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def report_paths(out) -> dict[str, Path]:

@@ -6,13 +6,13 @@ samples over the real data, one panel per config and seed).
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan._plots import png_bytes, pyplot
 from qgan.reports.run import fmt
 
 # Targets by data kind. bimodal: the reference task's acceptance criteria. ring8/grid25:
@@ -125,11 +125,7 @@ def render(rows: list[dict], command: str, machine: dict) -> str:
 
 def samples_figure(rows: list[dict], references: dict) -> bytes:
     """PNG: one panel per run (configs down, seeds across), generated over real points."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     configs = list(dict.fromkeys(r["config"] for r in rows))
     seeds = list(dict.fromkeys(r["seed"] for r in rows))
     fig, axes = plt.subplots(
@@ -147,10 +143,7 @@ def samples_figure(rows: list[dict], references: dict) -> bytes:
         ax.set_title(f"{row['config']} s{row['seed']}", fontsize=7)
         ax.set_aspect("equal", adjustable="datalim")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    return png_bytes(fig, dpi=100, tight=False)
 
 
 def write_sweep_report(out, rows, command: str, machine: dict, references: dict) -> Path:

@@ -1,0 +1,62 @@
+"""Specification of ``qgan._plots``: Agg backend, PNGs of the requested size, figures closed,
+files written atomically. Oracle: the PNG header (IHDR width and height, big-endian) against
+the figure's size in inches times the dots per inch."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from qgan._plots import png_bytes, pyplot, save_png
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk (the first, at byte 16)."""
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_backend_is_agg():
+    plt = pyplot()
+    assert plt.get_backend().lower() == "agg"
+
+
+@pytest.mark.parametrize(("inches", "dpi"), [((2.0, 1.5), 100), ((3.0, 2.0), 110)])
+def test_untrimmed_png_has_the_figure_size_times_dpi(inches, dpi):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=inches)
+    ax.plot([0, 1], [0, 1])
+    data = png_bytes(fig, dpi=dpi, tight=False)
+    assert png_size(data) == (round(inches[0] * dpi), round(inches[1] * dpi))
+    assert fig.number not in plt.get_fignums()  # closed: a long sweep must not leak figures
+
+
+def test_tight_png_is_cropped_to_the_content():
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(4.0, 4.0))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "x", fontsize=10)
+    width, height = png_size(png_bytes(fig, dpi=100))
+    assert width < 400 and height < 400
+
+
+def test_save_png_replaces_the_file_atomically(tmp_path):
+    plt = pyplot()
+    path = tmp_path / "sub" / "a.png"
+    for size in ((1.0, 1.0), (2.0, 1.0)):
+        fig = plt.figure(figsize=size)
+        assert save_png(fig, path, dpi=50, tight=False) == path
+    assert png_size(path.read_bytes()) == (100, 50)
+    assert [p.name for p in path.parent.iterdir()] == ["a.png"]  # no temporary left behind
+
+
+def test_a_failing_render_closes_the_figure_and_writes_nothing(tmp_path):
+    plt = pyplot()
+    fig = plt.figure()
+    with pytest.raises(ValueError):
+        save_png(fig, tmp_path / "b.png", dpi=-1)
+    assert fig.number not in plt.get_fignums()
+    assert list(tmp_path.iterdir()) == []
