@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qgan._validate import check_int
+
 HIGH_QUALITY_STDS = 3.0  # "within 3 std of a centre" (VEEGAN, PacGAN)
 MODE_CAPTURE_SHARE = 0.25  # DESIGN.md: a captured mode holds >= 1/4 of its expected samples
 MMD_BANDWIDTH_FACTORS = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)  # times the median heuristic
@@ -350,8 +352,7 @@ def evaluate(
     ``high_quality_fraction``, ``mode_kl`` and ``mode_weights`` of the generated points
     (all of them). Values are Python floats, ints and lists: JSON-ready.
     """
-    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 2:
-        raise ValueError(f"max_points: expected an integer >= 2, got {max_points!r}")
+    max_points = check_int(max_points, "max_points", minimum=2)
     g = _points(generated, "generated")
     r = _points(real, "real", dim=g.shape[1])
     if mixture is not None and np.shape(mixture.centers)[1] != g.shape[1]:

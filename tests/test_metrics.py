@@ -523,5 +523,5 @@ class TestEvaluate:
             metrics.evaluate(good, np.zeros((5, 3)))
         with pytest.raises(ValueError, match="^mixture: centres have dimension 2"):
             metrics.evaluate(np.zeros((5, 3)), np.zeros((5, 3)), m)
-        with pytest.raises(ValueError, match="^max_points: expected an integer >= 2"):
+        with pytest.raises(ValueError, match="^max_points must be an int >= 2, got"):
             metrics.evaluate(good, good, max_points=1)

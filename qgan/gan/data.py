@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from qgan._validate import check_choice, check_int, check_number
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +74,7 @@ def _checked_mixture(
         )
     if not np.all(np.isfinite(c)):
         raise ValueError(f"{_key('centers', prefix)}: expected finite numbers, got {centers!r}")
-    if isinstance(std, bool) or not isinstance(std, int | float | np.integer | np.floating):
-        raise ValueError(f"{_key('std', prefix)}: expected a number > 0, got {std!r}")
-    s = float(std)
-    if not (math.isfinite(s) and s > 0):
-        raise ValueError(f"{_key('std', prefix)}: expected a number > 0, got {std!r}")
+    s = check_number(std, _key("std", prefix))
     k = c.shape[0]
     if weights is None:
         w = np.full(k, 1.0 / k)
@@ -135,7 +132,7 @@ class Mixture:
 
     def sample_with_labels(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``n`` points ``[n, d]`` float32 and the centre ``[n]`` int64 each was drawn from."""
-        n = _count(n, "n")
+        n = check_int(n, "n", minimum=1)
         labels = rng.choice(self.n_components, size=n, p=self.weights)
         noise = rng.standard_normal((n, self.dim))
         points = self.centers[labels] + self.std * noise
@@ -177,12 +174,6 @@ PRESETS: dict[str, Mixture] = {
 }
 
 
-def _count(n: Any, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"{name}: expected an integer >= 1, got {n!r}")
-    return int(n)
-
-
 def moons(n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     """Two interleaving half circles, ``[n, 2]`` float32: scikit-learn's ``make_moons``.
 
@@ -191,11 +182,8 @@ def moons(n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     (cos t, sin t), the rest on the inner arc (1 - cos t, 1/2 - sin t), t in [0, pi], then
     shuffled, plus isotropic Gaussian noise of std ``noise``.
     """
-    n = _count(n, "n")
-    if isinstance(noise, bool) or not isinstance(noise, int | float | np.integer | np.floating):
-        raise ValueError(f"noise: expected a number >= 0, got {noise!r}")
-    if not (math.isfinite(float(noise)) and noise >= 0):
-        raise ValueError(f"noise: expected a number >= 0, got {noise!r}")
+    n = check_int(n, "n", minimum=1)
+    noise = check_number(noise, "noise", strict=False)
     from sklearn.datasets import make_moons  # lazy: scikit-learn is slow to import
 
     seed = int(rng.integers(0, 2**31 - 1))
@@ -278,8 +266,7 @@ def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, M
     them, with a warning, if it has fewer). Errors are one-line ``ValueError``s naming
     ``config key data.<key>``.
     """
-    if kind not in DATA_KINDS:
-        raise ValueError(f"config key data.kind: expected one of {list(DATA_KINDS)}, got {kind!r}")
+    check_choice(kind, "config key data.kind", DATA_KINDS)
     given = {k: v for k, v in options.items() if v is not None}
     for key in given:
         if key not in _OPTIONS[kind]:
@@ -287,15 +274,8 @@ def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, M
             raise ValueError(
                 f"config key data.{key}: not an option of data.kind {kind!r} (options: {allowed})"
             )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed: expected an integer, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
-    try:
-        n = _count(n, "n")
-    except ValueError:
-        raise ValueError(
-            f"config key data.n_samples: expected an integer >= 1, got {n!r}"
-        ) from None
+    rng = np.random.default_rng(check_int(seed, "seed"))
+    n = check_int(n, "config key data.n_samples", minimum=1)
 
     if kind in _MIXTURE_PRESETS or kind == "gaussian_mixture":
         if kind == "gaussian_mixture":

@@ -111,7 +111,7 @@ def test_sample_is_seeded():
 def test_sample_rejects_a_bad_count():
     for n in (0, -3, 2.5, True):
         one_line_value_error(
-            "^n: expected an integer >= 1", PRESETS["bimodal"].sample, n, np.random.default_rng(0)
+            "^n must be an int >= 1, got", PRESETS["bimodal"].sample, n, np.random.default_rng(0)
         )
 
 
@@ -156,10 +156,12 @@ def test_any_valid_mixture_samples_its_shape(k, d, std, seed):
     ],
 )
 def test_gaussian_mixture_names_the_bad_argument(centers, std, weights, key):
-    one_line_value_error(f"^{key}: expected", gaussian_mixture, centers, std, weights)
+    # std is a plain positive number (qgan._validate's message); the arrays say what they lack
+    problem = " must be a number > 0, got" if key == "std" else ": expected"
+    one_line_value_error(f"^{key}{problem}", gaussian_mixture, centers, std, weights)
     # the same check through make_dataset names the config key
     one_line_value_error(
-        f"^config key data.{key}: expected",
+        f"^config key data.{key}{problem}",
         make_dataset,
         "gaussian_mixture",
         10,
@@ -198,7 +200,9 @@ def test_moons_are_sklearn_make_moons_seeded_from_rng():
 
 def test_moons_reject_bad_noise():
     for noise in (-0.1, float("nan"), "x"):
-        one_line_value_error("^noise: expected", moons, 10, noise, np.random.default_rng(0))
+        one_line_value_error(
+            "^noise must be a number >= 0, got", moons, 10, noise, np.random.default_rng(0)
+        )
 
 
 # --------------------------------------------------------------------------- files
@@ -294,7 +298,7 @@ def test_make_dataset_file(tmp_path, caplog):
 @pytest.mark.parametrize(
     ("kind", "options", "match"),
     [
-        ("spiral", {}, r"^config key data.kind: expected one of \['gaussian_mixture'"),
+        ("spiral", {}, r"^config key data.kind must be one of \['gaussian_mixture'"),
         ("bimodal", {"std": 0.5}, "^config key data.std: not an option of data.kind 'bimodal'"),
         ("ring8", {"depth": 3}, "^config key data.depth: not an option"),
         ("moons", {"path": "x.npy"}, "^config key data.path: not an option of data.kind 'moons'"),
@@ -302,7 +306,7 @@ def test_make_dataset_file(tmp_path, caplog):
         ("gaussian_mixture", {"centers": [[0, 0]]}, "^config key data.std: required"),
         ("file", {}, "^config key data.path: required"),
         ("file", {"path": "/nonexistent/p.npy"}, "^config key data.path: no such file"),
-        ("moons", {"noise": -1.0}, "^config key data.noise: expected a number >= 0"),
+        ("moons", {"noise": -1.0}, "^config key data.noise must be a number >= 0, got -1.0"),
     ],
 )
 def test_make_dataset_config_errors(kind, options, match):
@@ -310,8 +314,10 @@ def test_make_dataset_config_errors(kind, options, match):
 
 
 def test_make_dataset_rejects_bad_n_and_seed():
-    one_line_value_error("^config key data.n_samples", make_dataset, "bimodal", 0, 0)
-    one_line_value_error("^seed: expected an integer", make_dataset, "bimodal", 5, 1.5)
+    one_line_value_error(
+        "^config key data.n_samples must be an int >= 1, got 0", make_dataset, "bimodal", 0, 0
+    )
+    one_line_value_error("^seed must be an int, got 1.5", make_dataset, "bimodal", 5, 1.5)
 
 
 def test_every_kind_is_buildable(tmp_path):
