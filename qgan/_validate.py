@@ -13,22 +13,24 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def check_int(value: Any, name: str, minimum: int | None = None, below: int | None = None) -> int:
-    """``value`` as an ``int``, required to be ``>= minimum`` and ``< below`` where given.
+def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an ``int``, required to be ``>= minimum`` and ``<= maximum`` where given.
 
     Accepts Python and NumPy integers; refuses ``bool`` (``True`` is not a count) and
     integral floats such as ``2.0`` (a float where a count belongs is a bug upstream).
-    Messages: ``n must be an int >= 1, got 0``; with ``below``:
-    ``mode must be an int in [0, 3), got 5``; without bounds: ``seed must be an int, got 1.5``.
+    Messages: ``n must be an int >= 1, got 0``; with ``maximum``:
+    ``mode must be an int in [0, 2], got 5``; without bounds: ``seed must be an int, got 1.5``.
     """
     ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if ok and minimum is not None:
         ok = value >= minimum
-    if ok and below is not None:
-        ok = value < below
+    if ok and maximum is not None:
+        ok = value <= maximum
     if not ok:
-        if below is not None:
-            what = f"an int in [{0 if minimum is None else minimum}, {below})"
+        if maximum is not None and minimum is not None:
+            what = f"an int in [{minimum}, {maximum}]"
+        elif maximum is not None:
+            what = f"an int <= {maximum}"
         elif minimum is not None:
             what = f"an int >= {minimum}"
         else:

@@ -29,12 +29,14 @@ def test_check_int_bounds_and_messages():
         check_int(0, "shots", minimum=1)
     with pytest.raises(ValueError, match=r"^shots must be an int >= 1, got 'x'$"):
         check_int("x", "shots", minimum=1)
-    assert check_int(2, "mode", minimum=0, below=3) == 2
+    assert check_int(2, "mode", minimum=0, maximum=2) == 2
+    assert check_int(0, "mode", minimum=0, maximum=2) == 0
     for bad in (-1, 3):
-        with pytest.raises(ValueError, match=rf"^mode must be an int in \[0, 3\), got {bad}$"):
-            check_int(bad, "mode", minimum=0, below=3)
-    with pytest.raises(ValueError, match=r"^k must be an int in \[0, 2\), got 5$"):
-        check_int(5, "k", below=2)
+        with pytest.raises(ValueError, match=rf"^mode must be an int in \[0, 2\], got {bad}$"):
+            check_int(bad, "mode", minimum=0, maximum=2)
+    assert check_int(-5, "k", maximum=1) == -5
+    with pytest.raises(ValueError, match=r"^k must be an int <= 1, got 5$"):
+        check_int(5, "k", maximum=1)
 
 
 def test_check_choice():
