@@ -39,6 +39,26 @@ def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | 
     return int(value)
 
 
+def check_int_list(values: Any, name: str, minimum: int) -> list[int]:
+    """A non-empty sequence of ints ``>= minimum`` as a list of Python ints (order kept).
+
+    One message for any fault, showing the whole sequence (a command-line list is easier to
+    fix seen whole): ``cutoffs must be a non-empty list of ints >= 2, got (1, 3)``.
+    """
+    seq = None
+    if not isinstance(values, str | bytes) and hasattr(values, "__iter__"):
+        seq = tuple(values)
+    try:
+        if not seq:
+            raise ValueError
+        return [check_int(v, name, minimum) for v in seq]
+    except ValueError:
+        shown = values if seq is None else seq
+        raise ValueError(
+            f"{name} must be a non-empty list of ints >= {minimum}, got {shown!r}"
+        ) from None
+
+
 def check_choice(value: Any, name: str, choices: Iterable) -> Any:
     """``value`` if it is one of ``choices``; else ``kind must be one of ['a', 'b'], got 'c'``."""
     options = list(choices)

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from qgan._validate import check_choice, check_int, check_number
+from qgan._validate import check_choice, check_int, check_int_list, check_number
 
 
 @pytest.mark.parametrize("value", [0, 7, np.int32(7), np.int64(-3), 2**70])
@@ -37,6 +37,18 @@ def test_check_int_bounds_and_messages():
     assert check_int(-5, "k", maximum=1) == -5
     with pytest.raises(ValueError, match=r"^k must be an int <= 1, got 5$"):
         check_int(5, "k", maximum=1)
+
+
+def test_check_int_list():
+    assert check_int_list([3, np.int64(5), 3], "cutoffs", 2) == [3, 5, 3]
+    assert check_int_list(range(2), "layers", 0) == [0, 1]
+    bad = [((1, 3), "(1, 3)"), ([], "()"), ([2, True], "(2, True)"), ("23", "'23'"), (5, "5")]
+    for values, shown in bad:
+        with pytest.raises(
+            ValueError,
+            match=rf"^cutoffs must be a non-empty list of ints >= 2, got {re.escape(shown)}$",
+        ):
+            check_int_list(values, "cutoffs", 2)
 
 
 def test_check_choice():
