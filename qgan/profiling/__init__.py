@@ -1,6 +1,8 @@
 """Timing and benchmarking: the stage profiler (``Profiler``), ``qgan profile``'s
 measurements (training-step stages, batch scaling, cutoff x layers, SF's tf backend side by
-side, efficiency against measured matmul throughput) and the engine and qubit benchmarks."""
+side, efficiency against measured matmul throughput) and the one timing loop
+(:func:`qgan.profiling.timing.measure`). Benchmarks against other libraries are scripts in
+``scripts/bench/``, outside the package."""
 
 __all__ = ["Profiler"]
 

@@ -1,4 +1,5 @@
-"""Benchmark of the qubit state-vector simulator (``qgan.qubit``) against Cirq and PennyLane.
+"""Helpers of ``scripts/bench/qubit.py``: the qubit state-vector simulator (``qgan.qubit``)
+against Cirq and PennyLane.
 
 The circuit is the hardware-efficient classifier ansatz of issue 5: ``n_qubits`` qubits,
 ``depth`` layers, re-uploading encoding (``RY(x_q)`` before every layer), ``RY`` + ``RZ``
@@ -16,9 +17,10 @@ circuit parameters and the features, for a batch of feature vectors:
 * PennyLane ``lightning.qubit``: adjoint differentiation, autograd interface, the
   broadcast batch expanded into one tape per sample (complex128).
 
-A baseline that is not installed is skipped with a note. Compilation time is the first
-call (tracing, XLA compilation); then ``warmup`` untimed calls, then ``repeats`` timed
-calls, reported as median and interquartile range. The baselines must compute the same
+A baseline that is not installed is skipped with a note. Every configuration is timed by
+:func:`qgan.profiling.timing.measure`: compilation time is the first call (tracing, XLA
+compilation); then ``warmup`` untimed calls, then ``repeats`` timed calls, reported as
+median and interquartile range. The baselines must compute the same
 circuit: their outputs are checked against ours in complex128 on the same inputs (see
 :data:`AGREEMENT_RTOL`).
 """
@@ -34,13 +36,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from qgan.profiling.timing import StepTiming, measure, to_host
 from qgan.qubit import QubitModel, expectation_values
 from qgan.qubit.simulator import real_dtype
 
 log = logging.getLogger(__name__)
 
-TARGET_US_PER_SAMPLE = 20.0  # issue 5: forward + gradient, 8 qubits, depth 4, batch 256
-TARGET_COMPILE_S = 5.0
 BASELINES = ("cirq", "default.qubit", "lightning.qubit")
 ENTANGLERS = ("cnot", "ms", "zz")
 # Agreement with our complex128 result: max |ours - theirs| / max(1, max |ours|) per quantity
@@ -91,47 +92,18 @@ def benchmark_inputs(model: QubitModel, batch_size: int, seed: int = 0):
 # ------------------------------------------------------------------------------ timing
 
 
-def _materialise(result):
-    """Every leaf as a NumPy array (blocks until TF or JAX has finished computing it)."""
-    if isinstance(result, dict):
-        return {k: _materialise(v) for k, v in result.items()}
-    if isinstance(result, (list, tuple)):
-        return type(result)(_materialise(v) for v in result)
-    return np.asarray(result)
-
-
-def time_calls(call, repeats: int, warmup: int) -> tuple[float, list[float], object]:
-    """``(first call s, [timed call s] * repeats, last result as NumPy)``.
-
-    ``call()`` is run once (compilation), ``warmup`` times untimed, ``repeats`` times timed;
-    each call's result is materialised inside its timing.
-    """
-    start = time.perf_counter()
-    result = _materialise(call())
-    first = time.perf_counter() - start
-    for _ in range(warmup):
-        _materialise(call())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = _materialise(call())
-        times.append(time.perf_counter() - start)
-    return first, times, result
-
-
-def _row(simulator, step, dtype, entangler, batch, first, times) -> Row:
-    q25, med, q75 = np.percentile(times, [25, 50, 75])
+def _row(simulator, step, dtype, entangler, batch, timing: StepTiming) -> Row:
     return Row(
         simulator,
         step,
         dtype,
         entangler,
         batch,
-        first,
-        float(med),
-        float(q25),
-        float(q75),
-        len(times),
+        timing.first_call_s,
+        timing.median_s,
+        timing.q25_s,
+        timing.q75_s,
+        timing.repeats,
     )
 
 
@@ -168,8 +140,7 @@ def _run_qgan(model, features, params, repeats, warmup, dtype, jit_compile=False
     rdt = real_dtype(dtype)
     step = qgan_step(model, dtype, jit_compile)
     x, p = tf.constant(features, rdt), tf.constant(params, rdt)
-    first, times, out = time_calls(lambda: step(x, p), repeats, warmup)
-    return first, times, out, step
+    return measure(lambda: step(x, p), repeats, warmup), step
 
 
 # ------------------------------------------------------------------------------ baselines
@@ -188,8 +159,8 @@ def _cirq_runner(model, features, params, repeats, warmup):
         states = [simulator.simulate(c, qubit_order=qubits).final_state_vector for c in circuits]
         return {"expectations": (np.abs(np.stack(states)) ** 2) @ signs}
 
-    first, times, out = time_calls(forward, repeats, warmup)
-    return first, times, out, "complex64", "forward"
+    timing = measure(forward, repeats, warmup)
+    return timing, timing.outputs, "complex64", "forward"
 
 
 def pennylane_circuit(qml, model: QubitModel, reshape):
@@ -255,9 +226,10 @@ def _default_qubit_runner(model, features, params, repeats, warmup, x64: bool = 
         step = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))
         dtype = jnp.float64 if x64 else jnp.float32
         x, p = jnp.asarray(features, dtype), jnp.asarray(params, dtype)
-        first, times, ((_, values), (gp, gx)) = time_calls(lambda: step(p, x), repeats, warmup)
+        timing = measure(lambda: step(p, x), repeats, warmup)
+    (_, values), (gp, gx) = timing.outputs
     out = {"expectations": values, "grad_params": gp, "grad_features": gx}
-    return first, times, out, "complex128" if x64 else "complex64", "forward + gradient"
+    return timing, out, "complex128" if x64 else "complex64", "forward + gradient"
 
 
 def _lightning_runner(model, features, params, repeats, warmup):
@@ -279,10 +251,11 @@ def _lightning_runner(model, features, params, repeats, warmup):
     grad = qml.grad(loss, argnums=[0, 1])
     x = pnp.array(features, requires_grad=True)
     p = pnp.array(params, requires_grad=True)
-    first, times, (gp, gx) = time_calls(lambda: grad(p, x), repeats, warmup)
+    timing = measure(lambda: grad(p, x), repeats, warmup)
+    gp, gx = timing.outputs
     values = np.stack([np.asarray(v) for v in circuit(x, p)], axis=-1)
     out = {"expectations": values, "grad_params": gp, "grad_features": gx}
-    return first, times, out, "complex128", "forward + gradient"
+    return timing, out, "complex128", "forward + gradient"
 
 
 RUNNERS = {
@@ -337,14 +310,13 @@ def stage_timings(model, features, params, repeats, warmup, dtype=tf.complex64) 
     for _, wrt, inputs in stages:
         step = qgan_step(model, dtype, wrt=wrt)
         calls.append(lambda s=step, i=inputs: s(i, p))
-        time_calls(calls[-1], repeats=1, warmup=warmup)  # compile and warm up
+        measure(calls[-1], repeats=1, warmup=warmup)  # compile and warm up
     times: list[list[float]] = [[] for _ in stages]
     for _ in range(-(-repeats // STAGE_ROUND)):
         for call, record in zip(calls, times):
-            for _ in range(STAGE_ROUND):
-                start = time.perf_counter()
-                _materialise(call())
-                record.append(time.perf_counter() - start)
+            # the first call of a round is timed too: every call is warm by now
+            timing = measure(call, repeats=STAGE_ROUND - 1, warmup=0)
+            record += [timing.first_call_s, *timing.times_s]
     rows = []
     for (name, _, inputs), record in zip(stages, times):
         median = float(np.median(record))
@@ -377,13 +349,13 @@ def op_profile(call, steps: int = 20, top: int = 12) -> dict:
         from tensorflow.tsl.profiler.protobuf import xplane_pb2
     except ImportError as err:
         raise RuntimeError(f"TensorFlow profiler protobufs not importable: {err}") from None
-    _materialise(call())
+    to_host(call())
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
         start = time.perf_counter()
         try:
             for _ in range(steps):
-                _materialise(call())
+                to_host(call())
         finally:
             wall = time.perf_counter() - start
             tf.profiler.experimental.stop()
@@ -454,6 +426,7 @@ def bench_qubit(
     stages: bool = True,
     profile: bool = True,
     seed: int = 0,
+    target: dict | None = None,
 ) -> dict:
     """Time forward + gradient on ``qgan.qubit`` and the installed baselines; JSON-ready.
 
@@ -462,6 +435,8 @@ def bench_qubit(
     with ``repeats``. Extra rows: the other ``entanglers`` (complex64) and, with ``xla``,
     the step compiled with XLA (``jit_compile=True``). ``stages`` adds
     :func:`stage_timings`, ``profile`` adds :func:`op_profile` of the complex64 step.
+    ``target`` (e.g. ``{"us_per_sample": 20.0, "compile_s": 5.0}``) adds ``target``, the
+    verdict of :func:`check_target`; without it the result has no target.
     """
     for name, value, minimum in (
         ("n_qubits", n_qubits, 1),
@@ -494,13 +469,13 @@ def bench_qubit(
 
     rows, checks, notes = [], [], []
     step_label = "forward + gradient"
-    first, times, c64, _ = _run_qgan(model, features, params, repeats, warmup, tf.complex64)
-    rows.append(_row("qgan", step_label, "complex64", "cnot", batch_size, first, times))
+    timing, _ = _run_qgan(model, features, params, repeats, warmup, tf.complex64)
+    c64 = timing.outputs
+    rows.append(_row("qgan", step_label, "complex64", "cnot", batch_size, timing))
     if complex128:
-        first, times, c128, reference_step = _run_qgan(
-            model, features, params, repeats, warmup, tf.complex128
-        )
-        rows.append(_row("qgan", step_label, "complex128", "cnot", batch_size, first, times))
+        timing, reference_step = _run_qgan(model, features, params, repeats, warmup, tf.complex128)
+        c128 = timing.outputs
+        rows.append(_row("qgan", step_label, "complex128", "cnot", batch_size, timing))
     else:
         reference_step = qgan_step(model, tf.complex128)
     references: dict[int, dict] = {}
@@ -509,7 +484,7 @@ def bench_qubit(
         """Our complex128 outputs on the first ``batch`` samples (the agreement reference)."""
         if batch not in references:
             x = tf.constant(features[:batch], tf.float64)
-            references[batch] = _materialise(reference_step(x, tf.constant(params, tf.float64)))
+            references[batch] = to_host(reference_step(x, tf.constant(params, tf.float64)))
         return references[batch]
 
     if complex128:
@@ -517,12 +492,11 @@ def bench_qubit(
         checks.append({"simulator": "qgan complex64", **agreement(c64, c128, "complex64")})
     if xla:
         try:
-            first, times, out, _ = _run_qgan(
+            timing, _ = _run_qgan(
                 model, features, params, repeats, warmup, tf.complex64, jit_compile=True
             )
-            rows.append(
-                _row("qgan (XLA)", step_label, "complex64", "cnot", batch_size, first, times)
-            )
+            out = timing.outputs
+            rows.append(_row("qgan (XLA)", step_label, "complex64", "cnot", batch_size, timing))
             checks.append(
                 {
                     "simulator": "qgan (XLA) complex64",
@@ -535,8 +509,8 @@ def bench_qubit(
         if entangler == "cnot":
             continue
         other = benchmark_model(n_qubits, depth, entangler)
-        first, times, _, _ = _run_qgan(other, features, params, repeats, warmup, tf.complex64)
-        rows.append(_row("qgan", step_label, "complex64", entangler, batch_size, first, times))
+        timing, _ = _run_qgan(other, features, params, repeats, warmup, tf.complex64)
+        rows.append(_row("qgan", step_label, "complex64", entangler, batch_size, timing))
 
     result = {
         "circuit": {
@@ -581,39 +555,47 @@ def bench_qubit(
         )
         log.info("%s, batch %d", label, batch)
         try:
-            first, times, out, dtype, step = runner(model, features[:batch], params, reps, warm)
+            timing, out, dtype, step = runner(model, features[:batch], params, reps, warm)
         except ImportError as err:
             notes.append(f"{label} skipped: not installed ({err}); pip install -e '.[bench]'")
             continue
         except Exception as err:  # noqa: BLE001 - a third-party baseline failing is reported
             notes.append(f"{label} skipped: {type(err).__name__}: {str(err)[:200]}")
             continue
-        rows.append(_row(label, step, dtype, "cnot", batch, first, times))
+        rows.append(_row(label, step, dtype, "cnot", batch, timing))
         checks.append({"simulator": label, **agreement(out, reference(batch), dtype)})
 
     ours = rows[0]
     result.update(
         rows=[asdict(r) for r in rows],
         agreement=checks,
-        target={
-            "us_per_sample": TARGET_US_PER_SAMPLE,
-            "compile_s": TARGET_COMPILE_S,
-            "qgan_complex64_us_per_sample": ours.us_per_sample,
-            "qgan_complex64_first_call_s": ours.first_call_s,
-            "met": ours.us_per_sample <= TARGET_US_PER_SAMPLE
-            and ours.first_call_s <= TARGET_COMPILE_S,
-        },
         notes=notes,
         load_average={"before": list(load_before), "after": list(os.getloadavg())},
     )
+    if target is not None:
+        result["target"] = check_target(target, ours)
     return result
+
+
+def check_target(target: dict, ours: Row) -> dict:
+    """``target`` (``us_per_sample``, ``compile_s``: the ``[qubit]`` table of
+    ``targets.toml``) against our complex64 row: the bounds, the measured values, ``met``."""
+    bound_us, bound_s = float(target["us_per_sample"]), float(target["compile_s"])
+    return {
+        "us_per_sample": bound_us,
+        "compile_s": bound_s,
+        "qgan_complex64_us_per_sample": ours.us_per_sample,
+        "qgan_complex64_first_call_s": ours.first_call_s,
+        "met": ours.us_per_sample <= bound_us and ours.first_call_s <= bound_s,
+    }
 
 
 # ------------------------------------------------------------------------------ report
 
 
 def format_report(result: dict, machine: dict | None = None) -> str:
-    """Markdown of a :func:`bench_qubit` result (``machine``: :func:`machine_info`)."""
+    """Markdown of a :func:`bench_qubit` result (``machine``:
+    :func:`qgan._machine.machine_info`)."""
     c, s = result["circuit"], result["settings"]
     lines = ["# Qubit simulator benchmark: forward + gradient", ""]
     if result.get("command"):
@@ -645,14 +627,17 @@ def format_report(result: dict, machine: dict | None = None) -> str:
             f"{r['batch_size']} | {r['us_per_sample']:,.1f} | {r['iqr_us_per_sample']:,.1f} | "
             f"{r['median_s'] * 1e3:,.2f} | {r['first_call_s']:.2f} | {r['repeats']} |"
         )
-    t = result["target"]
-    verdict = "met" if t["met"] else "missed"
+    t = result.get("target")
+    if t is not None:
+        verdict = "met" if t["met"] else "missed"
+        lines += [
+            "",
+            f"Target (issue 5): at most {t['us_per_sample']:g} us per sample with at most "
+            f"{t['compile_s']:g} s of compilation. qgan complex64: "
+            f"{t['qgan_complex64_us_per_sample']:,.1f} us per sample, first call "
+            f"{t['qgan_complex64_first_call_s']:.2f} s: **{verdict}**.",
+        ]
     lines += [
-        "",
-        f"Target (issue 5): at most {t['us_per_sample']:g} us per sample with at most "
-        f"{t['compile_s']:g} s of compilation. qgan complex64: "
-        f"{t['qgan_complex64_us_per_sample']:,.1f} us per sample, first call "
-        f"{t['qgan_complex64_first_call_s']:.2f} s: **{verdict}**.",
         "",
         "## Agreement",
         "",

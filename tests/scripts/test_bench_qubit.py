@@ -1,40 +1,24 @@
-"""Specification of ``qgan.profiling.qubit_bench`` and ``scripts/bench_qubit.py`` on a tiny
+"""Specification of ``scripts/bench/qubit_baselines.py`` and ``scripts/bench/qubit.py`` on a tiny
 case (2 qubits, depth 1, batch 4): the structure of the result (one row per simulator
 configuration, statistics consistent with their definitions), the timed step is the
 stated computation (finite differences), the agreement check passes for baselines that
 compute the same circuit and fails for one that does not, and a baseline that is not
-installed is skipped with a note. Timings are never asserted (benchmarks are scripts).
+installed is skipped with a note, and the target verdict comes from the targets file.
+Timings are never asserted (benchmarks are scripts). The scripts are loaded by path
+(``load_bench``, tests/scripts/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import runpy
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from qgan.profiling.qubit_bench import (
-    AGREEMENT_RTOL,
-    QUANTITIES,
-    STAGE_ROUND,
-    TARGET_COMPILE_S,
-    TARGET_US_PER_SAMPLE,
-    _cirq_runner,
-    agreement,
-    bench_qubit,
-    benchmark_inputs,
-    benchmark_model,
-    format_report,
-    op_profile,
-    qgan_step,
-    stage_timings,
-    time_calls,
-)
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(n_qubits=2, depth=1, batch_size=4, repeats=3, warmup=1, baseline_repeats=2)
@@ -42,20 +26,35 @@ LEAN = dict(xla=False, stages=False, profile=False)
 
 
 @pytest.fixture(scope="module")
-def result():
-    return bench_qubit(**TINY, **LEAN, baselines=("cirq",), entanglers=("cnot", "zz"))
+def qb(load_bench):
+    """The helpers module ``scripts/bench/qubit_baselines.py``."""
+    return load_bench("qubit_baselines")
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    model = benchmark_model(2, 1)
-    features, params = benchmark_inputs(model, 4, seed=0)
+def qubit_target():
+    """The ``[qubit]`` table of scripts/bench/targets.toml, read here with tomllib."""
+    with open(ROOT / "scripts" / "bench" / "targets.toml", "rb") as f:
+        return tomllib.load(f)["qubit"]
+
+
+@pytest.fixture(scope="module")
+def result(qb, qubit_target):
+    return qb.bench_qubit(
+        **TINY, **LEAN, baselines=("cirq",), entanglers=("cnot", "zz"), target=qubit_target
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny(qb):
+    model = qb.benchmark_model(2, 1)
+    features, params = qb.benchmark_inputs(model, 4, seed=0)
     return model, features, params
 
 
-def reference(model, features, params) -> dict:
+def reference(qb, model, features, params) -> dict:
     """Our complex128 step's outputs as NumPy (the agreement reference)."""
-    step = qgan_step(model, tf.complex128)
+    step = qb.qgan_step(model, tf.complex128)
     out = step(tf.constant(features, tf.float64), tf.constant(params, tf.float64))
     return {k: v.numpy() for k, v in out.items()}
 
@@ -84,31 +83,44 @@ def test_row_statistics_follow_their_definitions(result):
         assert r["iqr_us_per_sample"] == pytest.approx(iqr)
 
 
-def test_agreement_of_every_compared_simulator(result):
+def test_agreement_of_every_compared_simulator(qb, result):
     checks = {a["simulator"]: a for a in result["agreement"]}
     assert set(checks) == {"qgan complex64", "cirq.Simulator"}
-    assert set(checks["qgan complex64"]["errors"]) == set(QUANTITIES)
+    assert set(checks["qgan complex64"]["errors"]) == set(qb.QUANTITIES)
     assert set(checks["cirq.Simulator"]["errors"]) == {"expectations"}  # forward only
     for check in checks.values():
-        assert check["tolerance"] == AGREEMENT_RTOL["complex64"]
+        assert check["tolerance"] == qb.AGREEMENT_RTOL["complex64"]
         assert check["ok"] and all(e <= check["tolerance"] for e in check["errors"].values())
 
 
-def test_target_verdict(result):
+def test_target_verdict_reads_the_targets_file(result, qubit_target):
     ours = result["rows"][0]
     t = result["target"]
-    assert (t["us_per_sample"], t["compile_s"]) == (TARGET_US_PER_SAMPLE, TARGET_COMPILE_S)
+    bound_us, bound_s = qubit_target["us_per_sample"], qubit_target["compile_s"]
+    assert (t["us_per_sample"], t["compile_s"]) == (bound_us, bound_s)
     assert t["qgan_complex64_us_per_sample"] == ours["us_per_sample"]
-    met = ours["us_per_sample"] <= TARGET_US_PER_SAMPLE and ours["first_call_s"] <= TARGET_COMPILE_S
+    met = ours["us_per_sample"] <= bound_us and ours["first_call_s"] <= bound_s
     assert t["met"] is met
 
 
-def test_report_lists_every_row_and_check(result):
+@pytest.mark.parametrize("bound_us, met", [(1e9, True), (1e-9, False)])
+def test_target_verdict_follows_the_bound(qb, result, bound_us, met):
+    """A bound no step can miss / meet gives met / missed (the verdict is not fixed)."""
+    row = qb.Row(**{k: v for k, v in result["rows"][0].items() if "us_per_sample" not in k})
+    assert qb.check_target({"us_per_sample": bound_us, "compile_s": 1e9}, row)["met"] is met
+
+
+def test_report_without_target_omits_the_verdict(qb, result):
+    text = qb.format_report({k: v for k, v in result.items() if k != "target"})
+    assert "Target" not in text and "**met**" not in text and "**missed**" not in text
+
+
+def test_report_lists_every_row_and_check(qb, result):
     machine = {"date": "D", "cpu": "C", "cores": 2, "python": "3"}
-    text = format_report({**result, "command": "python scripts/bench_qubit.py X"}, machine)
+    text = qb.format_report({**result, "command": "python scripts/bench/qubit.py X"}, machine)
     lines = text.splitlines()
     assert lines[0] == "# Qubit simulator benchmark: forward + gradient"
-    assert "`python scripts/bench_qubit.py X`" in lines
+    assert "`python scripts/bench/qubit.py X`" in lines
     for r in result["rows"]:
         assert any(
             line.startswith(f"| {r['simulator']} | {r['step']} | {r['dtype']} | {r['entangler']} |")
@@ -124,25 +136,12 @@ def test_report_lists_every_row_and_check(result):
 # --------------------------------------------------------------------------- the timed step
 
 
-def test_time_calls_runs_first_warmup_and_repeats():
-    calls = []
-
-    def call():
-        calls.append(len(calls))
-        return {"value": tf.constant([float(len(calls))])}
-
-    first, times, last = time_calls(call, repeats=4, warmup=2)
-    assert len(calls) == 1 + 2 + 4 and len(times) == 4
-    assert first >= 0 and all(t >= 0 for t in times)
-    assert isinstance(last["value"], np.ndarray) and last["value"][0] == 7.0
-
-
-def test_step_is_the_gradient_of_the_summed_expectations(tiny, tol):
+def test_step_is_the_gradient_of_the_summed_expectations(qb, tiny, tol):
     """Central finite differences of sum(expectation values) in complex128."""
     model, features, params = tiny
-    out = reference(model, features, params)
+    out = reference(qb, model, features, params)
 
-    forward = qgan_step(model, tf.complex128, wrt=("expectations",))
+    forward = qb.qgan_step(model, tf.complex128, wrt=("expectations",))
 
     def loss(x, p):
         values = forward(tf.constant(x, tf.float64), tf.constant(p, tf.float64))["expectations"]
@@ -162,31 +161,31 @@ def test_step_is_the_gradient_of_the_summed_expectations(tiny, tol):
         assert np.max(np.abs(out[key] - fd)) <= tol.fd_rtol * scale, key
 
 
-def test_agreement_fails_for_a_different_circuit(tiny, tol):
+def test_agreement_fails_for_a_different_circuit(qb, tiny, tol):
     model, features, params = tiny
-    ours = reference(model, features, params)
-    first, times, same, dtype, step = _cirq_runner(model, features, params, 1, 0)
-    assert (dtype, step) == ("complex64", "forward") and len(times) == 1
-    assert agreement(same, ours, dtype)["ok"]
-    other = benchmark_model(2, 1, entangler="ms")
-    *_, theirs, _, _ = _cirq_runner(other, features, params, 1, 0)
-    check = agreement(theirs, ours, dtype)
+    ours = reference(qb, model, features, params)
+    timing, same, dtype, step = qb._cirq_runner(model, features, params, 1, 0)
+    assert (dtype, step) == ("complex64", "forward") and timing.repeats == 1
+    assert qb.agreement(same, ours, dtype)["ok"]
+    other = qb.benchmark_model(2, 1, entangler="ms")
+    _, theirs, _, _ = qb._cirq_runner(other, features, params, 1, 0)
+    check = qb.agreement(theirs, ours, dtype)
     assert not check["ok"]
     assert check["errors"]["expectations"] > max(tol.nontrivial, check["tolerance"])
     with pytest.raises(ValueError, match="expectations"):
-        agreement({"expectations": theirs["expectations"][:2]}, ours, dtype)
+        qb.agreement({"expectations": theirs["expectations"][:2]}, ours, dtype)
 
 
-def test_stage_timings_and_op_profile(tiny):
+def test_stage_timings_and_op_profile(qb, tiny):
     model, features, params = tiny
-    stages = stage_timings(model, features, params, repeats=2, warmup=0)
+    stages = qb.stage_timings(model, features, params, repeats=2, warmup=0)
     assert [s["batch_size"] for s in stages] == [4, 4, 4, 1]
     for s in stages:
         assert s["us_per_sample"] == pytest.approx(s["ms_per_call"] * 1e3 / s["batch_size"])
-        assert s["repeats"] == STAGE_ROUND  # 2 repeats: one interleaved round
-    step = qgan_step(model)
+        assert s["repeats"] == qb.STAGE_ROUND  # 2 repeats: one interleaved round
+    step = qb.qgan_step(model)
     x, p = tf.constant(features, tf.float32), tf.constant(params, tf.float32)
-    profile = op_profile(lambda: step(x, p), steps=2, top=50)
+    profile = qb.op_profile(lambda: step(x, p), steps=2, top=50)
     phases = {op["phase"] for op in profile["ops"]}
     assert phases == {"forward", "gradient"}
     us = [op["us_per_step"] for op in profile["ops"]]
@@ -197,10 +196,10 @@ def test_stage_timings_and_op_profile(tiny):
 # --------------------------------------------------------------------------- baselines
 
 
-def test_a_missing_baseline_is_skipped_with_a_note(monkeypatch):
+def test_a_missing_baseline_is_skipped_with_a_note(qb, monkeypatch):
     monkeypatch.setitem(sys.modules, "pennylane", None)  # import pennylane -> ImportError
     monkeypatch.setitem(sys.modules, "jax", None)
-    out = bench_qubit(
+    out = qb.bench_qubit(
         **TINY,
         **LEAN,
         complex128=False,
@@ -212,24 +211,24 @@ def test_a_missing_baseline_is_skipped_with_a_note(monkeypatch):
     assert len(out["notes"]) == 2
     for label, note in zip(("default.qubit", "lightning.qubit"), out["notes"]):
         assert label in note and "not installed" in note
-    assert "note: PennyLane default.qubit" in format_report(out)
+    assert "note: PennyLane default.qubit" in qb.format_report(out)
 
 
-def test_pennylane_baselines_compute_the_same_circuit():
+def test_pennylane_baselines_compute_the_same_circuit(qb):
     why = "the PennyLane baselines need the bench extra: pip install -e '.[bench]'"
     for module in ("pennylane", "jax", "pennylane_lightning"):
         pytest.importorskip(module, reason=f"{module} is not installed; {why}")
-    out = bench_qubit(
+    out = qb.bench_qubit(
         **TINY, **LEAN, entanglers=("cnot",), baselines=("default.qubit", "lightning.qubit")
     )
     assert out["notes"] == []
     checks = {a["simulator"]: a for a in out["agreement"]}
     dq = checks["PennyLane default.qubit (JAX, jit, broadcast)"]
     lq = checks["PennyLane lightning.qubit (adjoint)"]
-    assert dq["tolerance"] == AGREEMENT_RTOL["complex64"]
-    assert lq["tolerance"] == AGREEMENT_RTOL["complex128"]
+    assert dq["tolerance"] == qb.AGREEMENT_RTOL["complex64"]
+    assert lq["tolerance"] == qb.AGREEMENT_RTOL["complex128"]
     for check in (dq, lq):
-        assert set(check["errors"]) == set(QUANTITIES) and check["ok"], check
+        assert set(check["errors"]) == set(qb.QUANTITIES) and check["ok"], check
 
 
 @pytest.mark.parametrize(
@@ -242,19 +241,19 @@ def test_pennylane_baselines_compute_the_same_circuit():
         ({"entanglers": ("cz",)}, "entanglers"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(kwargs, name):
+def test_bad_arguments_are_one_line_errors(qb, kwargs, name):
     with pytest.raises(ValueError, match=name) as err:
-        bench_qubit(**{**TINY, **kwargs})
+        qb.bench_qubit(**{**TINY, **kwargs})
     assert "\n" not in str(err.value)
 
 
 # --------------------------------------------------------------------------- script
 
 
-def test_script_writes_markdown_and_json(tmp_path, monkeypatch):
+def test_script_writes_markdown_and_json(load_bench, tmp_path, monkeypatch):
     for var, default in (("OMP_NUM_THREADS", "1"), ("TF_CPP_MIN_LOG_LEVEL", "2")):
         monkeypatch.setenv(var, os.environ.get(var, default))  # the script's setdefault
-    main = runpy.run_path(str(ROOT / "scripts" / "bench_qubit.py"))["main"]
+    main = load_bench("qubit").main
     out = tmp_path / "bench"
     argv = [
         "--qubits",
@@ -282,7 +281,7 @@ def test_script_writes_markdown_and_json(tmp_path, monkeypatch):
     assert main(argv) == 0
     text = (tmp_path / "bench.md").read_text()
     payload = json.loads((tmp_path / "bench.json").read_text())
-    command = "python scripts/bench_qubit.py " + " ".join(argv)
+    command = "python scripts/bench/qubit.py " + " ".join(argv)
     assert text.splitlines()[:3] == [
         "# Qubit simulator benchmark: forward + gradient",
         "",
@@ -291,4 +290,6 @@ def test_script_writes_markdown_and_json(tmp_path, monkeypatch):
     assert payload["command"] == command
     assert payload["machine"]["date"] in text and payload["machine"]["cpu"] in text
     assert [r["simulator"] for r in payload["rows"]] == ["qgan", "qgan", "cirq.Simulator"]
+    assert "Target (issue 5)" in text and payload["target"]["us_per_sample"] > 0
     assert main(["--batch-size", "0"]) == 2
+    assert main(["--targets", str(tmp_path / "missing.toml")]) == 2

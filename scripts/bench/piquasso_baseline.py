@@ -1,6 +1,7 @@
 """Optional third baseline: the same circuit on Piquasso's pure-Fock simulator with JAX.
 
-Piquasso is not a dependency (``pip install -e ".[bench]"`` adds it). Its ``cutoff``
+Used by ``scripts/bench/engine.py``. Piquasso is not a dependency (``pip install -e
+".[bench]"`` adds it). Its ``cutoff``
 bounds the *total* photon number of all modes (states with n_0 + ... + n_{M-1} < cutoff),
 not each mode's photon number as in Strawberry Fields and qgan, so at the same number
 it simulates a smaller space; the note returned with the timing says so.
@@ -9,9 +10,12 @@ it simulates a smaller space; the note returned with the timing says so.
 from __future__ import annotations
 
 import logging
-import time
+from math import comb
 
+import _common
 import numpy as np
+
+from qgan.profiling.timing import measure
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +26,15 @@ CUTOFF_NOTE = (
 )
 
 
-def run(n_modes, n_layers, cutoff, batch_size, repeats, rng, encoding, trainable, weights):
+def run(n_modes, n_layers, cutoff, batch_size, repeats, rng, weights):
     """Time forward + gradient (jit(value_and_grad(vmap(...)))) on Piquasso/JAX.
 
-    Returns ``(Timing or None, note)``; None with the reason when Piquasso or JAX is
-    missing or fails on this circuit.
+    ``weights``: the trainable values in the order of
+    :func:`qgan.profiling.reference.reference_program`'s ``trainable`` names (per layer, the
+    beamsplitter angles, then squeezing, displacement and Kerr per mode: Piquasso's order
+    below). Returns ``(run fields or None, note)``; None with the reason when Piquasso or
+    JAX is missing or fails on this circuit.
     """
-    from qgan.profiling.engine_bench import _timing
-
     try:
         import jax
         import jax.numpy as jnp
@@ -66,26 +71,14 @@ def run(n_modes, n_layers, cutoff, batch_size, repeats, rng, encoding, trainable
     def batch_loss(params, z):
         return jnp.sum(jax.vmap(sample_loss, in_axes=(None, 0))(params, z))
 
-    # Piquasso's parameter order: per layer, BS thetas then (s, d, k) per mode: the same
-    # order as ``trainable``.
-    params = jnp.asarray([float(weights[n].numpy()) for n in trainable])
+    params = jnp.asarray(weights)
     z = jnp.asarray(rng.normal(0.0, 0.5, (batch_size, n_modes)))
     step = jax.jit(jax.value_and_grad(batch_loss))
     try:
-        start = time.perf_counter()
-        jax.block_until_ready(step(params, z))
-        first = time.perf_counter() - start
-        for _ in range(3):
-            jax.block_until_ready(step(params, z))
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            jax.block_until_ready(step(params, z))
-            times.append(time.perf_counter() - start)
+        timing = measure(lambda: step(params, z), repeats, warmup=3)
     except Exception as err:  # noqa: BLE001 - a third-party baseline failing is reported, not fatal
         log.warning("piquasso baseline failed: %s", err)
         return None, f"piquasso baseline failed: {type(err).__name__}: {err}"
-    from math import comb
-
     note = CUTOFF_NOTE.format(pq_dim=comb(cutoff - 1 + n_modes, n_modes), sf_dim=cutoff**n_modes)
-    return _timing(f"piquasso-jax (cutoff {cutoff}, total photons)", batch_size, first, times), note
+    backend = f"piquasso-jax (cutoff {cutoff}, total photons)"
+    return {"backend": backend, **_common.timing_fields(timing, batch_size)}, note

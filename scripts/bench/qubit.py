@@ -1,11 +1,14 @@
 """Benchmark the qubit simulator (forward + gradient) against cirq.Simulator and PennyLane.
 
 Usage:
-    python scripts/bench_qubit.py [--qubits 8] [--depth 4] [--batch-size 256] [--repeats 30]
+    python scripts/bench/qubit.py [--qubits 8] [--depth 4] [--batch-size 256] [--repeats 30]
         [--baseline-batch-size N] [--baseline-repeats 5] [--baselines cirq,default.qubit,...]
         [--entanglers cnot,ms,zz] [--no-xla] [--no-profile] [--json] [--out reports/bench_qubit]
+        [--targets scripts/bench/targets.toml | --no-targets]
 
-Writes OUT.md and OUT.json (the command, machine, versions and date at the top). PennyLane,
+Writes OUT.md and OUT.json (the command, machine, versions and date at the top). The
+target verdict reads the ``[qubit]`` table of ``--targets`` (default: ``targets.toml`` beside
+this script). The helpers are in ``qubit_baselines.py`` beside it. PennyLane,
 its lightning plugin and JAX come with ``pip install -e ".[bench]"``; a baseline that is not
 installed is skipped with a note. Exit status 1 if a simulator disagrees with ours beyond the
 stated tolerance.
@@ -23,13 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import logging  # noqa: E402
-import shlex  # noqa: E402
 import sys  # noqa: E402
 
-
-def _names(text: str) -> list[str]:
-    return [t for t in text.split(",") if t]
+import _common  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -49,12 +48,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--baselines",
-        type=_names,
+        type=_common.names,
         default="cirq,default.qubit,lightning.qubit",
         help="comma-separated baselines (default cirq,default.qubit,lightning.qubit; '' for none)",
     )
     parser.add_argument(
-        "--entanglers", type=_names, default="cnot,ms,zz", help="entangler rows (default all)"
+        "--entanglers", type=_common.names, default="cnot,ms,zz", help="entangler rows (all)"
     )
     parser.add_argument("--no-xla", action="store_true", help="skip the XLA (jit_compile) row")
     parser.add_argument("--no-complex128", action="store_true", help="skip the complex128 row")
@@ -63,17 +62,22 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="input seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--out", help="write OUT.md and OUT.json (e.g. reports/bench_qubit)")
+    parser.add_argument(
+        "--targets",
+        default=str(_common.TARGETS),
+        help="TOML file whose [qubit] table holds the target (default targets.toml here)",
+    )
+    parser.add_argument("--no-targets", action="store_true", help="report no target verdict")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("absl").setLevel(logging.WARNING)
+    _common.setup_logging()
 
-    import qgan  # noqa: F401  (SciPy shim before strawberryfields in machine_info)
-    from qgan._io import write_text_atomic
+    from qubit_baselines import bench_qubit, format_report
+
     from qgan._machine import machine_info
-    from qgan.profiling.qubit_bench import bench_qubit, format_report
 
     try:
+        target = None if args.no_targets else _common.load_targets("qubit", args.targets)
         result = bench_qubit(
             n_qubits=args.qubits,
             depth=args.depth,
@@ -89,17 +93,16 @@ def main(argv=None) -> int:
             stages=not args.no_stages,
             profile=not args.no_profile,
             seed=args.seed,
+            target=target,
         )
-    except ValueError as err:
-        print(f"bench_qubit: error: {err}", file=sys.stderr)
+    except (ValueError, OSError) as err:
+        print(f"bench/qubit.py: error: {err}", file=sys.stderr)
         return 2
-    result["command"] = "python scripts/bench_qubit.py " + " ".join(shlex.quote(a) for a in argv)
-    result["command"] = result["command"].strip()
+    result["command"] = _common.command_line("qubit.py", argv)
     result["machine"] = machine_info()
     text = format_report(result, result["machine"])
     if args.out:
-        write_text_atomic(f"{args.out}.json", json.dumps(result, indent=2) + "\n")
-        write_text_atomic(f"{args.out}.md", text)
+        _common.write_report(args.out, result, text)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

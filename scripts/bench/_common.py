@@ -1,0 +1,67 @@
+"""What the benchmark scripts share: comma lists on the command line, the command line as
+recorded in a report, the acceptance targets (``targets.toml`` beside these scripts), the
+JSON fields of one timed configuration, and writing ``OUT.md`` + ``OUT.json``.
+
+The benchmarks drive the real qgan objects (nanoGPT's ``bench.py`` is the model): nothing
+here re-implements the engine, the simulator or the timing loop
+(:func:`qgan.profiling.timing.measure`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGETS = HERE / "targets.toml"
+
+
+def names(text: str) -> list[str]:
+    """``"a,b,,c"`` -> ``["a", "b", "c"]`` (argparse type)."""
+    return [t for t in text.split(",") if t]
+
+
+def command_line(script: str, argv: list[str]) -> str:
+    """The command that produced a report, as typed: ``python scripts/bench/NAME.py ARGS``."""
+    return " ".join(["python", f"scripts/bench/{script}", *map(shlex.quote, argv)])
+
+
+def load_targets(section: str, path: str | Path | None = None) -> dict:
+    """The ``[section]`` table of the targets file (default ``scripts/bench/targets.toml``)."""
+    path = TARGETS if path is None else Path(path)
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    if section not in data:
+        raise ValueError(f"{path}: no [{section}] table of targets")
+    return data[section]
+
+
+def timing_fields(timing, batch_size: int) -> dict:
+    """The JSON fields of one timed configuration from a
+    :class:`qgan.profiling.timing.StepTiming` (seconds unless named)."""
+    return {
+        "batch_size": batch_size,
+        "first_call_s": timing.first_call_s,
+        "median_s": timing.median_s,
+        "q25_s": timing.q25_s,
+        "q75_s": timing.q75_s,
+        "repeats": timing.repeats,
+        "us_per_sample": timing.us_per_sample(batch_size),
+    }
+
+
+def write_report(out: str, result: dict, markdown: str) -> None:
+    """Write ``out.md`` (``markdown``) and ``out.json`` (``result``) atomically."""
+    from qgan._io import write_text_atomic
+
+    write_text_atomic(f"{out}.json", json.dumps(result, indent=2) + "\n")
+    write_text_atomic(f"{out}.md", markdown)
+
+
+def setup_logging() -> None:
+    """INFO progress lines on stderr; TensorFlow's checkpoint chatter silenced."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("absl").setLevel(logging.WARNING)

@@ -1,0 +1,225 @@
+"""Benchmark the compiled Fock engine against Strawberry Fields' own ``tf`` backend and
+Piquasso (forward + gradient on the reference generator circuit).
+
+Usage:
+    python scripts/bench/engine.py [--batch-size 256] [--cutoff 4] [--layers 2] [--modes 4]
+        [--sf-batch-size 16] [--repeats 30] [--sf-repeats 3] [--no-sf] [--no-piquasso]
+        [--seed 0] [--json] [--out reports/bench_engine]
+
+The circuit is :func:`qgan.profiling.reference.reference_program`: ``n_modes`` modes, a
+per-sample ``Dgate`` encoding on every mode, then per layer ``BSgate(theta, 0)`` on
+neighbouring modes and ``Sgate``, ``Dgate``, ``Kgate`` on every mode (trainable,
+batch-independent). One timed step is the forward pass plus the gradient of a scalar
+loss (sum over samples and modes of mean photon number and mean x quadrature) w.r.t.
+every trainable argument, on ``qgan.photonic.simulate`` (``backend="compiled"`` and
+``"sf"``). Every number in the result is measured in the same run, with
+:func:`qgan.profiling.timing.measure`. Writes OUT.md and OUT.json with ``--out``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+import _common  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from qgan._machine import machine_info  # noqa: E402
+from qgan.photonic import simulate  # noqa: E402
+from qgan.profiling.reference import reference_program  # noqa: E402
+from qgan.profiling.timing import measure  # noqa: E402
+
+log = logging.getLogger("bench.engine")
+
+CIRCUIT = (
+    "per-sample Dgate encoding on every mode; per layer BSgate(theta,0) on neighbours, then "
+    "Sgate, Dgate, Kgate on every mode"
+)
+STEP = "forward + gradient of sum(mean_photon + mean x) w.r.t. all trainable args"
+
+
+def _loss(result) -> tf.Tensor:
+    total = 0.0
+    for mode in range(result.n_modes):
+        total += tf.reduce_sum(result.mean_photon(mode)[0] + result.quad_expectation(mode)[0])
+    return total
+
+
+def bench_engine(
+    cutoff: int = 4,
+    n_layers: int = 2,
+    n_modes: int = 4,
+    batch_size: int = 256,
+    sf_batch_size: int = 16,
+    repeats: int = 30,
+    sf_repeats: int = 3,
+    include_sf: bool = True,
+    include_piquasso: bool = True,
+    seed: int = 0,
+) -> dict:
+    """Time forward + gradient on the compiled engine and SF's ``tf`` backend.
+
+    Returns a JSON-ready dict: configuration, machine, one run per backend and batch
+    (compiled at ``batch_size`` and at ``sf_batch_size``; SF at ``sf_batch_size``;
+    Piquasso if installed), the agreement of the two backends' kets, and the speed-up
+    ratios (per sample).
+    """
+    prog, encoding, trainable = reference_program(n_modes, n_layers)
+    rng = np.random.default_rng(seed)
+    weights = {n: tf.Variable(rng.normal(0.0, 0.1), dtype=tf.float32) for n in trainable}
+    variables = list(weights.values())
+
+    def latent(batch):
+        return {n: tf.constant(rng.normal(0.0, 0.5, batch), tf.float32) for n in encoding}
+
+    def step(z, backend):
+        with tf.GradientTape() as tape:
+            loss = _loss(simulate(prog, cutoff, args={**z, **weights}, backend=backend))
+        return loss, tape.gradient(loss, variables)
+
+    compiled_step = tf.function(lambda z: step(z, "compiled"))
+    runs = []
+    for batch in dict.fromkeys([batch_size, sf_batch_size]):
+        z = latent(batch)
+        log.info("compiled engine, batch %d", batch)
+        timing = measure(lambda z=z: compiled_step(z), repeats, warmup=3)
+        runs.append({"backend": "compiled", **_common.timing_fields(timing, batch)})
+
+    result = {
+        "circuit": {
+            "n_modes": n_modes,
+            "n_layers": n_layers,
+            "cutoff": cutoff,
+            "trainable_parameters": len(trainable),
+            "description": CIRCUIT,
+        },
+        "step": STEP,
+        "machine": machine_info(),
+        "runs": runs,
+        "notes": [],
+    }
+
+    if include_sf:
+        z = latent(sf_batch_size)
+        log.info("Strawberry Fields tf backend, batch %d", sf_batch_size)
+        timing = measure(lambda: step(z, "sf"), sf_repeats, warmup=0)
+        runs.append({"backend": "sf-tf", **_common.timing_fields(timing, sf_batch_size)})
+        ket_sf = simulate(prog, cutoff, args={**z, **weights}, backend="sf").ket()
+        ket_ours = simulate(prog, cutoff, args={**z, **weights}).ket()
+        result["max_abs_ket_difference"] = float(tf.reduce_max(tf.abs(ket_sf - ket_ours)))
+
+    if include_piquasso:
+        import piquasso_baseline
+
+        values = [float(weights[n].numpy()) for n in trainable]
+        run, note = piquasso_baseline.run(
+            n_modes, n_layers, cutoff, batch_size, repeats, rng, values
+        )
+        if run is not None:
+            runs.append(run)
+        result["notes"].append(note)
+
+    by_key = {(r["backend"], r["batch_size"]): r for r in runs}
+    ratios = {}
+    sf_run = by_key.get(("sf-tf", sf_batch_size))
+    if sf_run is not None:
+        for batch in dict.fromkeys([batch_size, sf_batch_size]):
+            ours = by_key[("compiled", batch)]
+            ratios[f"sf-tf@{sf_batch_size} / compiled@{batch}"] = (
+                sf_run["us_per_sample"] / ours["us_per_sample"]
+            )
+    result["ratios"] = ratios
+    return result
+
+
+def format_table(result: dict) -> str:
+    """A Markdown table of the runs and the ratios."""
+    lines = [
+        "| backend | batch | us / sample (median) | step ms (median) | IQR ms | "
+        "first call s (trace/compile) | repeats |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["runs"]:
+        lines.append(
+            f"| {r['backend']} | {r['batch_size']} | {r['us_per_sample']:,.1f} | "
+            f"{r['median_s'] * 1e3:,.2f} | {(r['q75_s'] - r['q25_s']) * 1e3:,.2f} | "
+            f"{r['first_call_s']:.2f} | {r['repeats']} |"
+        )
+    for name, value in result["ratios"].items():
+        lines.append(f"\nspeed-up per sample, {name}: **{value:,.0f}x**")
+    if "max_abs_ket_difference" in result:
+        lines.append(
+            f"\nmax |ket_sf - ket_compiled| on the SF batch: {result['max_abs_ket_difference']:.1e}"
+        )
+    for note in result["notes"]:
+        lines.append(f"\nnote: {note}")
+    return "\n".join(lines)
+
+
+def format_report(result: dict) -> str:
+    """The Markdown report: command, machine, circuit, step, then :func:`format_table`."""
+    machine, circuit = result["machine"], result["circuit"]
+    return (
+        f"# Compiled Fock engine vs Strawberry Fields\n\n`{result['command']}`\n\n"
+        f"{machine['date']}, {machine['cpu']}, {machine['cores']} cores; TensorFlow "
+        f"{machine['tensorflow']}, Strawberry Fields {machine['strawberryfields']}.\n\n"
+        f"Circuit: {circuit['description']} ({circuit['n_modes']} modes, "
+        f"{circuit['n_layers']} layers, cutoff {circuit['cutoff']}).\n"
+        f"Step: {result['step']}.\n\n{format_table(result)}\n"
+    )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cutoff", type=_positive, default=4, help="cutoff per mode (default 4)")
+    parser.add_argument("--layers", type=_positive, default=2, help="circuit layers (default 2)")
+    parser.add_argument("--modes", type=_positive, default=4, help="modes (default 4)")
+    parser.add_argument("--batch-size", type=_positive, default=256, help="batch (default 256)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--sf-batch-size", type=_positive, default=16, help="SF batch (16)")
+    parser.add_argument("--repeats", type=_positive, default=30, help="timed repeats (30)")
+    parser.add_argument("--sf-repeats", type=_positive, default=3, help="timed SF repeats (3)")
+    parser.add_argument("--no-sf", action="store_true", help="skip the SF baseline")
+    parser.add_argument("--no-piquasso", action="store_true", help="skip the Piquasso baseline")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--out", help="also write OUT.md and OUT.json (e.g. reports/bench_engine)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    if args.cutoff < 2:
+        parser.error(f"--cutoff must be >= 2, got {args.cutoff}")
+    _common.setup_logging()
+    result = bench_engine(
+        cutoff=args.cutoff,
+        n_layers=args.layers,
+        n_modes=args.modes,
+        batch_size=args.batch_size,
+        sf_batch_size=args.sf_batch_size,
+        repeats=args.repeats,
+        sf_repeats=args.sf_repeats,
+        include_sf=not args.no_sf,
+        include_piquasso=not args.no_piquasso,
+        seed=args.seed,
+    )
+    result["command"] = _common.command_line("engine.py", argv)
+    if args.out:
+        _common.write_report(args.out, result, format_report(result))
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
