@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from qgan._tensors import real_dtype, to_tensor
+
 __all__ = [
     "displacement",
     "squeezing",
@@ -40,20 +42,10 @@ __all__ = [
 ]
 
 
-def real_dtype(dtype: tf.DType) -> tf.DType:
-    """The real dtype matching a complex one (complex64 -> float32, complex128 -> float64)."""
-    dtype = tf.as_dtype(dtype)
-    if dtype == tf.complex64:
-        return tf.float32
-    if dtype == tf.complex128:
-        return tf.float64
-    raise ValueError(f"dtype must be tf.complex64 or tf.complex128, got {dtype!r}")
-
-
 def _real_args(dtype, *args):
     """Cast arguments to the real dtype matching ``dtype`` and broadcast them together."""
     rdt = real_dtype(dtype)
-    out = [tf.cast(tf.convert_to_tensor(a, dtype_hint=rdt), rdt) for a in args]
+    out = [to_tensor(f"gate argument {i}", a, rdt) for i, a in enumerate(args)]
     shape = out[0].shape
     for a in out[1:]:
         shape = tf.broadcast_static_shape(shape, a.shape)

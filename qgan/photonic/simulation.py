@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
 import tensorflow as tf
 
+from qgan._tensors import real_dtype, to_tensor
 from qgan.photonic import engine, sf_backend
 from qgan.photonic.circuit import parse_program
-from qgan.photonic.gates import real_dtype
 from qgan.photonic.result import FockResult
 
 BACKENDS = ("compiled", "sf")
@@ -91,7 +90,7 @@ def _bind_args(names, args, batch_size, rdt):
     values = {}
     batch = batch_size
     for name in names:
-        value = _to_tensor(name, args[name], rdt)
+        value = to_tensor(f"args[{name!r}]", args[name], rdt)
         rank = value.shape.rank
         if rank is None or rank > 1:
             raise ValueError(
@@ -110,17 +109,3 @@ def _bind_args(names, args, batch_size, rdt):
                 batch = tf.shape(value)[0]
         values[name] = value
     return values, batch
-
-
-def _to_tensor(name: str, value, rdt) -> tf.Tensor:
-    if isinstance(value, (tf.Tensor, tf.Variable)):
-        if not (value.dtype.is_floating or value.dtype.is_integer):
-            raise ValueError(f"args[{name!r}] must be real, got dtype {value.dtype.name}")
-        return tf.cast(value, rdt)
-    try:
-        array = np.asarray(value)
-    except Exception as err:  # noqa: BLE001 - any conversion failure is the user's input
-        raise ValueError(f"args[{name!r}] must be a real number or array: {err}") from None
-    if array.dtype.kind not in "fiu":
-        raise ValueError(f"args[{name!r}] must be real numbers, got dtype {array.dtype}")
-    return tf.constant(array, dtype=rdt)

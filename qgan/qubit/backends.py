@@ -20,8 +20,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import tensorflow as tf
 
+from qgan._tensors import real_dtype
 from qgan.qubit.model import QubitModel
-from qgan.qubit.simulator import expectation_values, probabilities, real_dtype
+from qgan.qubit.simulator import expectation_values, probabilities
 
 
 @runtime_checkable

@@ -30,6 +30,8 @@ from functools import cached_property
 
 import numpy as np
 
+from qgan._tensors import real_array
+
 ENCODINGS = ("angle", "reupload", "amplitude")
 ENTANGLERS = ("cnot", "ms", "zz")
 TOPOLOGIES = ("linear", "ring", "all_to_all")
@@ -207,10 +209,4 @@ class QubitModel:
 def _as_float_array(value, name: str) -> np.ndarray:
     if hasattr(value, "numpy"):
         value = value.numpy()
-    try:
-        array = np.asarray(value)
-    except Exception as err:  # noqa: BLE001 - any conversion failure is the caller's input
-        raise ValueError(f"{name} must be a real array: {err}") from None
-    if array.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must be real numbers, got dtype {array.dtype}")
-    return array.astype(np.float64)
+    return real_array(name, value, allow_bool=True).astype(np.float64)

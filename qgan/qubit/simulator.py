@@ -29,6 +29,7 @@ import collections
 import numpy as np
 import tensorflow as tf
 
+from qgan._tensors import real_dtype, to_tensor
 from qgan.qubit.model import QubitModel
 
 _KERNELS: dict[tuple, object] = {}
@@ -42,19 +43,6 @@ def trace_count(model: QubitModel | None = None) -> int:
     if model is None:
         return sum(_TRACES.values())
     return sum(v for k, v in _TRACES.items() if k[0] == model)
-
-
-def real_dtype(dtype) -> tf.DType:
-    """float32 for complex64, float64 for complex128; ValueError for anything else."""
-    try:
-        dtype = tf.as_dtype(dtype)
-    except TypeError:
-        dtype = None
-    if dtype == tf.complex64:
-        return tf.float32
-    if dtype == tf.complex128:
-        return tf.float64
-    raise ValueError(f"dtype must be tf.complex64 or tf.complex128, got {dtype!r}")
 
 
 # ------------------------------------------------------------------------------ public
@@ -90,8 +78,8 @@ def _run(quantity: str, model: QubitModel, features, params, dtype) -> tf.Tensor
     if not isinstance(model, QubitModel):
         raise ValueError(f"model must be a QubitModel, got {type(model).__name__}")
     rdt = real_dtype(dtype)
-    x = _to_tensor("features", features, rdt)
-    p = _to_tensor("params", params, rdt)
+    x = to_tensor("features", features, rdt)
+    p = to_tensor("params", params, rdt)
     if x.shape.rank != 2 or x.shape[1] != model.n_features:
         raise ValueError(
             f"features must have shape [N, {model.n_features}] ({model.n_features} features for "
@@ -112,24 +100,6 @@ def _run(quantity: str, model: QubitModel, features, params, dtype) -> tf.Tensor
         model.check_features(x.numpy())
         model.check_params(p.numpy())
     return _kernel(model, tf.as_dtype(dtype), per_row, quantity)(x, p)
-
-
-def _to_tensor(name: str, value, rdt) -> tf.Tensor:
-    if isinstance(value, (tf.Tensor, tf.Variable)) or hasattr(value, "value"):
-        try:
-            value = tf.convert_to_tensor(value)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be a real tensor: {err}") from None
-        if not (value.dtype.is_floating or value.dtype.is_integer):
-            raise ValueError(f"{name} must be real, got dtype {value.dtype.name}")
-        return tf.cast(value, rdt)
-    try:
-        array = np.asarray(value)
-    except Exception as err:  # noqa: BLE001 - any conversion failure is the caller's input
-        raise ValueError(f"{name} must be a real array: {err}") from None
-    if array.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be real numbers, got dtype {array.dtype}")
-    return tf.constant(array, dtype=rdt)
 
 
 def _kernel(model: QubitModel, dtype: tf.DType, per_row: bool, quantity: str):
