@@ -17,8 +17,11 @@ Design points:
   POST that reached the server never makes a second job.
 * **Request time-outs.** cirq_ionq 1.7 calls ``requests`` without a timeout, so a server
   that accepts a connection and never answers would block forever (and no job time-out
-  would fire). :func:`set_request_timeout` gives cirq_ionq's module a ``requests`` proxy
-  whose calls default to a timeout; an expired request is a dropped connection (retried).
+  would fire). Every Service this module builds first gives cirq_ionq's requests a
+  time-out; an expired request is a dropped connection (retried).
+* **cirq_ionq internals** (the time-out, the results-endpoint flag, the job list, the
+  failure reason) are reached only through :mod:`qgan.qubit.ionq._cirq_ionq_compat`, which
+  checks that the installed cirq-ionq is a version they were tested on.
 * **Polling with backoff and a deadline.** A failed or canceled job raises
   :class:`IonQJobError` naming the job (name and id) and the server's reason; a job past
   its deadline raises :class:`IonQJobTimeout` (and is canceled if asked).
@@ -37,8 +40,8 @@ from collections.abc import Callable, Sequence
 
 import cirq
 import cirq_ionq
-import cirq_ionq.ionq_client
-import requests
+
+from qgan.qubit.ionq import _cirq_ionq_compat as compat
 
 log = logging.getLogger(__name__)
 
@@ -128,43 +131,6 @@ def api_key() -> str:
     return key
 
 
-class _TimedRequests:
-    """The ``requests`` module with a default ``timeout`` on get/post/put/delete."""
-
-    def __init__(self, timeout: tuple[float, float]):
-        self.timeout = timeout
-
-    def __getattr__(self, name):
-        return getattr(requests, name)
-
-    def _call(self, method: str, *args, **kwargs):
-        kwargs.setdefault("timeout", self.timeout)
-        return getattr(requests, method)(*args, **kwargs)
-
-    def get(self, *args, **kwargs):
-        return self._call("get", *args, **kwargs)
-
-    def post(self, *args, **kwargs):
-        return self._call("post", *args, **kwargs)
-
-    def put(self, *args, **kwargs):
-        return self._call("put", *args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        return self._call("delete", *args, **kwargs)
-
-
-def set_request_timeout(seconds: float) -> None:
-    """Give every HTTP request of cirq_ionq a ``seconds`` time-out (connect and read).
-
-    Process-wide (cirq_ionq's module holds one ``requests``); the last value set wins.
-    """
-    module = cirq_ionq.ionq_client
-    if not isinstance(module.requests, _TimedRequests):
-        module.requests = _TimedRequests((seconds, seconds))
-    module.requests.timeout = (seconds, seconds)
-
-
 class _Retriable(Exception):
     """A 429, a 5xx or a dropped connection (the message says which)."""
 
@@ -182,7 +148,8 @@ class JobClient:
         poll: backoff between status polls.
         timeout_s: how long :meth:`wait` waits for a job.
         cancel_on_timeout: cancel a job that timed out.
-        request_timeout_s: time-out of one HTTP request (see :func:`set_request_timeout`).
+        request_timeout_s: time-out of one HTTP request (process-wide: see
+            :func:`qgan.qubit.ionq._cirq_ionq_compat.set_request_timeout`).
     """
 
     def __init__(
@@ -214,7 +181,7 @@ class JobClient:
     # ------------------------------------------------------------------ plumbing
     def service(self) -> cirq_ionq.Service:
         """A fresh Service: its own client (own endpoint flag), no retries inside cirq_ionq."""
-        set_request_timeout(self.request_timeout_s)
+        compat.set_request_timeout(self.request_timeout_s)
         return cirq_ionq.Service(
             remote_host=self.remote_host,
             api_key=api_key(),
@@ -237,6 +204,20 @@ class JobClient:
                 name,
                 job_id,
             )
+
+    def _retry_pause(self, what, name, job_id, err, attempt: int, delays) -> None:
+        """Log retry ``attempt + 1`` of ``what`` after ``err`` and wait the next delay."""
+        delay = next(delays)
+        log.warning(
+            "IonQ %s for job %s: %s; retry %d/%d in %.3g s",
+            what,
+            name,
+            err,
+            attempt + 1,
+            self.retries,
+            delay,
+        )
+        self._pause(delay, name, job_id)
 
     def _once(self, what: str, name: str, fn: Callable, job_id: str | None):
         """One call of ``fn``; retriable failures raise :class:`_Retriable`, others map to
@@ -280,17 +261,7 @@ class JobClient:
                         name,
                         job_id,
                     ) from None
-                delay = next(delays)
-                log.warning(
-                    "IonQ %s for job %s: %s; retry %d/%d in %.3g s",
-                    what,
-                    name,
-                    err,
-                    attempt + 1,
-                    self.retries,
-                    delay,
-                )
-                self._pause(delay, name, job_id)
+                self._retry_pause(what, name, job_id, err, attempt, delays)
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ operations
@@ -300,7 +271,7 @@ class JobClient:
         def lookup():
             # The client's list gives the job dicts; cirq_ionq's Job.name() would refresh
             # every unfinished job with one more request.
-            for job in self.service()._client.list_jobs(limit=LOOKUP_LIMIT):
+            for job in compat.client(self.service()).list_jobs(limit=LOOKUP_LIMIT):
                 if job.get("name") == name:
                     return job["id"]
             return None
@@ -350,16 +321,7 @@ class JobClient:
                         name,
                         status=NOT_CREATED,
                     ) from None
-                delay = next(delays)
-                log.warning(
-                    "IonQ job creation for job %s: %s; retry %d/%d in %.3g s",
-                    name,
-                    err,
-                    attempt + 1,
-                    self.retries,
-                    delay,
-                )
-                self._pause(delay, name, None)
+                self._retry_pause("job creation", name, None, err, attempt, delays)
         raise AssertionError("unreachable")
 
     def wait(self, name: str, job_id: str, batch: bool, n_circuits: int) -> list[JobOutput]:
@@ -378,7 +340,7 @@ class JobClient:
         """
         service = self.service()
         # This Service is private to this job: its endpoint flag is this job's kind.
-        service._client.batch_mode = batch
+        compat.set_results_endpoint(service, batch)
         job = self._call("status", name, lambda: service.get_job(job_id), job_id)
         deadline = time.monotonic() + self.timeout_s
         delays = self.poll.delays()
@@ -391,8 +353,7 @@ class JobClient:
                 self._timed_out(name, job_id, status)
             self._pause(min(next(delays), remaining), name, job_id)
         if status != "completed":
-            failure = job._job.get("failure") or {}  # the job dict cirq_ionq keeps
-            reason = failure.get("error") or failure.get("message")
+            reason = compat.failure_reason(job)
             detail = f": {reason}" if reason else ""
             raise IonQJobError(
                 f"IonQ job {name} (id {job_id}) {status}{detail}", name, job_id, status
@@ -429,12 +390,12 @@ class JobClient:
 
     def cancel(self, name: str, job_id: str) -> None:
         """Cancel job ``job_id``."""
-        self._call("cancel", name, lambda: self.service()._client.cancel_job(job_id), job_id)
+        self._call("cancel", name, lambda: compat.client(self.service()).cancel_job(job_id), job_id)
 
     def status(self, name: str, job_id: str) -> str:
         """The job's current status on the server (one request, with retries)."""
         return self._call(
-            "status", name, lambda: self.service()._client.get_job(job_id)["status"], job_id
+            "status", name, lambda: compat.client(self.service()).get_job(job_id)["status"], job_id
         )
 
 
