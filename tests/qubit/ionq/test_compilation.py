@@ -30,7 +30,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qgan.qubit.ionq import compilation
+from qgan.qubit.ionq import compilation, virtual_z
 from qgan.qubit.model import ENTANGLERS, TOPOLOGIES, QubitModel
 
 GATESETS = ("aria", "forte")
@@ -672,9 +672,7 @@ def test_a_wrong_compilation_is_caught(gateset, monkeypatch, ctol):
     """If the one-qubit lowering were wrong, compile would raise, not return it."""
     q = cirq.LineQubit.range(2)
     source = cirq.Circuit(cirq.ry(0.8).on(q[0]), cirq.CNOT(*q), cirq.rx(0.3).on(q[1]))
-    monkeypatch.setattr(
-        compilation, "single_qubit_natives", lambda mat: [cirq_ionq.GPIGate(phi=0.0)]
-    )
+    monkeypatch.setattr(virtual_z, "single_qubit_natives", lambda mat: [cirq_ionq.GPIGate(phi=0.0)])
     with pytest.raises(compilation.CompilationError):
         compilation.compile(source, gateset)
     wrong = compilation.compile(source, gateset, verify=False)
