@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_int
+
 HBAR = 2.0  # Strawberry Fields' default convention: x = sqrt(hbar/2) (a + a^dagger)
 
 
@@ -117,8 +119,5 @@ class FockResult:
         return list(range(offset, offset + self.n_modes))
 
     def _axis(self, mode) -> int:
-        if isinstance(mode, bool) or not isinstance(mode, (int, np.integer)):
-            raise ValueError(f"mode must be an int in [0, {self.n_modes}), got {mode!r}")
-        if not 0 <= mode < self.n_modes:
-            raise ValueError(f"mode must be in [0, {self.n_modes}), got {mode}")
-        return int(mode) + (1 if self.batched else 0)
+        mode = check_int(mode, "mode", minimum=0, maximum=self.n_modes - 1)
+        return mode + (1 if self.batched else 0)

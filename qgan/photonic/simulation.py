@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import tensorflow as tf
 
 from qgan._tensors import real_dtype, to_tensor
+from qgan._validate import check_choice, check_int
 from qgan.photonic import engine, sf_backend
 from qgan.photonic.circuit import parse_program
 from qgan.photonic.result import FockResult
@@ -42,11 +41,10 @@ def simulate(
     Raises:
         ValueError: a bad argument (the message names it) or an unsupported operation.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    _check_int("cutoff", cutoff, minimum=2)
+    check_choice(backend, "backend", BACKENDS)
+    check_int(cutoff, "cutoff", minimum=2)
     if batch_size is not None:
-        _check_int("batch_size", batch_size, minimum=1)
+        check_int(batch_size, "batch_size", minimum=1)
     try:
         dtype = tf.as_dtype(dtype)
         rdt = real_dtype(dtype)
@@ -65,11 +63,6 @@ def simulate(
         batched = batch is not None
         ket = sf_backend.run(prog, cutoff, values, batch, dtype)
     return FockResult(ket, cutoff, circuit.n_modes, batched)
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def _bind_args(names, args, batch_size, rdt):

@@ -25,10 +25,11 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from qgan._validate import check_int, check_int_list
 from qgan.gan.config import RunConfig, parse_config
 from qgan.gan.model import build_generator
 from qgan.gan.training import build, train
-from qgan.profiling.timing import Clock, check_count, measure, peak_memory
+from qgan.profiling.timing import Clock, measure, peak_memory
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,8 @@ def batch_scaling(
     ``train.batch_size`` set to each batch size; its optimiser steps change the weights.
     """
     batches = _batch_sizes(batch_sizes)
-    repeats = check_count("repeats", repeats, 1)
-    warmup = check_count("warmup", warmup, 0)
+    repeats = check_int(repeats, "repeats", 1)
+    warmup = check_int(warmup, "warmup", 0)
     unknown = [s for s in stages if s not in STAGES]
     if unknown or not stages:
         raise ValueError(f"stages must be a non-empty subset of {STAGES}, got {list(stages)}")
@@ -146,11 +147,11 @@ def cutoff_layer_sweep(
             f"generator.kind: the cutoff x layers sweep needs a 'cv' generator, "
             f"got {cfg.generator.kind!r}"
         )
-    cutoffs = _int_list("cutoffs", cutoffs, 2)
-    layers = _int_list("layers", layers, 0)
-    repeats = check_count("repeats", repeats, 1)
-    warmup = check_count("warmup", warmup, 0)
-    quality_steps = check_count("quality_steps", quality_steps, 1)
+    cutoffs = check_int_list(cutoffs, "cutoffs", 2)
+    layers = check_int_list(layers, "layers", 0)
+    repeats = check_int(repeats, "repeats", 1)
+    warmup = check_int(warmup, "warmup", 0)
+    quality_steps = check_int(quality_steps, "quality_steps", 1)
     cells = [(c, n) for c in cutoffs for n in layers]
     configs = {
         cell: with_overrides(cfg, {"generator.cutoff": cell[0], "generator.n_layers": cell[1]})
@@ -207,16 +208,7 @@ def _quality(cfg: RunConfig, steps: int) -> tuple[dict, float]:
 
 
 def _batch_sizes(values) -> list[int]:
-    return _int_list("batch_sizes", values, 1)
-
-
-def _int_list(name: str, values, minimum: int) -> list[int]:
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"{name} must be a list of ints >= {minimum}, got {values!r}")
-    values = list(values)
-    if not values:
-        raise ValueError(f"{name} must not be empty")
-    return [check_count(name, v, minimum) for v in values]
+    return check_int_list(values, "batch_sizes", 1)
 
 
 __all__ = [

@@ -24,12 +24,13 @@ import logging
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from qgan._validate import check_int
 from qgan.gan.config import RunConfig
 from qgan.gan.model import build_generator
 from qgan.generator.readout import read
 from qgan.photonic import FockResult, simulate
 from qgan.profiling.scaling import profile_inputs, with_overrides
-from qgan.profiling.timing import Clock, check_count, measure
+from qgan.profiling.timing import Clock, measure
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,11 @@ def sf_baseline(
         raise ValueError(
             f"generator.kind: the SF baseline needs a 'cv' generator, got {cfg.generator.kind!r}"
         )
-    batch = cfg.train.batch_size if batch is None else check_count("batch", batch, 1)
-    repeats = check_count("repeats", repeats, 1)
-    loop_samples = check_count("loop_samples", loop_samples, 1)
-    compiled_repeats = check_count("compiled_repeats", compiled_repeats, 1)
-    warmup = check_count("warmup", warmup, 0)
+    batch = cfg.train.batch_size if batch is None else check_int(batch, "batch", 1)
+    repeats = check_int(repeats, "repeats", 1)
+    loop_samples = check_int(loop_samples, "loop_samples", 1)
+    compiled_repeats = check_int(compiled_repeats, "compiled_repeats", 1)
+    warmup = check_int(warmup, "warmup", 0)
     # the compiled engine builds the generator; SF runs its program through simulate()
     gen = build_generator(with_overrides(cfg, {"generator.backend": "compiled"}))
     variables = [gen.weights_vector]

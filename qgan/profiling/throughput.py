@@ -35,12 +35,13 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
+from qgan._validate import check_int
 from qgan.gan.config import RunConfig
 from qgan.gan.model import build_generator
 from qgan.photonic.circuit import PREPARATIONS, parse_program
 from qgan.photonic.plan import make_plan
 from qgan.profiling.scaling import profile_inputs
-from qgan.profiling.timing import Clock, check_count, measure
+from qgan.profiling.timing import Clock, measure
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,8 @@ def circuit_flops(prog, cutoff: int, batch: int, per_sample=()) -> FlopCount:
     [B]); every other argument is shared by the batch. See the module docstring for the
     counting rule.
     """
-    cutoff = check_count("cutoff", cutoff, 2)
-    batch = check_count("batch", batch, 1)
+    cutoff = check_int(cutoff, "cutoff", 2)
+    batch = check_int(batch, "batch", 1)
     per_sample = set(per_sample)
     circuit = parse_program(prog)
     unknown = per_sample - set(circuit.free_params)
@@ -195,7 +196,7 @@ def matmul_gflops(
     lone small product would measure the cost of calling a graph, not of multiplying.
     """
     shape_a, shape_b = list(shape_a), list(shape_b)
-    chain = check_count("chain", chain, 1)
+    chain = check_int(chain, "chain", 1)
     rdt = tf.float32 if tf.as_dtype(dtype) == tf.complex64 else tf.float64
     rng = tf.random.Generator.from_seed(0)
 
@@ -278,11 +279,11 @@ def efficiency(
         raise ValueError(
             f"generator.kind: efficiency needs a 'cv' generator, got {cfg.generator.kind!r}"
         )
-    batch = cfg.train.batch_size if batch is None else check_count("batch", batch, 1)
-    repeats = check_count("repeats", repeats, 1)
-    warmup = check_count("warmup", warmup, 0)
-    sizes = [check_count("large_sizes", n, 1) for n in large_sizes]
-    chain = check_count("engine_chain", engine_chain, 1)
+    batch = cfg.train.batch_size if batch is None else check_int(batch, "batch", 1)
+    repeats = check_int(repeats, "repeats", 1)
+    warmup = check_int(warmup, "warmup", 0)
+    sizes = [check_int(n, "large_sizes", 1) for n in large_sizes]
+    chain = check_int(engine_chain, "engine_chain", 1)
     if not sizes:
         raise ValueError("large_sizes must not be empty")
     gen = build_generator(cfg)

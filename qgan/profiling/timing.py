@@ -15,13 +15,14 @@ every reported number is derived from what the clock measured.
 from __future__ import annotations
 
 import logging
-import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
+
+from qgan._validate import check_int
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,6 @@ class StepTiming:
         }
 
 
-def check_count(name: str, value, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, or a one-line ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def to_host(outputs):
     """``outputs`` with every TF tensor or variable and every array (JAX, NumPy) read back to
     the host as a NumPy array; waits until they are computed. Other leaves pass unchanged."""
@@ -102,8 +96,8 @@ def measure(step: Callable[[], object], repeats: int, warmup: int, clock: Clock 
     Returns a :class:`StepTiming` (with the last call's outputs on the host). ``clock``
     defaults to ``time.perf_counter`` (seconds).
     """
-    repeats = check_count("repeats", repeats, 1)
-    warmup = check_count("warmup", warmup, 0)
+    repeats = check_int(repeats, "repeats", 1)
+    warmup = check_int(warmup, "warmup", 0)
     clock = time.perf_counter if clock is None else clock
     outputs = None
 
@@ -186,5 +180,4 @@ __all__ = [
     "to_host",
     "peak_memory",
     "compute_device",
-    "check_count",
 ]

@@ -176,13 +176,13 @@ def test_sweep_quality_is_a_short_training_run(quick_cfg, design_metrics):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda c: batch_scaling(c, [0]), "^batch_sizes must be an int >= 1"),
-        (lambda c: batch_scaling(c, []), "^batch_sizes must not be empty"),
+        (lambda c: batch_scaling(c, [0]), r"^batch_sizes must be a .* ints >= 1, got \(0,\)$"),
+        (lambda c: batch_scaling(c, []), r"^batch_sizes must be a non-empty list .*, got \(\)$"),
         (lambda c: batch_scaling(c, [4], stages=("bogus",)), "^stages must be"),
         (lambda c: batch_scaling(c, [4], repeats=0), "^repeats must be"),
-        (lambda c: cutoff_layer_sweep(c, [1], [1]), "^cutoffs must be an int >= 2"),
-        (lambda c: cutoff_layer_sweep(c, [3], [-1]), "^layers must be an int >= 0"),
-        (lambda c: cutoff_layer_sweep(c, [3], "1"), "^layers must be a list"),
+        (lambda c: cutoff_layer_sweep(c, [1], [1]), r"^cutoffs must be a .* >= 2, got \(1,\)$"),
+        (lambda c: cutoff_layer_sweep(c, [3], [-1]), r"^layers must be a .* >= 0, got \(-1,\)$"),
+        (lambda c: cutoff_layer_sweep(c, [3], "1"), "^layers must be a non-empty .*, got '1'$"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(cfg, call, message):
