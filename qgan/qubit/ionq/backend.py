@@ -116,8 +116,7 @@ class IonQBackend:
         """``ionq:<target>:<gateset>:<noise model>:seed=<seed>``: what decides the results."""
         o = self.options
         return (
-            f"ionq:{o.target}:{o.native_gateset or 'qis'}:{o.noise_model or 'ideal'}"
-            f":seed={o.seed}"
+            f"ionq:{o.target}:{o.native_gateset or 'qis'}:{o.noise_model or 'ideal'}:seed={o.seed}"
         )
 
     # ------------------------------------------------------------------ public

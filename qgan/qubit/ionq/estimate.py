@@ -56,7 +56,7 @@ class TaskShotPrice:
 
 
 @dataclasses.dataclass(frozen=True)
-class Timing:
+class GateTimes:
     """Seconds per native one-qubit gate, two-qubit gate, readout and reset (per shot)."""
 
     one_qubit_s: float
@@ -73,11 +73,11 @@ class Timing:
 
 @dataclasses.dataclass(frozen=True)
 class TargetFacts:
-    """What the estimate knows of a target: its native gateset, prices and timing."""
+    """What the estimate knows of a target: its native gateset, prices and gate times."""
 
     gateset: str
     prices: dict  # market name -> GateShotPrice | TaskShotPrice (empty: free)
-    timing: Timing | None
+    gate_times: GateTimes | None
     note: str = ""
 
 
@@ -97,9 +97,9 @@ _AZURE_ARIA_TIMES = (
 ARIA_PRICE = GateShotPrice(0.00022, 0.00098, 1.00, _AZURE_SDK)
 ARIA_BRAKET = TaskShotPrice(0.30, 0.03, _BRAKET)
 FORTE_BRAKET = TaskShotPrice(0.30, 0.08, _BRAKET)
-ARIA_TIMING = Timing(135e-6, 600e-6, 100e-6, 25e-6, _AZURE_ARIA_TIMES)
-FORTE_TIMING = dataclasses.replace(
-    ARIA_TIMING, source="assumed equal to Aria's (no published Forte gate times found)"
+ARIA_GATE_TIMES = GateTimes(135e-6, 600e-6, 100e-6, 25e-6, _AZURE_ARIA_TIMES)
+FORTE_GATE_TIMES = dataclasses.replace(
+    ARIA_GATE_TIMES, source="assumed equal to Aria's (no published Forte gate times found)"
 )
 
 #: Known targets. ``simulator`` is IonQ's free cloud simulator ("Free of cost", Azure
@@ -107,15 +107,15 @@ FORTE_TIMING = dataclasses.replace(
 TARGETS: dict[str, TargetFacts] = {
     "simulator": TargetFacts("aria", {}, None, "free; run time not estimated"),
     "qpu.aria-1": TargetFacts(
-        "aria", {"gate-shot": ARIA_PRICE, "Braket": ARIA_BRAKET}, ARIA_TIMING
+        "aria", {"gate-shot": ARIA_PRICE, "Braket": ARIA_BRAKET}, ARIA_GATE_TIMES
     ),
     "qpu.aria-2": TargetFacts(
-        "aria", {"gate-shot": ARIA_PRICE, "Braket": ARIA_BRAKET}, ARIA_TIMING
+        "aria", {"gate-shot": ARIA_PRICE, "Braket": ARIA_BRAKET}, ARIA_GATE_TIMES
     ),
     "qpu.forte-1": TargetFacts(
         "forte",
         {"Braket": FORTE_BRAKET},
-        FORTE_TIMING,
+        FORTE_GATE_TIMES,
         "no gate-shot list price found; timing assumed equal to Aria's",
     ),
 }
@@ -188,7 +188,7 @@ def sources(targets: Iterable[str]) -> list[str]:
     out: list[str] = []
     for name in targets:
         facts = TARGETS[name]
-        for item in [*facts.prices.values(), facts.timing]:
+        for item in [*facts.prices.values(), facts.gate_times]:
             if item is not None and item.source not in out:
                 out.append(item.source)
     return out
@@ -229,8 +229,8 @@ def _estimate(grouped: dict, shots: int, targets) -> Estimate:
             for market, price in facts.prices.items()
         }
         seconds = None
-        if facts.timing is not None:
-            seconds = float(sum(m * facts.timing.seconds(a, b, shots) for (a, b), m in groups))
+        if facts.gate_times is not None:
+            seconds = float(sum(m * facts.gate_times.seconds(a, b, shots) for (a, b), m in groups))
         rows.append(
             TargetEstimate(
                 target=name,
@@ -319,4 +319,3 @@ def _duration(seconds: float) -> str:
         return f"{seconds / 60:.1f} min"
     hours = seconds / 3600
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
-

@@ -33,10 +33,10 @@ def test_published_figures_are_the_ones_used():
         0.00098,
         1.0,
     )
-    assert aria.timing.one_qubit_s == 135e-6 and aria.timing.two_qubit_s == 600e-6
+    assert aria.gate_times.one_qubit_s == 135e-6 and aria.gate_times.two_qubit_s == 600e-6
     assert est.TARGETS["simulator"].prices == {}
     for facts in est.TARGETS.values():  # every figure says where it comes from
-        for item in [*facts.prices.values(), facts.timing]:
+        for item in [*facts.prices.values(), facts.gate_times]:
             assert item is None or item.source
 
 
@@ -48,7 +48,7 @@ def test_gate_shot_price(n1, n2, shots, itol):
 
 def test_task_shot_price_and_timing(itol):
     assert est.ARIA_BRAKET.cost(50, 50, 1000) == pytest.approx(0.30 + 1000 * 0.03)
-    t = est.ARIA_TIMING.seconds(10, 4, 200)
+    t = est.ARIA_GATE_TIMES.seconds(10, 4, 200)
     assert t == pytest.approx(200 * (10 * 135e-6 + 4 * 600e-6 + 100e-6 + 25e-6), rel=itol.cost_rel)
 
 
