@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from qgan.classify.data import N_CLASSES
 from qgan.qubit.layer import QubitLayer
+from qgan.qubit.model import structure_of
 
 
 def check_backend(cfg) -> None:
@@ -68,12 +69,7 @@ def build_model(cfg, input_shape, run_dir=None) -> tuple[tf.keras.Model, QubitLa
     spsa = None if t.spsa is None else t.spsa.model_dump()
     backend = "simulator" if cfg.backend.kind == "simulator" else ionq_backend(cfg, run_dir)
     circuit = QubitLayer(
-        n_qubits=m.n_qubits,
-        depth=m.depth,
-        encoding=m.encoding,
-        entangler=m.entangler,
-        topology=m.topology,
-        measurement=m.measurement,
+        **structure_of(m),
         gradient=t.gradient,
         shots=t.shots,
         backend=backend,

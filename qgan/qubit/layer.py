@@ -58,7 +58,7 @@ from qgan.qubit.gradients import (
     spsa,
     spsa_tf,
 )
-from qgan.qubit.model import QubitModel
+from qgan.qubit.model import QubitModel, structure_of
 from qgan.qubit.simulator import expectation_values
 
 _STRUCTURE_DEFAULTS = {
@@ -210,15 +210,9 @@ class QubitLayer(tf.keras.layers.Layer):
         return tf.cast(y, self.compute_dtype)
 
     def get_config(self) -> dict:
-        m = self.circuit_model
         config = super().get_config()
         config.update(
-            n_qubits=m.n_qubits,
-            depth=m.depth,
-            encoding=m.encoding,
-            entangler=m.entangler,
-            topology=m.topology,
-            measurement=m.measurement,
+            **structure_of(self.circuit_model),
             gradient=self.gradient,
             shots=self.shots,
             backend=self._backend_name,  # an instance is stored by its name

@@ -25,7 +25,7 @@ Parameters are a flat vector of ``n_params = 2 * n_qubits * depth`` angles in th
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -204,6 +204,16 @@ class QubitModel:
         if p.ndim != 1:
             raise ValueError(f"params must have shape [{self.n_params}], got {list(p.shape)}")
         return model_circuit(self, x, p, measure)
+
+
+def structure_of(source) -> dict:
+    """The structure of a qubit circuit as ``QubitModel``'s keyword arguments.
+
+    Reads ``n_qubits``, ``depth``, ``encoding``, ``entangler``, ``topology`` and
+    ``measurement`` by attribute from ``source``: a :class:`QubitModel`, or any object
+    with those names (a config section); the dict also fits ``QubitLayer``'s arguments.
+    """
+    return {f.name: getattr(source, f.name) for f in fields(QubitModel)}
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
