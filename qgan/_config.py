@@ -1,7 +1,17 @@
-"""Reading and validating YAML run configs: shared by every workload's pydantic config."""
+"""Reading, validating and writing YAML run configs: shared by every workload's pydantic
+config (:mod:`qgan.gan.config`, :mod:`qgan.classify.config`), which binds its model.
+
+Relative file paths inside a config file (the dotted keys a workload names, e.g.
+``data.path``) resolve against the config file's folder, so a config runs from any working
+directory; paths given as overrides (the command line) resolve against the working
+directory. A resolved config is written with absolute paths, so it reads back the same
+from a run directory. Imports neither TensorFlow nor Strawberry
+Fields: a bad config is reported before either is loaded.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -47,10 +57,51 @@ def read_yaml(path, overrides: dict | None = None) -> dict:
         raise ValueError(f"config file {str(path)!r} is not valid YAML: {err}") from None
     if not isinstance(data, dict):
         raise ValueError(f"config file {str(path)!r} must hold a mapping of sections")
-    for key, value in (overrides or {}).items():
+    set_keys(data, overrides or {})
+    return data
+
+
+def set_keys(data: dict, values: dict) -> None:
+    """Set dotted keys (``train.steps``) of a config mapping in place, creating sections."""
+    for key, value in values.items():
         node = data
         *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
-    return data
+
+
+def absolute_paths(data: dict, keys, base) -> None:
+    """Make the relative path strings at the dotted ``keys`` of ``data`` absolute against
+    the folder ``base``, in place; absent keys, ``None`` and non-strings (left for
+    validation to report) are kept."""
+    for key in keys:
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(leaf), str):
+            node[leaf] = os.path.abspath(os.path.join(base, os.path.expanduser(node[leaf])))
+
+
+def load_config(model: type[BaseModel], path, overrides: dict | None = None, *, paths=()):
+    """``model`` validated from the YAML file ``path`` with ``overrides`` (dotted key ->
+    value) applied; a one-line ``ValueError`` naming the key on any problem.
+
+    ``paths``: the dotted keys holding file paths. Relative ones in the file are made
+    absolute against the config file's folder; ``overrides`` (the command line) are kept
+    as given, relative to the working directory.
+    """
+    data = read_yaml(path)
+    absolute_paths(data, paths, os.path.dirname(os.path.abspath(path)))
+    set_keys(data, overrides or {})
+    return validate(model, data)
+
+
+def dump_config(cfg: BaseModel, *, paths=()) -> str:
+    """The resolved config (every default filled in) as YAML; relative file paths at the
+    dotted keys ``paths`` are written absolute (against the working directory), so the
+    file reads back the same wherever it is saved."""
+    data = cfg.model_dump(mode="json")
+    absolute_paths(data, paths, Path.cwd())
+    return yaml.safe_dump(data, sort_keys=False)

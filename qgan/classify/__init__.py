@@ -1,22 +1,26 @@
 """Qubit classifier workloads (Fashion-MNIST, scikit-learn digits) and their classical
-baseline: config, data and features, models, training with a run directory, plots."""
+baseline: config, data and features, models, training with a run directory, plots.
 
-from qgan.classify.config import ClassifyConfig, load_config, parse_config
-from qgan.classify.training import (
-    Classifier,
-    ClassifyResult,
-    classify,
-    evaluate_file,
-    load_classifier,
-)
+The training names are imported on first use (module ``__getattr__``), so that config
+validation (:mod:`qgan.classify.config`) runs without importing TensorFlow.
+"""
 
-__all__ = [
-    "ClassifyConfig",
-    "Classifier",
-    "ClassifyResult",
-    "classify",
-    "evaluate_file",
-    "load_classifier",
-    "load_config",
-    "parse_config",
-]
+_EXPORTS = {
+    "ClassifyConfig": "qgan.classify.config",
+    "load_config": "qgan.classify.config",
+    "parse_config": "qgan.classify.config",
+    "Classifier": "qgan.classify.training",
+    "ClassifyResult": "qgan.classify.training",
+    "classify": "qgan.classify.training",
+    "evaluate_file": "qgan.classify.training",
+    "load_classifier": "qgan.classify.training",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'qgan.classify' has no attribute {name!r}")

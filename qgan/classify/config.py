@@ -8,19 +8,22 @@ exact expectations (train.shots null), got shots=100``. The committed configs in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qgan._config import read_yaml, validate
-from qgan.qubit.gradients import SPSA_DEFAULTS
+from qgan import _config
+from qgan._config import validate
+from qgan.classify.datasets import FASHION_MNIST_800, packaged
 from qgan.qubit.model import ENTANGLERS, MAX_QUBITS, MEASUREMENTS, TOPOLOGIES
+from qgan.qubit.spsa_gains import SPSA_DEFAULTS
 
 PosInt = Annotated[int, Field(ge=1, strict=True)]
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 PosFloat = Annotated[float, Field(gt=0)]
 DATA_KINDS = ("fashion_mnist", "digits")
+PATHS = ("data.path",)  # config keys holding file paths (resolved on loading)
 GRADIENTS = ("autodiff", "parameter_shift", "spsa")
 
 
@@ -31,23 +34,45 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     """``data``: which images, how many, and the seeded train/validation split.
 
-    ``path``: an ``.npz`` with arrays ``images`` [N, 28, 28] (0-255) and ``labels`` [N]
-    instead of ``tf.keras.datasets.fashion_mnist`` (fashion_mnist only; relative to the
-    working directory). ``n_samples``: at most this many images, a seeded random subset
-    (None: all). ``stratify``: keep the class proportions in both splits.
+    Fashion-MNIST comes, by default, from the 800-image subset shipped with qgan
+    (``qgan/classify/datasets/fashion_mnist_800.npz``: offline, no download); ``full: true``
+    loads the full dataset through ``tf.keras.datasets.fashion_mnist`` instead (downloads
+    it once; its 60,000 training images are the pool). ``path``: any ``.npz`` with arrays
+    ``images`` [N, 28, 28] (0-255) and ``labels`` [N] (fashion_mnist only; a relative path
+    resolves against the config file's folder). ``n_samples``: at most this many images, a
+    seeded random subset (None: all). ``stratify``: keep the class proportions in both
+    splits.
     """
 
     kind: Literal[DATA_KINDS] = "fashion_mnist"
     path: str | None = None
+    full: bool = False
     n_samples: PosInt | None = 1000
     validation_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
     stratify: bool = True
 
     @model_validator(mode="after")
     def _kind_options(self):
-        if self.path is not None and self.kind != "fashion_mnist":
-            raise ValueError(f"path: not an option of data.kind {self.kind!r}")
+        for key, default in (("path", None), ("full", False)):
+            if getattr(self, key) != default and self.kind != "fashion_mnist":
+                raise ValueError(f"{key}: not an option of data.kind {self.kind!r}")
+        if self.full and self.path is not None:
+            raise ValueError(
+                "full: the full dataset comes from tf.keras.datasets.fashion_mnist, not from "
+                f"data.path ({self.path!r}); give one of them"
+            )
         return self
+
+    @property
+    def npz(self) -> Path | None:
+        """The ``.npz`` the images are read from: ``path``, or for Fashion-MNIST without
+        ``full`` the 800-image file shipped with qgan; None when a loader provides them
+        (scikit-learn's digits, Keras' full Fashion-MNIST)."""
+        if self.path is not None:
+            return Path(self.path)
+        if self.kind == "fashion_mnist" and not self.full:
+            return packaged(FASHION_MNIST_800)
+        return None
 
 
 class ModelConfig(_Section):
@@ -133,17 +158,14 @@ class BackendConfig(BaseModel):
                 if key in extra:
                     raise ValueError(f"{key}: not a classifier backend option ({why})")
             # imported here: the IonQ client stack (cirq, cirq_ionq) is slow to import
-            from qgan.qubit.ionq.options import IonQOptions
+            from qgan.qubit.ionq.options import parse_options
 
             try:
-                IonQOptions(**extra)
-            except ValidationError as err:
-                first = err.errors()[0]
-                loc = ".".join(str(p) for p in first["loc"])
-                msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-                if loc:
-                    raise ValueError(f"{loc}: {msg}") from None
-                raise ValueError(msg.removeprefix("Value error, ")) from None
+                parse_options(extra, prefix="backend")
+            except ValueError as err:
+                # parse_options' line is "config key backend.<key>: ..."; raised from this
+                # validator as "backend.<key>: ...", qgan._config.validate words it the same
+                raise ValueError(str(err).removeprefix("config key ")) from None
         return self
 
 
@@ -191,10 +213,11 @@ def parse_config(data: dict) -> ClassifyConfig:
 
 
 def load_config(path, overrides: dict | None = None) -> ClassifyConfig:
-    """Read and validate a YAML config file (``overrides``: dotted key -> value)."""
-    return parse_config(read_yaml(path, overrides))
+    """Read and validate a YAML config file (``overrides``: dotted key -> value); a relative
+    ``data.path`` resolves against the config file's folder (see :mod:`qgan._config`)."""
+    return _config.load_config(ClassifyConfig, path, overrides, paths=PATHS)
 
 
 def dump_config(cfg: ClassifyConfig) -> str:
     """The resolved config (every default filled in) as YAML."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    return _config.dump_config(cfg, paths=PATHS)

@@ -2,9 +2,10 @@
 
 Datasets (``data.kind``):
 
-* ``fashion_mnist``: 28 x 28 images, pixels 0-255, 10 classes; from
-  ``tf.keras.datasets.fashion_mnist`` (its 60,000 training images are the pool) or, with
-  ``data.path``, from an ``.npz`` with arrays ``images`` [N, 28, 28] and ``labels`` [N].
+* ``fashion_mnist``: 28 x 28 images, pixels 0-255, 10 classes; by default the 800 images
+  shipped with qgan (:mod:`qgan.classify.datasets`), with ``data.full`` the full dataset
+  from ``tf.keras.datasets.fashion_mnist`` (its 60,000 training images are the pool), or,
+  with ``data.path``, an ``.npz`` with arrays ``images`` [N, 28, 28] and ``labels`` [N].
 * ``digits``: scikit-learn's bundled 8 x 8 handwritten digits (1,797 images, pixels 0-16).
 
 Pixels are scaled to [0, 1] by the dataset's maximum pixel value. The features a model
@@ -172,7 +173,8 @@ def load_images(data_cfg, seed: int) -> ImageData:
     """The images of a ``data`` config section, at most ``n_samples`` (seeded subset).
 
     ``data_cfg``: :class:`qgan.classify.config.DataConfig`. Without ``path``, Fashion-MNIST
-    comes from ``tf.keras.datasets.fashion_mnist`` (downloads on first use).
+    is the 800-image file shipped with qgan, or with ``full`` the full dataset from
+    ``tf.keras.datasets.fashion_mnist`` (downloads on first use).
     """
     kind = data_cfg.kind
     if kind == "digits":
@@ -181,17 +183,18 @@ def load_images(data_cfg, seed: int) -> ImageData:
         d = load_digits()
         x, y = check_images(d.images, d.target, kind, "digits")
         data = ImageData(x, y, kind, "sklearn.datasets.load_digits")
-    elif data_cfg.path is not None:
-        data = read_npz(data_cfg.path, kind, "data.path")
+    elif data_cfg.npz is not None:
+        data = read_npz(data_cfg.npz, kind, "data.path")
     else:
         try:
             images, labels = _keras_fashion_mnist()
         except Exception as err:  # noqa: BLE001 - download or cache failures of any kind
             reason = (str(err).splitlines() or [""])[0]
             raise ValueError(
-                "data.path: null, so Fashion-MNIST comes from tf.keras.datasets.fashion_mnist, "
-                f"which failed ({type(err).__name__}: {reason}); set data.path to an .npz "
-                "with arrays images and labels, e.g. ../shared/data/fashion_mnist_800.npz"
+                "data.full: true, so Fashion-MNIST comes from tf.keras.datasets.fashion_mnist, "
+                f"which failed ({type(err).__name__}: {reason}); set data.full: false for the "
+                "800 images shipped with qgan (fashion_mnist_800.npz), or data.path to an .npz "
+                "with arrays images and labels"
             ) from None
         x, y = check_images(images, labels, kind, "tf.keras.datasets.fashion_mnist")
         data = ImageData(x, y, kind, "tf.keras.datasets.fashion_mnist")

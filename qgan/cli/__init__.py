@@ -15,6 +15,31 @@ import pkgutil
 import sys
 
 
+def add_run_options(parser: argparse.ArgumentParser, overrides: dict[str, str]) -> None:
+    """The options of a verb that runs a config: ``--quiet`` or ``--json``, and one
+    ``--<option>`` per entry of ``overrides`` (option name -> the dotted config key it
+    overrides; ``seed`` and ``steps``/``epochs`` take integers)."""
+    mode = parser.add_mutually_exclusive_group()
+    # default SUPPRESS: without the flag here, the top-level ``qgan --quiet`` still counts
+    mode.add_argument(
+        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar or summary"
+    )
+    mode.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    for option, key in overrides.items():
+        kind = int if option in ("seed", "steps", "epochs") else str
+        parser.add_argument(f"--{option.replace('_', '-')}", type=kind, help=f"override {key}")
+
+
+def config_overrides(args, overrides: dict[str, str]) -> dict:
+    """The dotted config keys set on the command line: ``overrides`` maps an option name to
+    its key (as in :func:`add_run_options`); options not given override nothing."""
+    return {
+        key: getattr(args, option)
+        for option, key in overrides.items()
+        if getattr(args, option, None) is not None
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``qgan`` parser with the verbs of every module in ``qgan.cli``."""
     parser = argparse.ArgumentParser(prog="qgan", description=__doc__.splitlines()[0])

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+
+from qgan.cli import add_run_options, config_overrides
+
+#: ``qgan classify`` options -> the config keys they override
+OVERRIDES = {
+    "seed": "seed",
+    "epochs": "train.epochs",
+    "output_dir": "output.dir",
+    "data_path": "data.path",
+}
 
 
 def _classify(args) -> int:
     from qgan.classify.config import load_config
+
+    # validated before TensorFlow is imported: a bad config is one line, at once
+    cfg = load_config(args.config, config_overrides(args, OVERRIDES))
+
     from qgan.classify.training import classify
 
-    overrides = {}
-    for option, key in (
-        ("seed", "seed"),
-        ("epochs", "train.epochs"),
-        ("output_dir", "output.dir"),
-        ("data_path", "data.path"),
-    ):
-        value = getattr(args, option)
-        if value is not None:
-            overrides[key] = value
-    cfg = load_config(args.config, overrides)
     quiet = args.quiet or args.json
     try:
         result = classify(cfg, evaluate=args.evaluate, progress=not quiet)
@@ -84,14 +86,5 @@ def register(verbs) -> None:
         metavar="FILE.npz",
         help="also score the trained model on this .npz (arrays images, labels)",
     )
-    mode = p.add_mutually_exclusive_group()
-    # default SUPPRESS: without the flag here, the top-level ``qgan --quiet`` still counts
-    mode.add_argument(
-        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar or summary"
-    )
-    mode.add_argument("--json", action="store_true", help="print the final metrics as JSON")
-    p.add_argument("--seed", type=int, help="override seed")
-    p.add_argument("--epochs", type=int, help="override train.epochs")
-    p.add_argument("--output-dir", help="override output.dir")
-    p.add_argument("--data-path", help="override data.path (an .npz with images, labels)")
+    add_run_options(p, OVERRIDES)
     p.set_defaults(run=_classify, positive=("epochs",))

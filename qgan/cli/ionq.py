@@ -17,7 +17,7 @@ from pathlib import Path
 STRUCTURE = ("encoding", "entangler", "topology", "measurement")
 
 
-#: Images in a dataset's pool when ``data.n_samples`` is null (qgan.classify.data).
+#: Images in a loader's pool (no .npz: digits, data.full) when ``data.n_samples`` is null.
 POOL_SIZE = {"fashion_mnist": 60000, "digits": 1797}
 
 
@@ -70,7 +70,7 @@ def _classify_workload(path: str) -> dict:
         measurement=m.measurement,
     )
     options = IonQOptions(**cfg.backend.options) if cfg.backend.kind == "ionq" else IonQOptions()
-    pool = POOL_SIZE[d.kind] if d.path is None else _npz_size(d.path)
+    pool = POOL_SIZE[d.kind] if d.npz is None else _npz_size(str(d.npz))
     n = pool if d.n_samples is None else min(d.n_samples, pool)
     n_val = math.ceil(d.validation_fraction * n)
     n_train = n - n_val

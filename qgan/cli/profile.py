@@ -37,10 +37,12 @@ def _command(args) -> str:
 
 def _profile(args) -> int:
     from qgan.gan.config import load_config
+
+    cfg = load_config(args.config)  # before TensorFlow is imported: a bad config is quick
+
     from qgan.profiling.profile import profile
     from qgan.reports.profile import write_profile_report
 
-    cfg = load_config(args.config)
     out = args.out or f"reports/profile_{cfg.name}"
     result = profile(
         cfg,

@@ -8,21 +8,21 @@ import json
 import sys
 from pathlib import Path
 
+from qgan.cli import add_run_options, config_overrides
+
+#: ``qgan train`` options -> the config keys they override
+OVERRIDES = {"steps": "train.steps", "seed": "seed", "output_dir": "output.dir"}
+
 
 def _train(args) -> int:
     from qgan.gan.config import load_config
+
+    # validated before TensorFlow is imported: a bad config is one line, at once
+    cfg = load_config(args.config, config_overrides(args, OVERRIDES))
+
     from qgan.gan.training import train
     from qgan.reports.run import write_run_report
 
-    cfg = load_config(args.config)
-    if args.steps is not None:
-        cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": args.steps})})
-    if args.seed is not None:
-        cfg = cfg.model_copy(update={"seed": args.seed})
-    if args.output_dir is not None:
-        cfg = cfg.model_copy(
-            update={"output": cfg.output.model_copy(update={"dir": args.output_dir})}
-        )
     quiet = args.quiet or args.json
     try:
         result = train(cfg, resume=args.resume, progress=not quiet)
@@ -61,20 +61,14 @@ def _train(args) -> int:
 
 
 def _sample(args) -> int:
-    import numpy as np
-
-    from qgan._io import write_bytes_atomic
+    from qgan._io import npy_bytes, write_bytes_atomic
     from qgan.gan.training import sample
 
     out = Path(args.output)
     if out.suffix != ".npy":
         raise ValueError(f"-o/--output must end in .npy, got {str(out)!r}")
     points = sample(args.run_dir, args.n, seed=args.seed)
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, points)
-    write_bytes_atomic(out, buffer.getvalue())
+    write_bytes_atomic(out, npy_bytes(points))
     if not args.quiet:
         print(f"wrote {len(points)} points of dimension {points.shape[1]} to {out}")
     return 0
@@ -85,15 +79,7 @@ def register(verbs) -> None:
     train = verbs.add_parser("train", help="train a GAN from a YAML config")
     train.add_argument("config", help="YAML config, e.g. configs/bimodal.yaml")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its checkpoint")
-    mode = train.add_mutually_exclusive_group()
-    # default SUPPRESS: without the flag here, the top-level ``qgan --quiet`` still counts
-    mode.add_argument(
-        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar or summary"
-    )
-    mode.add_argument("--json", action="store_true", help="print the final metrics as JSON")
-    train.add_argument("--steps", type=int, help="override train.steps")
-    train.add_argument("--seed", type=int, help="override seed")
-    train.add_argument("--output-dir", help="override output.dir")
+    add_run_options(train, OVERRIDES)
     train.set_defaults(run=_train, positive=("steps",))
 
     sample = verbs.add_parser("sample", help="draw points from a trained run's generator")

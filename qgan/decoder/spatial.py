@@ -6,8 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from qgan.decoder.calibration import balanced_assignment, kmeans_anchors
-
-KINDS = ("affine", "mode_assignment", "mlp")
+from qgan.decoder.names import KINDS
 
 
 class SpatialDecoder(tf.keras.layers.Layer):

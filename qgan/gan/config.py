@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qgan._config import read_yaml, validate
-from qgan.decoder.spatial import KINDS as DECODER_KINDS
-from qgan.gan.losses import LOSSES
-from qgan.generator.readout import READOUTS
+from qgan import _config
+from qgan._config import validate
+from qgan.decoder.names import KINDS as DECODER_KINDS
+from qgan.gan.names import LOSSES
+from qgan.generator.names import READOUTS
 
 PosInt = Annotated[int, Field(ge=1, strict=True)]
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 PosFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 DATA_KINDS = ("gaussian_mixture", "bimodal", "ring8", "grid25", "moons", "file")
+PATHS = ("data.path",)  # config keys holding file paths (resolved on loading)
 METRIC_DIRECTION = {  # early-stopping metrics and whether larger is better
     "energy_distance": False,
     "mmd": False,
@@ -219,10 +220,11 @@ def parse_config(data: dict) -> RunConfig:
 
 
 def load_config(path, overrides: dict | None = None) -> RunConfig:
-    """Read and validate a YAML config file (``overrides``: dotted key -> value)."""
-    return parse_config(read_yaml(path, overrides))
+    """Read and validate a YAML config file (``overrides``: dotted key -> value); a relative
+    ``data.path`` resolves against the config file's folder (see :mod:`qgan._config`)."""
+    return _config.load_config(RunConfig, path, overrides, paths=PATHS)
 
 
 def dump_config(cfg: RunConfig) -> str:
     """The resolved config (every default filled in) as YAML."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    return _config.dump_config(cfg, paths=PATHS)

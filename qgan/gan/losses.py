@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-LOSSES = ("non_saturating", "wgan_gp", "hinge")
+from qgan.gan.names import LOSSES
 
 
 def discriminator_loss(kind: str, real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-DETERMINISTIC = ("quadratures", "mean_photon", "photon_marginals", "fock_probs")
-STOCHASTIC = ("photon_samples", "homodyne")
-READOUTS = DETERMINISTIC + STOCHASTIC
+from qgan.generator.names import DETERMINISTIC, READOUTS, STOCHASTIC  # noqa: F401 - re-exported
+
 _TINY = 1e-12
 
 

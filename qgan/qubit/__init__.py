@@ -1,23 +1,42 @@
 """Qubit circuits for classifier workloads (and the GAN): model, TF simulation, Cirq export,
-expectation backends, hardware-faithful gradients, a result cache and a Keras layer."""
+expectation backends, hardware-faithful gradients, a result cache and a Keras layer.
 
-from qgan.qubit.backends import ExpectationBackend, SimulatorBackend
-from qgan.qubit.cache import CachedBackend, ResultCache
-from qgan.qubit.gradients import (
-    SPSA_DEFAULTS,
-    CircuitAccount,
-    Gradients,
-    Jacobians,
-    SPSALearningRate,
-    gradient_circuits_per_sample,
-    parameter_shift,
-    parameter_shift_jacobian,
-    parameter_shift_tf,
-    spsa,
-    spsa_learning_rate,
-    spsa_perturbation,
-    spsa_tf,
-)
-from qgan.qubit.layer import QubitLayer
-from qgan.qubit.model import QubitModel
-from qgan.qubit.simulator import expectation_values, probabilities, simulate_state, trace_count
+Names are imported from their modules on first use (module ``__getattr__``), so that
+TensorFlow-free modules such as :mod:`qgan.qubit.model` (which config validation reads)
+import without TensorFlow.
+"""
+
+_EXPORTS = {
+    "ExpectationBackend": "qgan.qubit.backends",
+    "SimulatorBackend": "qgan.qubit.backends",
+    "CachedBackend": "qgan.qubit.cache",
+    "ResultCache": "qgan.qubit.cache",
+    "SPSA_DEFAULTS": "qgan.qubit.gradients",
+    "CircuitAccount": "qgan.qubit.gradients",
+    "Gradients": "qgan.qubit.gradients",
+    "Jacobians": "qgan.qubit.gradients",
+    "SPSALearningRate": "qgan.qubit.gradients",
+    "gradient_circuits_per_sample": "qgan.qubit.gradients",
+    "parameter_shift": "qgan.qubit.gradients",
+    "parameter_shift_jacobian": "qgan.qubit.gradients",
+    "parameter_shift_tf": "qgan.qubit.gradients",
+    "spsa": "qgan.qubit.gradients",
+    "spsa_learning_rate": "qgan.qubit.gradients",
+    "spsa_perturbation": "qgan.qubit.gradients",
+    "spsa_tf": "qgan.qubit.gradients",
+    "QubitLayer": "qgan.qubit.layer",
+    "QubitModel": "qgan.qubit.model",
+    "expectation_values": "qgan.qubit.simulator",
+    "probabilities": "qgan.qubit.simulator",
+    "simulate_state": "qgan.qubit.simulator",
+    "trace_count": "qgan.qubit.simulator",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'qgan.qubit' has no attribute {name!r}")

@@ -45,17 +45,12 @@ import tensorflow as tf
 from qgan.qubit.backends import check_rows, check_shots, simulated_readouts
 from qgan.qubit.model import QubitModel
 from qgan.qubit.simulator import real_dtype
+from qgan.qubit.spsa_gains import SPSA_DEFAULTS
 
 METHODS = ("autodiff", "parameter_shift", "spsa")
 PHASES = ("forward", "gradient")
 SHIFT = np.pi / 2
 
-#: Spall (1998) gains: alpha = 0.602 and gamma = 0.101 are his practical choices (the
-#: asymptotically optimal 1 and 1/6 adapt worse in finite samples); c should be about the
-#: standard deviation of the measurement noise (0.1: angles, readouts in [-1, 1]); A about
-#: 10 % of the expected iterations; a such that a / (A + 1)**alpha times the gradient
-#: magnitude is the first step wanted - calibrate a and A per problem.
-SPSA_DEFAULTS = {"a": 0.1, "A": 10.0, "alpha": 0.602, "c": 0.1, "gamma": 0.101}
 
 
 class Gradients(NamedTuple):

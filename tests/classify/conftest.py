@@ -1,8 +1,8 @@
 """Shared helpers of the classifier tests: shrunken configs and small .npz files.
 
-Runs here use scikit-learn's bundled digits (always available, no download) or the shared
-800-image Fashion-MNIST file (``../shared/data`` beside the repository, as CI has it),
-shrunk to a few seconds: few images, 4 qubits, depth 1, one or two epochs.
+Runs here use scikit-learn's bundled digits (always available, no download) or the
+800-image Fashion-MNIST file shipped in the package (``qgan/classify/datasets``), shrunk to
+a few seconds: few images, 4 qubits, depth 1, one or two epochs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
-SHARED_FASHION = ROOT.parent / "shared" / "data" / "fashion_mnist_800.npz"
+SHARED_FASHION = ROOT / "qgan" / "classify" / "datasets" / "fashion_mnist_800.npz"
 
 
 def _tiny(tmp_path, **changes) -> dict:
@@ -56,7 +56,7 @@ def configs_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def shared_fashion() -> Path:
-    """The shared 800-image Fashion-MNIST file (never committed into the project)."""
+    """The 800-image Fashion-MNIST file shipped in the package."""
     if not SHARED_FASHION.is_file():
         pytest.skip(f"shared data {SHARED_FASHION} not present")
     return SHARED_FASHION

@@ -46,13 +46,45 @@ def test_committed_configs_are_valid(name, configs_dir):
     assert cfg.model.kind == ("classical" if name.endswith("classical") else "qubit")
 
 
-def test_committed_fashion_configs_use_the_shared_file_offline(configs_dir):
-    """The offline default: the 800-image file beside the repository, relative to the
-    working directory (README commands run from the repository root)."""
+def test_committed_fashion_configs_use_the_packaged_file_offline(configs_dir):
+    """The offline default: the 800-image file shipped in the package (no path, not the
+    full Keras dataset), so a fresh clone or a pip install runs them with no sibling data."""
+    shipped = configs_dir.parent / "qgan" / "classify" / "datasets" / "fashion_mnist_800.npz"
     for name in ("fashion_mnist_qubit", "fashion_mnist_classical"):
         cfg = load_config(configs_dir / f"{name}.yaml")
         assert cfg.data.kind == "fashion_mnist"
-        assert cfg.data.path == "../shared/data/fashion_mnist_800.npz"
+        assert cfg.data.path is None and cfg.data.full is False
+        assert cfg.data.npz.resolve() == shipped.resolve()
+        assert "shared" not in (configs_dir / f"{name}.yaml").read_text()
+
+
+def test_data_path_resolves_against_the_config_files_folder(tmp_path, monkeypatch):
+    """DESIGN.md: config paths resolve relative to the config file; a path given as an
+    override (the command line) resolves against the working directory."""
+    folder = tmp_path / "experiment"
+    folder.mkdir()
+    (folder / "run.yaml").write_text("data:\n  kind: fashion_mnist\n  path: images/x.npz\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(folder / "run.yaml")
+    assert cfg.data.path == str(folder / "images" / "x.npz")
+    cfg = load_config("../experiment/run.yaml")
+    assert cfg.data.path == str(folder / "images" / "x.npz")
+    cfg = load_config(folder / "run.yaml", {"data.path": "mine.npz"})
+    assert cfg.data.path == "mine.npz"  # as the working directory reads it
+    absolute = tmp_path / "abs.npz"
+    (folder / "abs.yaml").write_text(f"data:\n  path: {absolute}\n")
+    assert load_config(folder / "abs.yaml").data.path == str(absolute)
+
+
+def test_resolved_config_reads_back_the_same_from_another_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = parse_config({"data": {"path": "images.npz"}})  # relative to the working directory
+    saved = tmp_path / "run" / "config.yaml"
+    saved.parent.mkdir()
+    saved.write_text(dump_config(cfg))
+    assert load_config(saved).data.path == str(tmp_path / "images.npz")
 
 
 def test_classical_baseline_is_the_keras_tutorial_model(configs_dir):
@@ -107,7 +139,10 @@ BAD = [
     ("zero batch", {"train.batch_size": 0}, "train.batch_size"),
     ("negative learning rate", {"train.learning_rate": -0.1}, "train.learning_rate"),
     ("unknown data kind", {"data.kind": "mnist"}, "data.kind"),
-    ("path with digits", {"data.kind": "digits"}, "data.path"),
+    ("path with digits", {"data.kind": "digits", "data.path": "x.npz"}, "data.path"),
+    ("full with digits", {"data.kind": "digits", "data.full": True}, "data.full"),
+    ("full with a path", {"data.full": True, "data.path": "x.npz"}, "data.full"),
+    ("full not a bool", {"data.full": "yes please"}, "data.full"),
     ("validation fraction 1", {"data.validation_fraction": 1.0}, "data.validation_fraction"),
     ("no qubits", {"model.n_qubits": 0}, "model.n_qubits"),
     ("too many qubits", {"model.n_qubits": 21}, "model.n_qubits"),

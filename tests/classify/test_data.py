@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -124,27 +126,46 @@ def test_n_samples_above_the_pool_takes_all(tmp_path, write_npz):
     assert len(data) == 30
 
 
-def test_keras_loader_is_used_without_a_path(monkeypatch):
-    """``data.path: null`` loads ``tf.keras.datasets.fashion_mnist`` (its training images
+def test_packaged_fashion_mnist_is_the_default_without_a_path(monkeypatch):
+    """Without ``path`` (and without ``full``), Fashion-MNIST is the 800-image file shipped
+    in the package, read offline: the Keras loader is never called."""
+
+    def no_download():
+        raise AssertionError("the Keras loader must not run without data.full")
+
+    monkeypatch.setattr(cdata, "_keras_fashion_mnist", no_download)
+    shipped = Path(__file__).resolve().parents[2] / "qgan/classify/datasets/fashion_mnist_800.npz"
+    with np.load(shipped) as archive:
+        images, labels = archive["images"], archive["labels"]
+    assert images.shape == (800, 28, 28) and images.dtype == np.uint8
+    assert sorted(set(labels.tolist())) == list(range(10))
+    data = load_images(DataConfig(n_samples=None), seed=0)
+    assert Path(data.source).resolve() == shipped
+    np.testing.assert_allclose(data.images, images / 255.0, atol=ATOL)
+    np.testing.assert_array_equal(data.labels, labels)
+
+
+def test_keras_loader_is_used_for_the_full_dataset(monkeypatch):
+    """``data.full: true`` loads ``tf.keras.datasets.fashion_mnist`` (its training images
     are the pool); a stand-in replaces the download here."""
     rng = np.random.default_rng(2)
     images = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
     labels = np.arange(50) % 10
     monkeypatch.setattr(cdata, "_keras_fashion_mnist", lambda: (images, labels))
-    data = load_images(DataConfig(path=None, n_samples=None), seed=0)
+    data = load_images(DataConfig(full=True, n_samples=None), seed=0)
     assert data.source == "tf.keras.datasets.fashion_mnist"
     np.testing.assert_allclose(data.images, images / 255.0, atol=ATOL)
 
 
-def test_keras_loader_failure_is_one_line_naming_data_path(monkeypatch):
+def test_keras_loader_failure_is_one_line_naming_data_full(monkeypatch):
     def offline():
         raise OSError("URL fetch failure on https://storage.googleapis.com/...\nmore")
 
     monkeypatch.setattr(cdata, "_keras_fashion_mnist", offline)
     with pytest.raises(ValueError) as info:
-        load_images(DataConfig(path=None), seed=0)
+        load_images(DataConfig(full=True), seed=0)
     message = str(info.value)
-    assert "\n" not in message and message.startswith("data.path: ")
+    assert "\n" not in message and message.startswith("data.full: ")
     assert "fashion_mnist_800.npz" in message
 
 

@@ -256,3 +256,21 @@ def test_error_of_a_file_names_the_key(tmp_path):
     with pytest.raises(ValueError) as info:
         load_config(path)
     assert "\n" not in str(info.value) and names_key(str(info.value), "train.batch_sze")
+
+
+def test_data_file_path_resolves_against_the_config_files_folder(tmp_path, monkeypatch):
+    """DESIGN.md: config paths resolve relative to the config file, whatever the working
+    directory; the resolved config, saved and read back elsewhere, names the same file."""
+    folder = tmp_path / "study"
+    (folder / "points").mkdir(parents=True)
+    (folder / "run.yaml").write_text("data:\n  kind: file\n  path: points/x.npy\n")
+    monkeypatch.chdir(tmp_path)
+    expected = str(folder / "points" / "x.npy")
+    assert load_config("study/run.yaml").data.path == expected
+    monkeypatch.chdir(folder / "points")
+    cfg = load_config("../run.yaml")
+    assert cfg.data.path == expected
+    saved = tmp_path / "elsewhere" / "config.yaml"
+    saved.parent.mkdir()
+    saved.write_text(dump_config(cfg))
+    assert load_config(saved) == cfg
