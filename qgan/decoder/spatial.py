@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_choice
 from qgan.decoder.calibration import balanced_assignment, kmeans_anchors
 from qgan.decoder.names import KINDS
 
@@ -40,8 +41,7 @@ class SpatialDecoder(tf.keras.layers.Layer):
         name: str = "spatial_decoder",
     ):
         super().__init__(name=name)
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        check_choice(kind, "kind", KINDS)
         if kind == "mode_assignment" and n_outcomes < 1:
             raise ValueError("kind 'mode_assignment' needs n_outcomes >= 1 assignment columns")
         self.kind, self.output_dim, self.n_outcomes = kind, int(output_dim), int(n_outcomes)

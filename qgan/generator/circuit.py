@@ -16,6 +16,8 @@ import qgan._compat  # noqa: F401  (must precede strawberryfields)
 import strawberryfields as sf
 from strawberryfields import ops
 
+from qgan._validate import check_choice
+
 ENCODINGS = ("displacement", "squeezing", "phase")
 
 
@@ -55,8 +57,7 @@ def cv_layer_program(
     ``Dgate(z_i, 0)`` (displacement along x), ``Sgate(z_i, 0)`` (squeezing) or
     ``Rgate(z_i)`` applied after a fixed ``Dgate(1, 0)`` (phase of a coherent state).
     """
-    if encoding not in ENCODINGS:
-        raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
+    check_choice(encoding, "encoding", ENCODINGS)
     prog = sf.Program(n_modes)
     latent = tuple(f"z{i}" for i in range(latent_dim))
     names: list[str] = []

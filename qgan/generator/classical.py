@@ -9,9 +9,9 @@ what the quantum circuit contributes.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_choice, check_int
 from qgan.generator.readout import gumbel_softmax
 
 
@@ -33,15 +33,14 @@ class ClassicalGenerator(tf.keras.Model):
     ):
         super().__init__(name=name)
         hidden = tuple(hidden)
-        _check_int("latent_dim", latent_dim, 1)
+        check_int(latent_dim, "latent_dim", 1)
         for width in hidden:
-            _check_int("hidden", width, 1)
-        _check_int("n_outcomes", n_outcomes, 0)
-        _check_int("n_continuous", n_continuous, 0)
+            check_int(width, "hidden", 1)
+        check_int(n_outcomes, "n_outcomes", 0)
+        check_int(n_continuous, "n_continuous", 0)
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
-        if latent not in ("normal", "uniform"):
-            raise ValueError(f"latent must be one of ('normal', 'uniform'), got {latent!r}")
+        check_choice(latent, "latent", ("normal", "uniform"))
         if n_outcomes < 0 or n_continuous < 0 or n_outcomes + n_continuous == 0:
             raise ValueError(
                 f"n_outcomes and n_continuous must be >= 0 with a positive sum, got "
@@ -119,8 +118,3 @@ class ClassicalGenerator(tf.keras.Model):
         if z.shape.rank != 2 or (z.shape[1] is not None and z.shape[1] != self.latent_dim):
             raise ValueError(f"z must have shape [batch, {self.latent_dim}], got {z.shape}")
         return z
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_choice, check_int
 from qgan.generator.circuit import ENCODINGS, cv_layer_program
 from qgan.generator.readout import (
     READOUTS,
@@ -79,16 +80,13 @@ class CVGenerator(tf.keras.Model):
         super().__init__(name=name, dtype=real.name)
         latent_dim = n_modes if latent_dim is None else latent_dim
         readout = (readout,) if isinstance(readout, str) else tuple(readout)
-        _check_int("n_modes", n_modes, 1)
-        _check_int("n_layers", n_layers, 0)
-        _check_int("cutoff", cutoff, 2)
-        _check_int("latent_dim", latent_dim, 1)
-        if encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if latent not in LATENTS:
-            raise ValueError(f"latent must be one of {LATENTS}, got {latent!r}")
+        check_int(n_modes, "n_modes", 1)
+        check_int(n_layers, "n_layers", 0)
+        check_int(cutoff, "cutoff", 2)
+        check_int(latent_dim, "latent_dim", 1)
+        check_choice(encoding, "encoding", ENCODINGS)
+        check_choice(backend, "backend", BACKENDS)
+        check_choice(latent, "latent", LATENTS)
         if (
             not readout
             or any(r not in READOUTS for r in readout)
@@ -244,8 +242,3 @@ class CVGenerator(tf.keras.Model):
             "readout": list(self.spec.names),
             "backend": self.backend,
         }
-
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")

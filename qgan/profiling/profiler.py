@@ -63,6 +63,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_int
+
 BETWEEN = "(between stages)"  # in-graph time after one top-level stage and before the next
 SEPARATOR = "/"  # nested stage names: "outer/inner"
 
@@ -95,8 +97,7 @@ class Profiler:
     """
 
     def __init__(self, capacity: int = 64, clock=time.perf_counter):
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 2:
-            raise ValueError(f"capacity must be an int >= 2, got {capacity!r}")
+        check_int(capacity, "capacity", 2)
         self.capacity = capacity
         self.clock = clock
         self._slots: dict[str, int] = {}

@@ -37,6 +37,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_int
 from qgan.gan.losses import (
     discriminator_loss,
     generator_loss,
@@ -258,10 +259,8 @@ def profile_step(
     :func:`qgan.profiling.scaling.generator_step`),
     ``stage_sum_ms``, ``within_tolerance``, ``step_over_generator`` and the settings.
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    check_int(repeats, "repeats", 1)
+    check_int(warmup, "warmup", 0)
     check_model(model)
     if (staged is None) != (profiler is None):
         raise ValueError(
