@@ -52,7 +52,6 @@ PHASES = ("forward", "gradient")
 SHIFT = np.pi / 2
 
 
-
 class Gradients(NamedTuple):
     """A vector-Jacobian product: gradients w.r.t. features and params.
 
