@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-# the library's defaults (qgan.profiling.profile), spelled out here so that building the
+# the library's defaults (qgan.profiling.performance), spelled out here so that building the
 # parser does not import TensorFlow; tests/cli/test_profile_cli.py keeps them equal
 DEFAULTS = {"batch_sizes": "1,4,16,64,256,1024", "cutoffs": "3,4,5,6", "layers": "1,2,3"}
 
@@ -40,9 +40,10 @@ def _profile(args) -> int:
 
     cfg = load_config(args.config)  # before TensorFlow is imported: a bad config is quick
 
-    from qgan.profiling.profile import profile
-    from qgan.reports.profile import write_profile_report
+    from qgan.profiling.performance import load_targets, profile
+    from qgan.reports.performance import write_profile_report
 
+    targets = None if args.targets is None else load_targets(args.targets)  # fail before timing
     out = args.out or f"reports/profile_{cfg.name}"
     result = profile(
         cfg,
@@ -56,6 +57,7 @@ def _profile(args) -> int:
         sf_repeats=args.sf_repeats,
         sf_loop_samples=args.sf_loop_samples,
         progress=not args.quiet,
+        targets=targets,
     )
     path = write_profile_report(out, result, _command(args))
     if not args.quiet:
@@ -115,6 +117,12 @@ def register(verbs) -> None:
         help="samples of the SF per-sample loop (default 8)",
     )
     p.add_argument("--out", help="report path without suffix (default reports/profile_NAME)")
+    p.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="TOML file whose [profile] table holds target bounds to check, e.g. "
+        "scripts/bench/targets.toml (default: no targets section)",
+    )
     p.add_argument(
         "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress or summary"
     )

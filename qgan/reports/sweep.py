@@ -1,7 +1,11 @@
-"""The GAN results report: configs x seeds, final metrics against the issue's targets.
+"""The GAN results report: configs x seeds, final metrics against targets.
 
 Written by ``scripts/seed_sweep.py`` as ``NAME.md``, ``NAME.json`` and ``NAME.png`` (generated
-samples over the real data, one panel per config and seed).
+samples over the real data, one panel per config and seed). Targets are data, given by the
+caller (the script reads the ``[gan.targets]`` and ``[gan.published]`` tables of
+``scripts/bench/targets.toml``): ``{data kind: [(metric key, ">=" or "<=", bound), ...]}``
+and ``{data kind: published figures (text)}``. Without targets the report has no targets
+column or section.
 """
 
 from __future__ import annotations
@@ -15,32 +19,6 @@ from qgan._io import write_bytes_atomic, write_text_atomic
 from qgan._plots import png_bytes, pyplot
 from qgan.reports.run import fmt
 
-# Targets by data kind. bimodal: the reference task's acceptance criteria. ring8/grid25:
-# above the best published classical figures (PacGAN4, Lin et al. 2018, Table 1: ring
-# 7.8/8 modes, 95.9 % high quality, reverse KL 0.07; grid 24.8/25, 93.6 %, 0.04).
-TARGETS = {
-    "bimodal": (
-        ("modes_captured", ">=", 2),
-        ("high_quality_fraction", ">=", 0.90),
-        ("mode_weight_error", "<=", 0.05),
-        ("linear_r2_gap", "<=", 0.05),
-        ("wall_time_s", "<=", 120.0),
-    ),
-    "ring8": (
-        ("modes_captured", ">=", 8),
-        ("high_quality_fraction", ">=", 0.96),
-        ("mode_kl", "<=", 0.04),
-    ),
-    "grid25": (
-        ("modes_captured", ">=", 25),
-        ("high_quality_fraction", ">=", 0.95),
-        ("mode_kl", "<=", 0.04),
-    ),
-}
-PUBLISHED = {
-    "ring8": "PacGAN4: 7.8 modes, 95.9 % high quality, reverse KL 0.07; VEEGAN: 8 modes, 52.9 %",
-    "grid25": "PacGAN4: 24.8 modes, 93.6 % high quality, reverse KL 0.04",
-}
 COLUMNS = (
     ("modes_captured", "modes"),
     ("high_quality_fraction", "high quality"),
@@ -68,18 +46,26 @@ def derived(row: dict, true_weights=None) -> dict:
     return out
 
 
-def check_targets(row: dict) -> dict:
-    """``{target description: passed}`` for the targets of the row's data kind."""
+def check_targets(row: dict, targets: dict) -> dict:
+    """``{target description: passed}`` for the ``targets`` of the row's data kind."""
     result = {}
-    for key, op, bound in TARGETS.get(row.get("data"), ()):
+    for key, op, bound in targets.get(row.get("data"), ()):
         value = row.get(key)
         ok = value is not None and (value >= bound if op == ">=" else value <= bound)
         result[f"{key} {op} {bound}"] = bool(ok)
     return result
 
 
-def render(rows: list[dict], command: str, machine: dict) -> str:
-    """Markdown: the command, machine, one table row per run, pass counts per config."""
+def render(
+    rows: list[dict],
+    command: str,
+    machine: dict,
+    targets: dict | None = None,
+    published: dict | None = None,
+) -> str:
+    """Markdown: the command, machine, one table row per run, pass counts per config (with
+    ``targets``; ``published``: figures from the literature quoted beside them)."""
+    published = published or {}
     lines = [
         "# GAN results: configs x seeds",
         "",
@@ -92,35 +78,44 @@ def render(rows: list[dict], command: str, machine: dict) -> str:
         "distribution; `wall s` is the whole `train` call (data, tracing, training, "
         "evaluations, checkpoints, plots). Samples: [the figure](#samples).",
         "",
-        "| config | seed | " + " | ".join(label for _, label in COLUMNS) + " | targets met |",
-        "|---|---:|" + "---:|" * len(COLUMNS) + "---|",
+        "| config | seed | "
+        + " | ".join(label for _, label in COLUMNS)
+        + (" | targets met |" if targets else " |"),
+        "|---|---:|" + "---:|" * len(COLUMNS) + ("---|" if targets else ""),
     ]
     for row in rows:
-        checks = check_targets(row)
-        met = f"{sum(checks.values())}/{len(checks)}" if checks else "-"
         cells = " | ".join(fmt(row.get(key)) for key, _ in COLUMNS)
-        lines.append(f"| {row['config']} | {row['seed']} | {cells} | {met} |")
-    lines += ["", "## Targets", ""]
+        if targets:
+            checks = check_targets(row, targets)
+            cells += " | " + (f"{sum(checks.values())}/{len(checks)}" if checks else "-")
+        lines.append(f"| {row['config']} | {row['seed']} | {cells} |")
+    if targets:
+        lines += _targets_section(rows, targets, published)
+    lines += ["", "## Samples", "", "![generated samples over the real data](%s)"]
+    return "\n".join(lines) + "\n"
+
+
+def _targets_section(rows: list[dict], targets: dict, published: dict) -> list[str]:
+    lines = ["", "## Targets", ""]
     for config in dict.fromkeys(r["config"] for r in rows):
         mine = [r for r in rows if r["config"] == config]
         kind = mine[0].get("data")
-        targets = TARGETS.get(kind)
-        if not targets:
+        bounds = targets.get(kind)
+        if not bounds:
             lines.append(f"- `{config}` ({kind}): no numeric target; metrics reported above.")
             continue
-        passed = sum(all(check_targets(r).values()) for r in mine)
+        passed = sum(all(check_targets(r, targets).values()) for r in mine)
         per = []
-        for key, op, bound in targets:
-            n = sum(check_targets(r)[f"{key} {op} {bound}"] for r in mine)
+        for key, op, bound in bounds:
+            n = sum(check_targets(r, targets)[f"{key} {op} {bound}"] for r in mine)
             per.append(f"{key} {op} {bound}: {n}/{len(mine)}")
         lines.append(
             f"- `{config}` ({kind}): all targets met in **{passed} of {len(mine)}** seeds "
             f"({'; '.join(per)})."
         )
-        if kind in PUBLISHED:
-            lines.append(f"  Published classical figures for {kind}: {PUBLISHED[kind]}.")
-    lines += ["", "## Samples", "", "![generated samples over the real data](%s)"]
-    return "\n".join(lines) + "\n"
+        if kind in published:
+            lines.append(f"  Published classical figures for {kind}: {published[kind]}.")
+    return lines
 
 
 def samples_figure(rows: list[dict], references: dict) -> bytes:
@@ -146,12 +141,21 @@ def samples_figure(rows: list[dict], references: dict) -> bytes:
     return png_bytes(fig, dpi=100, tight=False)
 
 
-def write_sweep_report(out, rows, command: str, machine: dict, references: dict) -> Path:
-    """Write ``out.md``, ``out.json`` and ``out.png`` atomically; returns the .md path."""
+def write_sweep_report(
+    out,
+    rows,
+    command: str,
+    machine: dict,
+    references: dict,
+    targets: dict | None = None,
+    published: dict | None = None,
+) -> Path:
+    """Write ``out.md``, ``out.json`` and ``out.png`` atomically; returns the .md path.
+    ``targets``, ``published``: as :func:`render`."""
     out = Path(out)
     png = out.with_suffix(".png")
     write_bytes_atomic(png, samples_figure(rows, references))
-    text = render(rows, command, machine).replace("(%s)", f"({png.name})")
-    payload = {"command": command, "machine": machine, "targets": TARGETS, "runs": rows}
+    text = render(rows, command, machine, targets, published).replace("(%s)", f"({png.name})")
+    payload = {"command": command, "machine": machine, "targets": targets or {}, "runs": rows}
     write_text_atomic(out.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
     return write_text_atomic(out.with_suffix(".md"), text)

@@ -92,7 +92,15 @@ def real_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("profile")
     config = mini_config_file(folder)
     out = folder / "reports" / "mini"
-    argv = ["profile", config, *SMALL, "--out", out]
+    argv = [
+        "profile",
+        config,
+        *SMALL,
+        "--targets",
+        ROOT / "scripts/bench/targets.toml",
+        "--out",
+        out,
+    ]
     code, stdout, stderr = run_cli(argv)
     return {"code": code, "stdout": stdout, "stderr": stderr, "out": out, "argv": argv}
 
@@ -126,8 +134,8 @@ def test_real_run_writes_the_report(real_run):
 @pytest.fixture
 def captured(monkeypatch):
     """Replace the measurement and the writer; ``seen`` records what they were given."""
-    import qgan.profiling.profile as library
-    import qgan.reports.profile as writer
+    import qgan.profiling.performance as library
+    import qgan.reports.performance as writer
 
     seen = {"signature": inspect.signature(library.profile)}
 
@@ -160,6 +168,14 @@ def test_defaults_are_the_library_defaults_and_out_names_the_config(captured, tm
         assert value == (list(expected) if isinstance(expected, tuple) else expected), name
     assert captured["out"] == "reports/profile_mini"
     assert captured["command"] == f"qgan profile {config}"
+
+
+def test_a_bad_targets_file_is_a_one_line_error_before_measuring(captured, tmp_path):
+    config = mini_config_file(tmp_path)
+    code, _, err = run_cli(["profile", config, "--targets", tmp_path / "none.toml"])
+    assert code == 2
+    assert err.startswith("qgan profile: error: --targets: cannot read") and err.count("\n") == 1
+    assert "kwargs" not in captured  # nothing was measured
 
 
 def test_script_command_line_is_recorded_as_the_script(captured, tmp_path, monkeypatch):
@@ -209,7 +225,7 @@ def test_bad_options_are_usage_errors(tmp_path, args, message):
 
 
 def test_help_defaults_match_the_library():
-    from qgan.profiling.profile import DEFAULT_BATCH_SIZES, DEFAULT_CUTOFFS, DEFAULT_LAYERS
+    from qgan.profiling.performance import DEFAULT_BATCH_SIZES, DEFAULT_CUTOFFS, DEFAULT_LAYERS
 
     assert profile_cli.DEFAULTS == {
         "batch_sizes": ",".join(map(str, DEFAULT_BATCH_SIZES)),

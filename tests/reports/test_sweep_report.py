@@ -1,19 +1,30 @@
 """Specification of the configs x seeds report (``qgan.reports.sweep``) and of
-``scripts/seed_sweep.py``'s seed parsing: derived columns, targets by data kind, and a
+``scripts/seed_sweep.py``'s seed and targets parsing: derived columns, targets by data kind
+(the ``[gan.targets]`` table of scripts/bench/targets.toml, read here with tomllib), and a
 report whose every row comes from the runs it is given."""
 
 from __future__ import annotations
 
 import json
 import runpy
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qgan.reports.sweep import TARGETS, check_targets, derived, render, write_sweep_report
+from qgan.reports import sweep
+from qgan.reports.sweep import derived, render, write_sweep_report
 
 ROOT = Path(__file__).resolve().parents[2]
+TARGETS_FILE = ROOT / "scripts" / "bench" / "targets.toml"
+with open(TARGETS_FILE, "rb") as _f:
+    GAN = tomllib.load(_f)["gan"]
+TARGETS, PUBLISHED = GAN["targets"], GAN["published"]
+
+
+def check_targets(row):
+    return sweep.check_targets(row, TARGETS)
 
 
 def row(config="bimodal", data="bimodal", seed=0, **metrics):
@@ -60,10 +71,25 @@ def test_targets_follow_the_data_kind_and_each_bound():
 def test_render_counts_seeds_that_meet_every_target():
     rows = [derived(row(seed=s), [0.5, 0.5]) for s in range(4)]
     rows.append(derived(row(seed=4, mode_weights=[0.3, 0.7]), [0.5, 0.5]))
-    text = render(rows, "python scripts/seed_sweep.py configs/bimodal.yaml", {"cpu": "X"})
+    text = render(rows, "python scripts/seed_sweep.py configs/bimodal.yaml", {"cpu": "X"}, TARGETS)
     assert "python scripts/seed_sweep.py configs/bimodal.yaml" in text
     assert "all targets met in **4 of 5** seeds" in text
     assert text.count("\n| bimodal | ") == 5
+    assert text.count(" | 5/5 |") == 4 and text.count(" | 4/5 |") == 1
+
+
+def test_published_figures_are_quoted_beside_their_kind():
+    rows = [row(config="ring8", data="ring8")]
+    text = render(rows, "cmd", {}, TARGETS, PUBLISHED)
+    assert f"Published classical figures for ring8: {PUBLISHED['ring8']}." in text
+
+
+def test_without_targets_there_is_no_targets_column_or_section():
+    text = render([derived(row(), [0.5, 0.5])], "cmd", {"cpu": "X"})
+    assert "## Targets" not in text and "targets met" not in text
+    rule = next(line for line in text.splitlines() if line.startswith("|---|"))
+    body = next(line for line in text.splitlines() if line.startswith("| bimodal |"))
+    assert rule.count("|") == body.count("|")  # as many cells as the table has columns
 
 
 def test_write_sweep_report_files(tmp_path):
@@ -73,12 +99,18 @@ def test_write_sweep_report_files(tmp_path):
     np.save(run / "generated.npy", rng.standard_normal((50, 2)).astype(np.float32))
     rows = [derived(row(run_dir=str(run)), [0.5, 0.5])]
     out = write_sweep_report(
-        tmp_path / "rep", rows, "cmd", {"cpu": "X"}, {"bimodal": rng.standard_normal((50, 2))}
+        tmp_path / "rep",
+        rows,
+        "cmd",
+        {"cpu": "X"},
+        {"bimodal": rng.standard_normal((50, 2))},
+        TARGETS,
     )
     assert out == tmp_path / "rep.md"
     assert (tmp_path / "rep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     payload = json.loads((tmp_path / "rep.json").read_text())
     assert payload["runs"] == rows and payload["command"] == "cmd"
+    assert payload["targets"] == TARGETS
     assert "(rep.png)" in out.read_text()
     assert not list(tmp_path.glob("*.tmp*"))
 
@@ -90,3 +122,11 @@ def test_seed_parsing():
     assert parse("1-2,7") == [1, 2, 7]
     with pytest.raises(SystemExit, match="--seeds"):
         parse("a-b")
+
+
+def test_script_reads_the_targets_file(tmp_path):
+    load = runpy.run_path(str(ROOT / "scripts" / "seed_sweep.py"))["load_gan_targets"]
+    assert load(TARGETS_FILE) == (TARGETS, PUBLISHED)
+    (tmp_path / "t.toml").write_text("[qubit]\nus_per_sample = 1\n")
+    with pytest.raises(ValueError, match="gan.targets"):
+        load(tmp_path / "t.toml")

@@ -5,7 +5,8 @@ training step per stage), ``NAME_batch.png`` (batch scaling), ``NAME_sweep.png``
 x layers heat maps), ``NAME.json`` (the profile dict as measured, plus the command) and
 ``NAME.md`` (last, so that a finished ``.md`` means a finished report). Every number in
 the Markdown is a measurement of the profile, a quantity derived from measurements
-(ratios, sums, spreads), a setting of the run, or one of the issue's target bounds.
+(ratios, sums, spreads), a setting of the run, or a target bound (the Targets section is
+there only when the profile was given targets, ``qgan profile --targets FILE``).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _target_value(t: dict, value) -> str:
 
 
 def render(result: dict, command: str, plots: dict[str, str] | None = None) -> str:
-    """The Markdown report of a :func:`qgan.profiling.profile.profile` result.
+    """The Markdown report of a :func:`qgan.profiling.performance.profile` result.
 
     ``plots``: section key (``stages``, ``batch``, ``sweep``) -> PNG file name to link.
     """
@@ -92,7 +93,8 @@ def render(result: dict, command: str, plots: dict[str, str] | None = None) -> s
         "the spread. First calls (tracing and graph optimisation) are reported apart.",
         "",
     ]
-    lines += _targets(result["targets"])
+    if result.get("targets"):
+        lines += _targets(result["targets"])
     lines += _step_section(step, plots.get("stages"))
     lines += _batch_section(result["batch_scaling"], plots.get("batch"))
     lines += _sweep_section(result["sweep"], st, plots.get("sweep"))

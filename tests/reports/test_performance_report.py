@@ -1,12 +1,13 @@
-"""Specification of ``qgan.reports.profile``: the report of ``qgan profile``.
+"""Specification of ``qgan.reports.performance``: the report of ``qgan profile``.
 
 The report is rendered from synthetic profiles whose every measurement is a distinct
-random number (the structure is that of ``qgan.profiling.profile.profile``; the CLI test
+random number (the structure is that of ``qgan.profiling.performance.profile``; the CLI test
 renders a real one). Checked:
 
 * structure: the command line first, then machine, versions and date; every section in
-  order; every target, stage, batch row, sweep point, SF row and matmul shape; the plots
-  written as PNGs and linked; a JSON twin that holds the profile as measured;
+  order (the Targets section only with targets); every target, stage, batch row, sweep
+  point, SF row and matmul shape; the plots written as PNGs and linked; a JSON twin that
+  holds the profile as measured;
 * provenance: the printed figures are the measured ones (each stage row shows its own
   median; the overhead row is the step minus the stage sum), and nothing printed is a
   constant: of two profiles with the same settings and different measurements, every number
@@ -18,14 +19,20 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qgan.profiling.profile import TARGET_CIRCUIT, check_targets
+from qgan.profiling.performance import check_targets
 from qgan.profiling.profiler import Profiler, format_ms
 from qgan.profiling.step import STAGES, summarise_step
-from qgan.reports.profile import SECTIONS, render, report_paths, write_profile_report
+from qgan.reports.performance import SECTIONS, render, report_paths, write_profile_report
+
+with open(Path(__file__).resolve().parents[2] / "scripts" / "bench" / "targets.toml", "rb") as f:
+    TARGETS = tomllib.load(f)["profile"]
+TARGET_CIRCUIT = TARGETS["circuit"]
 
 COMMAND = "qgan profile configs/bimodal.yaml --repeats 5 --out reports/profile_bimodal"
 SETTINGS = {
@@ -209,7 +216,7 @@ def fake_result(seed: int, calls_per_lap: int = 2) -> dict:
         "efficiency": eff,
         "wall_time_s": m(),
     }
-    result["targets"] = check_targets(result)
+    result["targets"] = check_targets(result, TARGETS)
     return result
 
 
@@ -292,8 +299,16 @@ def test_every_part_is_reported_with_its_measured_values(written):
         assert f"| {r['shape']} |" in text
 
 
+def test_without_targets_the_section_is_omitted():
+    result = {**fake_result(seed=2), "targets": []}
+    lines = render(result, COMMAND).splitlines()
+    headings = [line[3:] for line in lines if line.startswith("## ")]
+    assert headings == [s for s in SECTIONS if s != "Targets"]
+    assert not any(line.startswith("| target |") for line in lines)
+
+
 def test_targets_name_the_issue_circuit():
-    first = check_targets(fake_result(seed=3))[0]
+    first = check_targets(fake_result(seed=3), TARGETS)[0]
     for key in ("n_modes", "cutoff", "n_layers"):
         assert str(TARGET_CIRCUIT[key]) in first["name"]
 

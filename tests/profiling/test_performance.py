@@ -1,24 +1,26 @@
-"""Specification of ``qgan.profiling.profile``: the whole profile of a config as one dict.
+"""Specification of ``qgan.profiling.performance``: the whole profile of a config as one dict.
 
 The measurement parts are replaced by recorders here (each is specified in its own test
 module; ``tests/cli/test_profile_cli.py`` runs them all for real): ``profile`` must call
 each part once with the grids and repeat counts it was given, put each part's result
 unchanged under its key, refuse bad arguments before measuring anything, and check the
-issue's targets against the measurements.
+targets it is given (the ``[profile]`` table of scripts/bench/targets.toml) against the
+measurements, or none.
 """
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
-from qgan.profiling import profile as profile_module
-from qgan.profiling.profile import (
-    GENERATOR_US_PER_SAMPLE,
-    SF_SPEEDUP,
-    STEP_OVER_GENERATOR,
-    check_targets,
-    profile,
-)
+from qgan.profiling import performance as profile_module
+from qgan.profiling.performance import check_targets, load_targets, profile
+
+TARGETS_FILE = Path(__file__).resolve().parents[2] / "scripts" / "bench" / "targets.toml"
+with open(TARGETS_FILE, "rb") as _f:
+    TARGETS = tomllib.load(_f)["profile"]  # read here with tomllib, not by the library
 
 PARTS = {  # key in the result -> (module attribute patched, function name)
     "step": (profile_module, "_step"),
@@ -74,6 +76,7 @@ def test_every_part_is_measured_once_with_the_given_settings(recorded, tiny_conf
         sf_repeats=2,
         sf_loop_samples=3,
         progress=False,
+        targets=TARGETS,
     )
     for key, value in results.items():
         assert out[key] is value
@@ -102,7 +105,27 @@ def test_every_part_is_measured_once_with_the_given_settings(recorded, tiny_conf
     assert out["config"]["name"] == cfg.name
     assert out["config"]["batch"] == batch
     assert out["wall_time_s"] >= 0.0
-    assert [t["name"] for t in out["targets"]] == [t["name"] for t in check_targets(out)]
+    assert out["targets"] == check_targets(out, TARGETS)
+    assert len(out["targets"]) == 4
+
+
+def test_without_targets_nothing_is_checked(recorded, tiny_config):
+    out = profile(tiny_config(), batch_sizes=[2], cutoffs=[2], layers=[1], progress=False)
+    assert out["targets"] == []
+
+
+def test_targets_file_is_read_and_checked(tmp_path):
+    assert load_targets(TARGETS_FILE) == TARGETS
+    bad = tmp_path / "t.toml"
+    bad.write_text("[profile]\nsf_speedup = 10\n")
+    with pytest.raises(ValueError, match="generator_us_per_sample") as err:
+        load_targets(bad)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="no .profile. table"):
+        bad.write_text("[qubit]\nus_per_sample = 1\n")
+        load_targets(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        load_targets(tmp_path / "missing.toml")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +172,7 @@ def test_configs_the_profiler_cannot_time_are_refused(recorded, tiny_config, ove
 
 
 def _result(config_overrides=None, **step_kwargs):
-    config = {"n_modes": 4, "cutoff": 4, "n_layers": 2, "batch": 256, **(config_overrides or {})}
+    config = {**TARGETS["circuit"], **(config_overrides or {})}
     return {
         "config": config,
         "step": fake_step(**step_kwargs),
@@ -158,28 +181,30 @@ def _result(config_overrides=None, **step_kwargs):
 
 
 def _passed(result) -> list:
-    return [t["passed"] for t in check_targets(result)]
+    return [t["passed"] for t in check_targets(result, TARGETS)]
 
 
-def test_targets_compare_the_measurements_with_the_issue_bounds():
+def test_targets_compare_the_measurements_with_the_file_bounds():
     at = _result(
-        us_per_sample=GENERATOR_US_PER_SAMPLE,
-        step_over_generator=STEP_OVER_GENERATOR,
+        us_per_sample=TARGETS["generator_us_per_sample"],
+        step_over_generator=TARGETS["step_over_generator"],
         overhead_share=-0.1,
     )
-    at["sf_baseline"]["ratio_batch"] = SF_SPEEDUP
+    at["sf_baseline"]["ratio_batch"] = TARGETS["sf_speedup"]
     assert _passed(at) == [True, True, True, True]  # the bounds themselves pass
-    over = _result(us_per_sample=50.5, step_over_generator=3.01, overhead_share=0.11)
-    over["sf_baseline"]["ratio_batch"] = 999.0
+    us, ratio = TARGETS["generator_us_per_sample"] * 1.01, TARGETS["sf_speedup"] * 0.999
+    step = TARGETS["step_over_generator"] * 1.01
+    over = _result(us_per_sample=us, step_over_generator=step, overhead_share=0.11)
+    over["sf_baseline"]["ratio_batch"] = ratio
     assert _passed(over) == [False, False, False, False]
-    targets = check_targets(over)
-    assert [t["measured"] for t in targets] == [50.5, 999.0, 3.01, 0.11]
+    targets = check_targets(over, TARGETS)
+    assert [t["measured"] for t in targets] == [us, ratio, step, 0.11]
     assert [t["op"] for t in targets] == ["<=", ">=", "<=", "<="]
 
 
 def test_the_generator_target_applies_only_to_its_circuit():
-    other = _result({"cutoff": 5}, us_per_sample=10.0)
-    first = check_targets(other)[0]
+    other = _result({"cutoff": TARGETS["circuit"]["cutoff"] + 1}, us_per_sample=10.0)
+    first = check_targets(other, TARGETS)[0]
     assert first["passed"] is None
-    assert "cutoff 5" in first["note"]
+    assert f"cutoff {TARGETS['circuit']['cutoff'] + 1}" in first["note"]
     assert first["measured"] == 10.0

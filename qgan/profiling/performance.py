@@ -12,13 +12,17 @@ Parts, all measured in the same call on the same machine:
 5. ``efficiency``: useful floating-point work of the circuit step per second against the
    machine's complex matmul throughput, measured in the same run.
 
-``targets`` checks the issue's target figures against these measurements.
+``targets`` (optional: the ``[profile]`` table of ``scripts/bench/targets.toml``, or any
+TOML file with that table, read by :func:`load_targets`) checks target figures against these
+measurements; without targets the result's ``targets`` list is empty.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import tomllib
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -32,11 +36,8 @@ DEFAULT_BATCH_SIZES = (1, 4, 16, 64, 256, 1024)
 DEFAULT_CUTOFFS = (3, 4, 5, 6)
 DEFAULT_LAYERS = (1, 2, 3)
 
-# The issue's target figures (2-core CPU). The generator target is stated for one circuit.
-TARGET_CIRCUIT = {"n_modes": 4, "cutoff": 4, "n_layers": 2, "batch": 256}
-GENERATOR_US_PER_SAMPLE = 50.0
-SF_SPEEDUP = 1000.0
-STEP_OVER_GENERATOR = 3.0
+TARGET_KEYS = ("circuit", "generator_us_per_sample", "sf_speedup", "step_over_generator")
+CIRCUIT_KEYS = ("n_modes", "cutoff", "n_layers", "batch")
 
 
 def _check_sizes(name: str, values, minimum: int) -> tuple[int, ...]:
@@ -67,6 +68,7 @@ def profile(
     sf_repeats: int = 3,
     sf_loop_samples: int = 8,
     progress: bool = True,
+    targets: dict | None = None,
 ) -> dict:
     """Measure every part of the profile of ``cfg`` (a CV generator config).
 
@@ -74,7 +76,8 @@ def profile(
     ``repeats`` timed calls per measurement after ``warmup`` untimed ones (medians and
     quartiles are reported); the SF baseline uses ``sf_repeats`` (its calls take seconds)
     and a per-sample loop over ``sf_loop_samples`` samples. ``quality``: also train
-    ``quality_steps`` steps at each sweep point and report the metrics.
+    ``quality_steps`` steps at each sweep point and report the metrics. ``targets``: the
+    bounds to check (:func:`load_targets`); None checks none.
 
     Returns a JSON-ready dict with ``machine``, ``settings``, ``config``, ``step``,
     ``batch_scaling``, ``sweep``, ``sf_baseline``, ``efficiency``, ``targets`` and
@@ -82,6 +85,8 @@ def profile(
     """
     if cfg.generator.kind != "cv":
         raise ValueError(f"generator.kind: qgan profile needs 'cv', got {cfg.generator.kind!r}")
+    if targets is not None:
+        targets = check_target_table(targets)
     if cfg.generator.backend != "compiled":
         raise ValueError(
             f"generator.backend: qgan profile needs 'compiled', got {cfg.generator.backend!r}"
@@ -143,7 +148,7 @@ def profile(
         bar.update(1)
     finally:
         bar.close()
-    result["targets"] = check_targets(result)
+    result["targets"] = [] if targets is None else check_targets(result, targets)
     result["wall_time_s"] = time.perf_counter() - start
     return result
 
@@ -175,8 +180,40 @@ def _config_summary(cfg: RunConfig) -> dict:
     }
 
 
-def check_targets(result: dict) -> list[dict]:
-    """The issue's targets against the measurements of ``result``.
+def check_target_table(targets: dict, source: str = "targets") -> dict:
+    """``targets`` if it holds every key of :data:`TARGET_KEYS` (``circuit`` with
+    :data:`CIRCUIT_KEYS`) with numbers, else a one-line ``ValueError`` naming ``source``."""
+    missing = [k for k in TARGET_KEYS if k not in targets]
+    circuit = targets.get("circuit", {})
+    missing += [
+        f"circuit.{k}" for k in CIRCUIT_KEYS if not isinstance(circuit, dict) or k not in circuit
+    ]
+    if missing:
+        raise ValueError(f"{source}: the [profile] table lacks {', '.join(missing)}")
+    for key in TARGET_KEYS[1:]:
+        value = targets[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{source}: {key} must be a number, got {value!r}")
+    return targets
+
+
+def load_targets(path) -> dict:
+    """The ``[profile]`` table of the TOML file ``path`` (e.g. ``scripts/bench/targets.toml``):
+    ``circuit`` (``n_modes``, ``cutoff``, ``n_layers``, ``batch``: where the generator target
+    applies), ``generator_us_per_sample`` (us), ``sf_speedup`` (x), ``step_over_generator``
+    (x). Raises ``ValueError`` (one line) if the file or a key is missing."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ValueError(f"--targets: cannot read {path}: {err}") from None
+    if "profile" not in data:
+        raise ValueError(f"--targets: {path} has no [profile] table")
+    return check_target_table(data["profile"], str(Path(path)))
+
+
+def check_targets(result: dict, targets: dict) -> list[dict]:
+    """``targets`` (:func:`load_targets`) against the measurements of ``result``.
 
     One row per target: ``name``, ``goal`` (text), ``bound``, ``op`` (``<=``/``>=``),
     ``measured``, ``unit``, ``passed`` (None where the target does not apply to this
@@ -190,7 +227,7 @@ def check_targets(result: dict) -> list[dict]:
         "n_layers": cfg["n_layers"],
         "batch": cfg["batch"],
     }
-    applies = here == TARGET_CIRCUIT
+    applies = here == {k: targets["circuit"][k] for k in CIRCUIT_KEYS}
     circuit = ", ".join(f"{k} {v}" for k, v in here.items())
 
     def row(name, op, bound, measured, unit, note="", applicable=True):
@@ -207,9 +244,10 @@ def check_targets(result: dict) -> list[dict]:
 
     return [
         row(
-            "generator forward + backward per sample (4 modes, cutoff 4, 2 layers, batch 256)",
+            "generator forward + backward per sample ({n_modes} modes, cutoff {cutoff}, "
+            "{n_layers} layers, batch {batch})".format(**targets["circuit"]),
             "<=",
-            GENERATOR_US_PER_SAMPLE,
+            targets["generator_us_per_sample"],
             s["generator"]["us_per_sample"],
             "us",
             note="" if applies else f"not applicable: this config has {circuit}",
@@ -218,14 +256,14 @@ def check_targets(result: dict) -> list[dict]:
         row(
             "speed-up over SF's tf backend, batch mode, same circuit",
             ">=",
-            SF_SPEEDUP,
+            targets["sf_speedup"],
             result["sf_baseline"]["ratio_batch"],
             "x",
         ),
         row(
             "full training step / generator forward + backward",
             "<=",
-            STEP_OVER_GENERATOR,
+            targets["step_over_generator"],
             s["step_over_generator"],
             "x",
         ),
