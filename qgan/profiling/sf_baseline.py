@@ -62,15 +62,6 @@ def circuit_summary(gen) -> dict:
     }
 
 
-def bound_args(gen, z: tf.Tensor) -> dict:
-    """The free-parameter values of ``gen.program`` for latent batch ``z`` (as
-    ``CVGenerator.state`` binds them): per-sample ``[B]`` encodings, scalar weights."""
-    z = tf.cast(z, gen.weights_vector.dtype)
-    args = {n: gen.encoding_scale * z[:, i] for i, n in enumerate(gen.circuit.latent_names)}
-    args.update(zip(gen.circuit.weight_names, tf.unstack(gen.weights_vector), strict=True))
-    return args
-
-
 class _SFCastGradientFilter(logging.Filter):
     """Drops TensorFlow's warning about casting a complex gradient to a real one: SF's tf
     backend casts real gate arguments to complex, and the gradient of that cast is the
@@ -154,7 +145,7 @@ def sf_baseline(
 
     def sf_step(z, noise, batched: bool):
         with tf.GradientTape() as tape:
-            args = bound_args(gen, z)
+            args = gen.circuit_arguments(z)
             if not batched:  # scalars: SF runs the single sample without batch mode
                 args = {n: v[0] if v.shape.rank == 1 else v for n, v in args.items()}
             result = simulate(
@@ -218,4 +209,4 @@ def sf_baseline(
     }
 
 
-__all__ = ["sf_baseline", "circuit_summary", "bound_args", "STEP"]
+__all__ = ["sf_baseline", "circuit_summary", "STEP"]

@@ -16,10 +16,7 @@ import pytest
 import tensorflow as tf
 
 from qgan.gan.config import load_config
-from qgan.gan.model import build_generator
-from qgan.photonic import simulate
-from qgan.profiling.scaling import profile_inputs
-from qgan.profiling.sf_baseline import bound_args, sf_baseline
+from qgan.profiling.sf_baseline import sf_baseline
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH, REPEATS, LOOP, COMPILED_REPEATS = 3, 2, 2, 2
@@ -99,14 +96,6 @@ def test_times_and_ratios_derive_from_the_clock(baseline):
 def test_sf_state_agrees_with_the_compiled_engine(baseline, tol):
     result, _ = baseline
     assert 0 <= result["max_state_difference"] <= tol.amplitude[tf.complex64]
-
-
-def test_bound_arguments_are_the_generators_own(cfg, tol, check):
-    """The program's free parameters bound as ``CVGenerator.state`` binds them: the same ket."""
-    gen = build_generator(cfg)
-    z, _ = profile_inputs(gen, 5, cfg.seed)
-    ket = simulate(gen.program, gen.cutoff, args=bound_args(gen, z), batch_size=5).ket()
-    check.amplitudes(ket, gen.state(z).ket().numpy(), tol.amplitude[tf.complex64])
 
 
 @pytest.mark.parametrize(
