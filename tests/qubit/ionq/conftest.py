@@ -7,6 +7,8 @@ the tests never hard-code one.
 The loopback server (``ionq_loopback.py``, loaded here by path because pytest runs in
 importlib mode) speaks the part of IonQ's REST API that ``cirq_ionq`` 1.7 uses; fixture
 ``loopback`` starts one per test, ``make_loopback(**kwargs)`` starts more with options.
+The compilation tests' oracle (``native_oracle.py``) is loaded the same way, at import, so
+that they can ``import native_oracle``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import pytest
 
 @dataclass(frozen=True)
 class CompileTolerances:
-    """Tolerances of ``tests/qubit/ionq/test_compilation.py``.
+    """Tolerances of the compilation tests (``test_compilation.py``, ``test_entanglers.py``,
+    ``test_virtual_z.py``, ``test_single_qubit.py``).
 
     ``unitary``: max |U_compiled - e^{i phi} U_source| per matrix element after removing the
         best global phase (phi = arg tr(U_source^dagger U_compiled)). Both unitaries are
@@ -113,10 +116,10 @@ def shot_noise():
 # --------------------------------------------------------------------------- loopback
 
 
-def _load_loopback():
-    name = "ionq_loopback"
+def _load(name: str):
+    """The helper module ``<name>.py`` of this folder, loaded by path once (as ``name``)."""
     if name not in sys.modules:
-        path = Path(__file__).with_name("ionq_loopback.py")
+        path = Path(__file__).with_name(f"{name}.py")
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -124,10 +127,14 @@ def _load_loopback():
     return sys.modules[name]
 
 
+# the compilation tests' oracle, imported by them as ``native_oracle``
+_load("native_oracle")
+
+
 @pytest.fixture(scope="session")
 def loopback_module():
     """The ``ionq_loopback`` module (``LoopbackIonQ``, ``simulate``, ...)."""
-    return _load_loopback()
+    return _load("ionq_loopback")
 
 
 @pytest.fixture

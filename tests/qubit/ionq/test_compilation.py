@@ -4,23 +4,16 @@ Oracles, independent of the module under test:
 
 * the source's meaning is ``cirq.unitary`` (or, for model circuits, the matrix-built
   reference circuit and state of ``tests/qubit/conftest.py``);
-* the compiled circuit's meaning is computed here with numpy from IonQ's published gate
-  definitions, written as rotations ``exp(-i a P) = cos(a) I - i sin(a) P`` (``P**2 = I``)
-  with ``s(phi) = cos(2 pi phi) X + sin(2 pi phi) Y``:
-  ``GPI(phi) = s(phi)``, ``GPI2(phi) = exp(-i pi/4 s(phi))``,
-  ``MS(phi0, phi1, theta) = exp(-i pi theta s(phi0) x s(phi1))``,
-  ``ZZ(theta) = exp(-i pi theta Z x Z)`` -- not from ``cirq_ionq``'s matrices;
-* the two are compared up to a global phase with :func:`phase_distance` (written here);
-* gate counts are recounted here (depth as ASAP layering, not ``cirq.Circuit``).
+* the compiled circuit's meaning, its comparison with the source up to a global phase and
+  the gate counts come from ``native_oracle.py`` (IonQ's published gate definitions in
+  numpy, not ``cirq_ionq``'s matrices; depth as ASAP layering, not ``cirq.Circuit``).
 
-The virtual-Z specifics (phase absorption, ``drop_final_z``, count bounds) are in
-``test_virtual_z.py``.
+The passes have their own test modules: ``test_entanglers.py`` (two-qubit interactions),
+``test_virtual_z.py`` (phase absorption, ``drop_final_z``, count bounds) and
+``test_single_qubit.py`` (one-qubit decompositions).
 """
 
 from __future__ import annotations
-
-import math
-from collections import Counter
 
 import cirq
 import cirq_ionq
@@ -29,161 +22,23 @@ import pytest
 import sympy
 from hypothesis import given
 from hypothesis import strategies as st
+from native_oracle import (
+    assert_equivalent,
+    assert_native,
+    assert_runs_merged,
+    native_matrix,
+    native_names,
+    native_unitary,
+    own_counts,
+    phase_distance,
+    source_unitary,
+    state_distance,
+)
 
 from qgan.qubit.ionq import compilation, virtual_z
 from qgan.qubit.model import ENTANGLERS, TOPOLOGIES, QubitModel
 
 GATESETS = ("aria", "forte")
-#: Native gate types per target (IonQ: Aria runs GPI, GPI2, MS; Forte runs GPI, GPI2, ZZ).
-NATIVE_TYPES = {
-    "aria": (cirq_ionq.GPIGate, cirq_ionq.GPI2Gate, cirq_ionq.MSGate),
-    "forte": (cirq_ionq.GPIGate, cirq_ionq.GPI2Gate, cirq_ionq.ZZGate),
-}
-NATIVE_NAMES = {
-    cirq_ionq.GPIGate: "GPI",
-    cirq_ionq.GPI2Gate: "GPI2",
-    cirq_ionq.MSGate: "MS",
-    cirq_ionq.ZZGate: "ZZ",
-}
-
-# ------------------------------------------------------------------ independent oracle
-
-_I = np.eye(2, dtype=np.complex128)
-_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
-_Y = np.array([[0, -1j], [1j, 0]], dtype=np.complex128)
-_Z = np.diag([1.0, -1.0]).astype(np.complex128)
-
-
-def _s(phi: float) -> np.ndarray:
-    return math.cos(2 * math.pi * phi) * _X + math.sin(2 * math.pi * phi) * _Y
-
-
-def _rotation(angle: float, pauli: np.ndarray) -> np.ndarray:
-    """exp(-i angle P) for P with P**2 = I."""
-    eye = np.eye(pauli.shape[0], dtype=np.complex128)
-    return math.cos(angle) * eye - 1j * math.sin(angle) * pauli
-
-
-def native_matrix(gate) -> np.ndarray:
-    """IonQ's definition of a native gate (see the module docstring)."""
-    if type(gate) is cirq_ionq.GPIGate:
-        return _s(gate.phi)
-    if type(gate) is cirq_ionq.GPI2Gate:
-        return _rotation(math.pi / 4, _s(gate.phi))
-    if type(gate) is cirq_ionq.MSGate:
-        return _rotation(math.pi * gate.theta, np.kron(_s(gate.phi0), _s(gate.phi1)))
-    if type(gate) is cirq_ionq.ZZGate:
-        return _rotation(math.pi * gate.theta, np.kron(_Z, _Z))
-    raise AssertionError(f"not an IonQ native gate: {gate!r}")
-
-
-def native_unitary(circuit: cirq.AbstractCircuit, qubits) -> np.ndarray:
-    """Unitary of a circuit of native gates (measurements skipped), qubit 0 most significant."""
-    n = len(qubits)
-    index = {q: i for i, q in enumerate(qubits)}
-    u = np.eye(2**n, dtype=np.complex128).reshape((2,) * n + (2**n,))
-    for op in circuit.all_operations():
-        if cirq.is_measurement(op):
-            continue
-        k = len(op.qubits)
-        mat = native_matrix(op.gate).reshape((2,) * (2 * k))
-        axes = [index[q] for q in op.qubits]
-        u = np.tensordot(mat, u, axes=(list(range(k, 2 * k)), axes))
-        u = np.moveaxis(u, list(range(k)), axes)
-    return u.reshape(2**n, 2**n)
-
-
-def source_unitary(circuit: cirq.AbstractCircuit, qubits) -> np.ndarray:
-    gates = cirq.Circuit(op for op in circuit.all_operations() if not cirq.is_measurement(op))
-    return gates.unitary(qubit_order=qubits, qubits_that_should_be_present=qubits)
-
-
-def phase_distance(u: np.ndarray, v: np.ndarray) -> tuple[float, float]:
-    """(1 - |tr(v^dagger u)| / dim, max |u - e^{i phi} v|) with e^{i phi} = phase of the trace."""
-    overlap = np.trace(v.conj().T @ u)
-    gap = 1.0 - abs(overlap) / u.shape[0]
-    phase = overlap / abs(overlap) if abs(overlap) > 0 else 1.0
-    return float(gap), float(np.max(np.abs(u - phase * v)))
-
-
-def state_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """max |a - e^{i phi} b| for the best phase phi of two state vectors."""
-    overlap = np.vdot(b, a)
-    phase = overlap / abs(overlap) if abs(overlap) > 0 else 1.0
-    return float(np.max(np.abs(a - phase * b)))
-
-
-def assert_equivalent(source, compiled, qubits, ctol) -> None:
-    gap, elem = phase_distance(native_unitary(compiled, qubits), source_unitary(source, qubits))
-    assert gap <= ctol.trace_gap, f"1 - |tr(U^+ V)|/2^n = {gap:.3e}"
-    assert elem <= ctol.unitary, f"max |U - e^(i phi) V| = {elem:.3e}"
-
-
-def assert_native(compiled: cirq.Circuit, gateset: str, ctol) -> None:
-    """Every gate native to ``gateset``, with parameters in their documented ranges."""
-    target = {
-        "aria": cirq_ionq.AriaNativeGateset(),
-        "forte": cirq_ionq.ForteNativeGateset(),
-    }[gateset]
-    for op in compiled.all_operations():
-        assert op in target, f"{op!r} is not in cirq_ionq's {gateset} gateset"
-        if cirq.is_measurement(op):
-            continue
-        gate = op.gate
-        assert type(gate) in NATIVE_TYPES[gateset], f"{op!r} on {gateset}"
-        phases = {
-            cirq_ionq.GPIGate: lambda g: [g.phi],
-            cirq_ionq.GPI2Gate: lambda g: [g.phi],
-            cirq_ionq.MSGate: lambda g: [g.phi0, g.phi1],
-            cirq_ionq.ZZGate: lambda g: [],
-        }[type(gate)](gate)
-        for phi in phases:
-            assert 0.0 <= phi < 1.0, f"phase {phi} of {op!r} not reduced to [0, 1) turns"
-        if type(gate) is cirq_ionq.MSGate:
-            assert 0.0 < gate.theta <= 0.25 + ctol.angle, f"MS theta {gate.theta}"
-        if type(gate) is cirq_ionq.ZZGate:
-            assert 0.0 < abs(gate.theta) <= 0.25 + ctol.angle, f"ZZ theta {gate.theta}"
-
-
-def assert_runs_merged(compiled: cirq.Circuit) -> None:
-    """At most 3 one-qubit gates in a row on a qubit (the module merges each run)."""
-    run: Counter = Counter()
-    for op in compiled.all_operations():
-        if len(op.qubits) == 1 and not cirq.is_measurement(op):
-            run[op.qubits[0]] += 1
-            assert run[op.qubits[0]] <= 3, f"unmerged run of one-qubit gates on {op.qubits[0]}"
-        else:
-            for q in op.qubits:
-                run[q] = 0
-
-
-def own_counts(circuit: cirq.AbstractCircuit) -> dict:
-    """One-/two-/multi-qubit gates, measurements, ASAP depth of the non-measurement gates."""
-    counts = dict(one_qubit=0, two_qubit=0, multi_qubit=0, measurements=0, depth=0)
-    level: dict = {}
-    for op in circuit.all_operations():
-        if cirq.is_measurement(op):
-            counts["measurements"] += 1
-            continue
-        n = len(op.qubits)
-        if n == 0:
-            continue
-        counts[{1: "one_qubit", 2: "two_qubit"}.get(n, "multi_qubit")] += 1
-        layer = 1 + max(level.get(q, 0) for q in op.qubits)
-        for q in op.qubits:
-            level[q] = layer
-        counts["depth"] = max(counts["depth"], layer)
-    return counts
-
-
-def native_names(compiled: cirq.Circuit) -> dict:
-    return dict(
-        Counter(
-            NATIVE_NAMES[type(op.gate)]
-            for op in compiled.all_operations()
-            if not cirq.is_measurement(op)
-        )
-    )
 
 
 # ------------------------------------------------------------------ random circuits
@@ -274,7 +129,7 @@ def test_oracle_native_matrices_match_ionq_conventions(ctol):
     u = cirq.testing.random_unitary(8, random_state=3)
     gap, elem = phase_distance(np.exp(0.7j) * u, u)
     assert gap <= ctol.trace_gap and elem <= ctol.unitary
-    wrong = np.kron(_Z, np.eye(4)) @ u
+    wrong = np.kron(cirq.unitary(cirq.Z), np.eye(4)) @ u  # a Z too many on qubit 0
     gap, elem = phase_distance(wrong, u)
     assert gap > ctol.nontrivial and elem > ctol.nontrivial
 
@@ -357,129 +212,6 @@ def test_package_exports_compile():
     import qgan.qubit.ionq as ionq
 
     assert ionq.compile is compilation.compile
-
-
-# ------------------------------------------------------------------ two-qubit interactions
-
-
-@pytest.mark.parametrize("gateset", GATESETS)
-@pytest.mark.parametrize("pauli", ["XX", "YY", "ZZ"])
-@pytest.mark.parametrize(
-    "exponent", [0.1, -0.1, 0.5, -0.5, 0.5000001, 0.9, 1.0, -1.0, 1.3, 2.0, -2.7, 3.5]
-)
-def test_pauli_interactions_become_one_native_entangler(gateset, pauli, exponent, ctol):
-    """P^t = exp(-i pi t/2 P x P) up to phase: one native entangler, none when t is an
-    integer (then P^t is I or P x P, a product of one-qubit gates)."""
-    a, b = cirq.LineQubit.range(2)
-    gate = {"XX": cirq.XX, "YY": cirq.YY, "ZZ": cirq.ZZ}[pauli] ** exponent
-    source = cirq.Circuit(gate.on(b, a))
-    compiled = compilation.compile(source, gateset)
-    assert_equivalent(source, compiled, [a, b], ctol)
-    assert_native(compiled, gateset, ctol)
-    expected = 0 if float(exponent).is_integer() else 1
-    assert own_counts(compiled)["two_qubit"] == expected
-
-
-@pytest.mark.parametrize("gateset", GATESETS)
-@pytest.mark.parametrize("kind", ["CNOT", "CZ", "CNOT^0.3", "CZ^-1.7"])
-def test_controlled_phases_become_one_native_entangler(gateset, kind, ctol):
-    a, b = cirq.LineQubit.range(2)
-    gate = {
-        "CNOT": cirq.CNOT,
-        "CZ": cirq.CZ,
-        "CNOT^0.3": cirq.CNOT**0.3,
-        "CZ^-1.7": cirq.CZ**-1.7,
-    }[kind]
-    for source in (cirq.Circuit(gate.on(a, b)), cirq.Circuit(gate.on(b, a))):
-        compiled = compilation.compile(source, gateset)
-        assert_equivalent(source, compiled, [a, b], ctol)
-        assert_native(compiled, gateset, ctol)
-        assert own_counts(compiled)["two_qubit"] == 1
-
-
-@pytest.mark.parametrize("gateset", GATESETS)
-@pytest.mark.parametrize("partial_entanglers", [True, False])
-@pytest.mark.parametrize(
-    "gate",
-    [
-        cirq_ionq.MSGate(phi0=0.2, phi1=0.7, theta=0.1),
-        cirq_ionq.MSGate(phi0=0.0, phi1=0.0),
-        cirq_ionq.MSGate(phi0=-0.3, phi1=1.4, theta=0.2),
-        cirq_ionq.MSGate(phi0=0.1, phi1=0.6, theta=-0.15),
-        cirq_ionq.MSGate(phi0=0.4, phi1=0.9, theta=0.4),
-        cirq_ionq.ZZGate(theta=0.2),
-        cirq_ionq.ZZGate(theta=-0.1),
-        cirq_ionq.ZZGate(theta=0.45),
-        cirq_ionq.ZZGate(theta=-0.7),
-    ],
-    ids=repr,
-)
-def test_native_entanglers_as_input(gateset, partial_entanglers, gate, ctol):
-    """The target's own entangler with parameters in range is kept as it is; any other MS/ZZ
-    (wrong target, theta outside (0, 1/4], phases outside [0, 1)) is rewritten, with one
-    native entangler when partial entanglers are on (MS and ZZ are Pauli interactions)."""
-    a, b = cirq.LineQubit.range(2)
-    source = cirq.Circuit(gate.on(a, b))
-    compiled = compilation.compile(source, gateset, partial_entanglers=partial_entanglers)
-    assert_equivalent(source, compiled, [a, b], ctol)
-    assert_native(compiled, gateset, ctol)
-    if type(gate) is cirq_ionq.MSGate:
-        in_range = 0 <= gate.phi0 < 1 and 0 <= gate.phi1 < 1 and 0 < gate.theta <= 0.25
-    else:
-        in_range = 0 < abs(gate.theta) <= 0.25
-    if type(gate) in NATIVE_TYPES[gateset] and in_range:
-        assert list(compiled.all_operations()) == [gate.on(a, b)]
-        # (cirq_ionq's MSGate equality ignores theta)
-        assert next(compiled.all_operations()).gate.theta == gate.theta
-    elif partial_entanglers:
-        assert own_counts(compiled)["two_qubit"] == 1
-
-
-# ------------------------------------------------------------------ one-qubit runs
-
-
-@pytest.mark.parametrize("gateset", GATESETS)
-def test_one_qubit_runs_documented_lengths(gateset, ctol):
-    """Identity -> nothing; a pi rotation about an equatorial axis -> one GPI; a pi/2
-    rotation about one -> one GPI2; a Z rotation -> two GPIs; |U_00| = 1/sqrt(2) (H, a pi/2
-    rotation and a Z rotation) -> a GPI2 and a GPI; a product of two GPI2s -> two GPI2s;
-    generic -> three gates."""
-    q = cirq.LineQubit(0)
-    cases = [
-        ([cirq.X, cirq.X], {}),
-        ([cirq.rz(0.4), cirq.rz(-0.4)], {}),
-        ([cirq.X], {"GPI": 1}),
-        ([cirq.Y], {"GPI": 1}),
-        ([cirq.rz(0.3), cirq.X, cirq.rz(-0.3)], {"GPI": 1}),
-        ([cirq.rx(np.pi / 2)], {"GPI2": 1}),
-        ([cirq.ry(-np.pi / 2)], {"GPI2": 1}),
-        ([cirq.rz(0.3)], {"GPI": 2}),
-        ([cirq.Z], {"GPI": 2}),
-        ([cirq.T, cirq.S], {"GPI": 2}),
-        ([cirq.ry(0.3)], {"GPI": 1, "GPI2": 2}),
-        ([cirq.H], {"GPI": 1, "GPI2": 1}),
-        ([cirq.rx(np.pi / 2), cirq.rz(0.7)], {"GPI": 1, "GPI2": 1}),
-        ([cirq.rz(0.7), cirq.ry(np.pi / 2)], {"GPI": 1, "GPI2": 1}),
-        ([cirq_ionq.GPI2Gate(phi=0.1), cirq_ionq.GPI2Gate(phi=0.45)], {"GPI2": 2}),
-    ]
-    for gates, expected in cases:
-        source = cirq.Circuit(g.on(q) for g in gates)
-        compiled = compilation.compile(source, gateset)
-        assert_equivalent(source, compiled, [q], ctol)
-        assert_native(compiled, gateset, ctol)
-        assert native_names(compiled) == expected, gates
-
-
-def test_single_qubit_natives_on_random_unitaries(ctol):
-    rng = np.random.default_rng(11)
-    for _ in range(30):
-        mat = cirq.testing.random_unitary(2, random_state=_seed(rng))
-        gates = compilation.single_qubit_natives(mat)
-        assert 1 <= len(gates) <= 3
-        circuit = cirq.Circuit(g.on(cirq.LineQubit(0)) for g in gates)
-        gap, elem = phase_distance(native_unitary(circuit, [cirq.LineQubit(0)]), mat)
-        assert gap <= ctol.trace_gap and elem <= ctol.unitary
-        assert all(0.0 <= g.phi < 1.0 for g in gates)
 
 
 # ------------------------------------------------------------------ gate counts

@@ -1,4 +1,4 @@
-"""Virtual Z rotations in ``qgan.qubit.ionq.compilation``: Z rotations absorbed into the
+"""Tests of ``qgan.qubit.ionq.virtual_z``: Z rotations absorbed into the
 phases of GPI, GPI2 and MS (ZZ commutes), ``drop_final_z``, and the gate counts this buys.
 
 Oracles, independent of the module under test:
@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qgan.qubit.ionq import compilation
+from qgan.qubit.ionq import compilation, virtual_z
 from qgan.qubit.model import ENTANGLERS, TOPOLOGIES, QubitModel
 
 GATESETS = ("aria", "forte")
@@ -74,7 +74,7 @@ def one_qubit_counts(circuit: cirq.AbstractCircuit) -> dict:
 def test_z_rotations_pass_through_one_qubit_natives(gate, phi, t, ctol):
     """G Z(t) = Z(t) G' with G' = absorb_z(G, [t]): exactly, with cirq_ionq's matrices."""
     native = {"GPI": cirq_ionq.GPIGate, "GPI2": cirq_ionq.GPI2Gate}[gate](phi=phi)
-    shifted = compilation.absorb_z(native, [t])
+    shifted = virtual_z.absorb_z(native, [t])
     assert type(shifted) is type(native) and 0.0 <= shifted.phi < 1.0
     left = cirq.unitary(native) @ z(t)
     right = z(t) @ cirq.unitary(shifted)
@@ -87,7 +87,7 @@ def test_z_rotations_pass_through_ms_and_zz(phi0, phi1, theta, t0, t1, ctol):
     kept; ZZ commutes with Z x Z and is returned unchanged (cirq_ionq's own matrices)."""
     zz_frame = np.kron(z(t0), z(t1))
     ms = cirq_ionq.MSGate(phi0=phi0, phi1=phi1, theta=theta)
-    shifted = compilation.absorb_z(ms, [t0, t1])
+    shifted = virtual_z.absorb_z(ms, [t0, t1])
     assert type(shifted) is cirq_ionq.MSGate and shifted.theta == theta
     assert 0.0 <= shifted.phi0 < 1.0 and 0.0 <= shifted.phi1 < 1.0
     left = cirq.unitary(ms) @ zz_frame
@@ -98,17 +98,17 @@ def test_z_rotations_pass_through_ms_and_zz(phi0, phi1, theta, t0, t1, ctol):
     if far > 0.05 and abs(math.sin(math.pi * theta)) > 0.1:
         assert np.max(np.abs(left - zz_frame @ cirq.unitary(ms))) > ctol.nontrivial
     zz = cirq_ionq.ZZGate(theta=theta)
-    assert compilation.absorb_z(zz, [t0, t1]) == zz
+    assert virtual_z.absorb_z(zz, [t0, t1]) == zz
     commutator = cirq.unitary(zz) @ zz_frame - zz_frame @ cirq.unitary(zz)
     assert np.max(np.abs(commutator)) <= ctol.unitary
 
 
 def test_absorb_z_rejects_bad_input(one_line_naming):
     with pytest.raises(ValueError) as err:
-        compilation.absorb_z(cirq_ionq.MSGate(phi0=0.1, phi1=0.2), [0.3])
+        virtual_z.absorb_z(cirq_ionq.MSGate(phi0=0.1, phi1=0.2), [0.3])
     one_line_naming(err, "turns")
     with pytest.raises(ValueError) as err:
-        compilation.absorb_z(cirq.H, [0.3])
+        virtual_z.absorb_z(cirq.H, [0.3])
     one_line_naming(err, "gate")
 
 
