@@ -137,8 +137,9 @@ def test_target_gateset_follows_the_noise_model(loopback, fast_options):
 def test_error_mitigation_setting_is_sent(loopback, fast_options):
     model = QubitModel(2, 1)
     x, p = rows(model, 2)
-    IonQBackend(target="qpu.aria-1", error_mitigation={"debiasing": False}, **fast_options)\
-        .expectations(model, x, p, 100)
+    IonQBackend(
+        target="qpu.aria-1", error_mitigation={"debiasing": False}, **fast_options
+    ).expectations(model, x, p, 100)
     (body,) = posted_jobs(loopback)
     assert body["backend"] == "qpu.aria-1"
     assert body["settings"]["error_mitigation"] == {"debiasing": False}

@@ -63,8 +63,10 @@ def test_compile_from_a_classifier_config_uses_its_target(capsys, tmp_path):
     assert status == 0
     data = json.loads(out)
     assert data["gateset"] == "forte" and "ZZ" in data["native_gates"]
-    assert data["model"] == QubitModel(4, 2, encoding="reupload", entangler="ms",
-                                       topology="ring").structure_key
+    assert (
+        data["model"]
+        == QubitModel(4, 2, encoding="reupload", entangler="ms", topology="ring").structure_key
+    )
 
 
 def test_estimate_of_a_classifier_run(capsys, tmp_path, itol):
@@ -112,8 +114,23 @@ def test_estimate_table_with_spsa_and_overrides(capsys, tmp_path):
         (["ionq", "compile"], "CONFIG"),
         (["ionq", "compile", "missing.yaml"], "missing.yaml"),
         (["ionq", "compile", "--n-qubits", "2", "--depth", "1", "--gateset", "x"], "gateset"),
-        (["ionq", "estimate", "--n-qubits", "2", "--depth", "1", "--circuits", "3",
-          "--shots", "5", "--targets", "qpu.nope"], "targets"),
+        (
+            [
+                "ionq",
+                "estimate",
+                "--n-qubits",
+                "2",
+                "--depth",
+                "1",
+                "--circuits",
+                "3",
+                "--shots",
+                "5",
+                "--targets",
+                "qpu.nope",
+            ],
+            "targets",
+        ),
         (["ionq", "status", "no-such-dir"], "run_dir"),
     ],
 )

@@ -38,8 +38,13 @@ def random_qis_circuit(n: int, depth: int, rng: np.random.Generator) -> cirq.Cir
         if n > 1:
             a, b = rng.choice(n, size=2, replace=False)
             t = float(rng.uniform(-1, 1))
-            two = [cirq.CNOT, cirq.XXPowGate(exponent=t), cirq.YYPowGate(exponent=t),
-                   cirq.ZZPowGate(exponent=t), cirq.SWAP][rng.integers(5)]
+            two = [
+                cirq.CNOT,
+                cirq.XXPowGate(exponent=t),
+                cirq.YYPowGate(exponent=t),
+                cirq.ZZPowGate(exponent=t),
+                cirq.SWAP,
+            ][rng.integers(5)]
             ops.append(two.on(qs[a], qs[b]))
     ops.append(cirq.measure(*qs, key="z"))
     return cirq.Circuit(ops)
@@ -118,7 +123,8 @@ def test_multi_circuit_job_results_in_circuit_order(service, loopback, itol):
         assert result.num_qubits() == n
         assert result.measurement_dict() == {f"m{i}": list(range(n))}
         np.testing.assert_allclose(
-            as_vector(result.probabilities(), n), cirq_probabilities(circuit),
+            as_vector(result.probabilities(), n),
+            cirq_probabilities(circuit),
             atol=itol.probability,
         )
     (body,) = [r.body for r in loopback.requests_to("POST", r"^/jobs$")]
