@@ -14,13 +14,13 @@ the layer's ``backend="simulator"``.
 from __future__ import annotations
 
 import hashlib
-import numbers
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import tensorflow as tf
 
 from qgan._tensors import real_dtype
+from qgan._validate import check_int
 from qgan.qubit.model import QubitModel
 from qgan.qubit.simulator import expectation_values, probabilities
 
@@ -57,9 +57,7 @@ def check_shots(shots, name: str = "shots") -> int | None:
     """``shots`` as an int >= 1 or None; one-line ValueError naming ``name`` otherwise."""
     if shots is None:
         return None
-    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots < 1:
-        raise ValueError(f"{name} must be None (exact) or an integer >= 1, got {shots!r}")
-    return int(shots)
+    return check_int(shots, name, 1)
 
 
 def check_rows(model: QubitModel, features, params) -> tuple[np.ndarray, np.ndarray]:
@@ -92,8 +90,7 @@ class SimulatorBackend:
     supports_autodiff = True
 
     def __init__(self, seed: int = 0, dtype=tf.complex128):
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        check_int(seed, "seed", 0)
         real_dtype(dtype)  # validates
         self.seed = int(seed)
         self.dtype = tf.as_dtype(dtype)

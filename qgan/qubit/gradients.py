@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_choice, check_int
 from qgan.qubit.backends import check_rows, check_shots, simulated_readouts
 from qgan.qubit.model import QubitModel
 from qgan.qubit.simulator import real_dtype
@@ -73,7 +74,7 @@ class Jacobians(NamedTuple):
 
 def gradient_circuits_per_sample(method: str, n_params: int) -> int:
     """Circuits one gradient evaluation runs per sample: 2 n_params, 2, or 0 (autodiff)."""
-    _check_method(method)
+    check_choice(method, "gradient", METHODS)
     return {"autodiff": 0, "parameter_shift": 2 * n_params, "spsa": 2}[method]
 
 
@@ -96,9 +97,8 @@ class CircuitAccount:
         self._lock = threading.Lock()
 
     def record(self, phase: str, method: str, samples: int, circuits: int, shots) -> None:
-        if phase not in PHASES:
-            raise ValueError(f"phase must be one of {list(PHASES)}, got {phase!r}")
-        _check_method(method)
+        check_choice(phase, "phase", PHASES)
+        check_choice(method, "gradient", METHODS)
         row = np.array([1, samples, circuits, circuits * (shots or 0)], dtype=np.int64)
         with self._lock:
             self._tally[(phase, method)] = self._tally.get((phase, method), 0) + row
@@ -238,7 +238,7 @@ def spsa(
     n = x.shape[0]
     u = _check_upstream(upstream, n, model)
     _check_gains(c=c, gamma=gamma)
-    _check_int("step", step)
+    check_int(step, "step", 0)
     if delta is None:
         delta = rademacher(seed, step, model.n_params).numpy()
     delta = _check_delta(delta, model.n_params)
@@ -388,16 +388,6 @@ def check_spsa_gains(spsa, name: str = "spsa") -> dict:
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _check_method(method) -> None:
-    if method not in METHODS:
-        raise ValueError(f"gradient must be one of {list(METHODS)}, got {method!r}")
-
-
-def _check_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
 
 
 def _check_gains(prefix: str = "", **gains) -> None:

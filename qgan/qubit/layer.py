@@ -34,11 +34,10 @@ computes its gradient without circuits.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_choice, check_int
 from qgan.qubit.backends import (
     ExpectationBackend,
     SimulatorBackend,
@@ -117,10 +116,8 @@ class QubitLayer(tf.keras.layers.Layer):
             "measurement": measurement,
         }
         self.circuit_model = _resolve_model(model, n_qubits, depth, structure)
-        if gradient not in METHODS:
-            raise ValueError(f"gradient must be one of {list(METHODS)}, got {gradient!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        check_choice(gradient, "gradient", METHODS)
+        check_int(seed, "seed", 0)
         if backend == "ionq" and gradient == "autodiff":
             raise ValueError(
                 "gradient: 'autodiff' needs the TF simulator; backend 'ionq' runs hardware "

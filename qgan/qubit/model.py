@@ -24,31 +24,19 @@ Parameters are a flat vector of ``n_params = 2 * n_qubits * depth`` angles in th
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
 
 from qgan._tensors import real_array
+from qgan._validate import check_choice, check_int
 
 ENCODINGS = ("angle", "reupload", "amplitude")
 ENTANGLERS = ("cnot", "ms", "zz")
 TOPOLOGIES = ("linear", "ring", "all_to_all")
 MEASUREMENTS = ("z", "parity", "z_parity")
 MAX_QUBITS = 20  # a [B, 2**n] state vector beyond this does not fit a workstation
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-
-
-def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> None:
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not ok or value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -66,12 +54,12 @@ class QubitModel:
     measurement: str = "z"
 
     def __post_init__(self):
-        _check_int("n_qubits", self.n_qubits, 1, MAX_QUBITS)
-        _check_int("depth", self.depth, 1)
-        _check_choice("encoding", self.encoding, ENCODINGS)
-        _check_choice("entangler", self.entangler, ENTANGLERS)
-        _check_choice("topology", self.topology, TOPOLOGIES)
-        _check_choice("measurement", self.measurement, MEASUREMENTS)
+        check_int(self.n_qubits, "n_qubits", 1, MAX_QUBITS)
+        check_int(self.depth, "depth", 1)
+        check_choice(self.encoding, "encoding", ENCODINGS)
+        check_choice(self.entangler, "entangler", ENTANGLERS)
+        check_choice(self.topology, "topology", TOPOLOGIES)
+        check_choice(self.measurement, "measurement", MEASUREMENTS)
         object.__setattr__(self, "n_qubits", int(self.n_qubits))
         object.__setattr__(self, "depth", int(self.depth))
 

@@ -13,7 +13,6 @@ import concurrent.futures
 import hashlib
 import json
 import logging
-import numbers
 import threading
 from collections.abc import Sequence
 
@@ -22,6 +21,7 @@ import cirq_ionq
 import numpy as np
 from tqdm.auto import tqdm
 
+from qgan._validate import check_int
 from qgan.qubit.ionq.compilation import compile_with_report, gate_counts
 from qgan.qubit.ionq.jobs import (
     NOT_CREATED,
@@ -380,6 +380,4 @@ def _check_shots(shots) -> int:
             "shots: the IonQ backend measures; expected an integer >= 1, got None (exact "
             "expectations need the simulator backend)"
         )
-    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots < 1:
-        raise ValueError(f"shots: expected an integer >= 1, got {shots!r}")
-    return int(shots)
+    return check_int(shots, "shots", 1)

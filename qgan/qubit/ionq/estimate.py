@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 import cirq
 import numpy as np
 
+from qgan._validate import check_int
 from qgan.qubit.ionq.compilation import compile_with_report
 
 
@@ -215,7 +216,7 @@ def estimate_counts(
 
 def _estimate(grouped: dict, shots: int, targets) -> Estimate:
     """``grouped``: gateset -> [((one-qubit, two-qubit), number of such circuits), ...]."""
-    _check_shots(shots)
+    check_int(shots, "shots", 1)
     rows = []
     for name in targets:
         if name not in TARGETS:
@@ -284,8 +285,7 @@ def estimate_model(
     qubit's count by a gate or two either way (the virtual-Z compiler picks each run's
     shortest form); trained angles are generic.
     """
-    if isinstance(n_circuits, bool) or not isinstance(n_circuits, int) or n_circuits < 1:
-        raise ValueError(f"n_circuits must be an integer >= 1, got {n_circuits!r}")
+    check_int(n_circuits, "n_circuits", 1)
     rng = np.random.default_rng(seed)
     circuits = [sample_circuit(model, rng) for _ in range(samples)]
     gatesets = sorted({TARGETS[t].gateset for t in targets if t in TARGETS})
@@ -305,11 +305,6 @@ def sample_circuit(model, rng: np.random.Generator) -> cirq.Circuit:
         x = rng.uniform(-np.pi, np.pi, size=model.n_features)
     p = rng.uniform(-np.pi, np.pi, size=model.n_params)
     return model.to_cirq(x, p, measure=True)
-
-
-def _check_shots(shots) -> None:
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
-        raise ValueError(f"shots must be an integer >= 1, got {shots!r}")
 
 
 def _duration(seconds: float) -> str:
