@@ -5,9 +5,30 @@ Fields programs) -> generator -> decoder -> gan; ``qgan.qubit``; ``qgan.profilin
 ``qgan.reports``; ``qgan.cli``. Lower layers never import higher ones.
 """
 
-from qgan import _compat  # noqa: F401  (must run before strawberryfields is imported)
+import sys
 
 __version__ = "0.1.0"
+
+
+class _CompatBeforeStrawberryFields:
+    """Import hook (``sys.meta_path``): applies :mod:`qgan._compat`'s SciPy shim when
+    ``strawberryfields`` is first imported, not on ``import qgan``, because the shim needs
+    ``scipy.integrate`` (about 0.5 s to import) and most commands (a config check, the qubit
+    classifiers) never load SF. It finds nothing itself: the usual finders import SF."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "strawberryfields":
+            from qgan import _compat  # noqa: F401  (applies the shim)
+
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+        return None
+
+
+if "strawberryfields" in sys.modules or "scipy.integrate" in sys.modules:
+    from qgan import _compat  # noqa: F401  (nothing to gain by waiting)
+elif not any(isinstance(f, _CompatBeforeStrawberryFields) for f in sys.meta_path):
+    sys.meta_path.insert(0, _CompatBeforeStrawberryFields())
 
 # Public classes, imported on first use so that ``import qgan`` (which scripts do before
 # importing strawberryfields) stays light.

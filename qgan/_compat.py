@@ -1,4 +1,5 @@
-"""Compatibility shims for third-party packages, applied once on ``import qgan``.
+"""Compatibility shims for third-party packages, applied once: by ``import qgan._compat``,
+or after ``import qgan`` just before Strawberry Fields is first imported (qgan/__init__.py).
 
 Strawberry Fields 0.23 (frozen upstream) does ``from scipy.integrate import simps``
 in ``strawberryfields/backends/states.py``. SciPy 1.14 removed ``simps`` in favour of
