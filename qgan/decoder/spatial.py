@@ -8,10 +8,27 @@ import tensorflow as tf
 from qgan._validate import check_choice
 from qgan.decoder.calibration import balanced_assignment, kmeans_anchors
 from qgan.decoder.names import KINDS
+from qgan.generator.inputs import latent_and_noise
+
+PROBE_SAMPLES = 2048  # latents whose generator features calibrate the decoder
 
 
 class SpatialDecoder(tf.keras.layers.Layer):
-    """Maps features ``[B, F]`` to points ``[B, output_dim]`` (float32), one matmul per block.
+    r"""Maps features ``[B, F]`` to points ``[B, output_dim]`` (float32), one matmul per block.
+
+    .. math::
+
+        x = f W + b \quad (\text{affine}), \qquad
+        x = \frac{w}{\sum_j w_j} A + f_{\text{rest}} W \quad (\text{mode\_assignment})
+
+    with ``w`` the first ``n_outcomes`` feature columns, ``A`` the anchors
+    ``[n_outcomes, output_dim]`` and ``f_rest`` the other columns.
+
+    >>> import numpy as np
+    >>> dec = SpatialDecoder("affine", output_dim=2, n_features=3)
+    >>> info = dec.calibrate(np.array([[0.0, 1.0], [2.0, 3.0]]))  # bias: the data mean
+    >>> dec(np.zeros((1, 3), np.float32)).numpy()
+    array([[1., 2.]], dtype=float32)
 
     Kinds:
       * ``affine``: ``x = f W + b``.
@@ -132,6 +149,25 @@ class SpatialDecoder(tf.keras.layers.Layer):
             raise ValueError(f"outcome_points needs kind 'mode_assignment', not {self.kind!r}")
         offset = tf.cast(rest, tf.float32) @ self.kernel
         return self.anchors[None, :, :] + offset[:, None, :]
+
+    def calibrate_to(self, generator, real: np.ndarray, seed: int = 0) -> dict:
+        """:meth:`calibrate` on real data ``real`` ``[n, output_dim]`` and the features of
+        ``generator`` on :data:`PROBE_SAMPLES` probe latents (and readout noise) drawn from a
+        ``tf.random.Generator`` seeded ``seed + 1``, apart from every training stream.
+
+        A ``mode_assignment`` decoder of a generator that samples outcomes gets the exact
+        outcome probabilities (``generator.outcome_distribution``) in place of one sampled
+        outcome per latent: it deals outcomes to clusters by their mass, so it is given
+        the mass itself. Returns :meth:`calibrate`'s dict.
+        """
+        rng = tf.random.Generator.from_seed(seed + 1)
+        z, noise = latent_and_noise(generator, PROBE_SAMPLES, rng)
+        if self.kind == "mode_assignment" and generator.samples_outcomes:
+            probs, rest, _ = generator.outcome_distribution((z, noise))
+            features = tf.concat([tf.cast(probs, rest.dtype), rest], axis=-1)
+        else:
+            features, _ = generator.features_and_leakage((z, noise))
+        return self.calibrate(real, features.numpy(), seed=seed)
 
     def calibrate(self, real: np.ndarray, features: np.ndarray | None = None, seed: int = 0):
         """Fit the decoder's starting point to real data ``[n, output_dim]``.

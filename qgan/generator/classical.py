@@ -74,6 +74,12 @@ class ClassicalGenerator(tf.keras.Model):
         return self.n_outcomes
 
     @property
+    def samples_outcomes(self) -> bool:
+        """Whether the features start with a sampled outcome (``n_outcomes >= 1``), whose
+        exact distribution :meth:`outcome_distribution` gives."""
+        return self.n_outcomes > 0
+
+    @property
     def stochastic(self) -> bool:
         return self.n_outcomes > 0
 

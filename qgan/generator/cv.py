@@ -24,7 +24,24 @@ LATENTS = ("normal", "uniform")
 
 
 class CVGenerator(tf.keras.Model):
-    """Latent ``z`` ``[B, latent_dim]`` -> circuit -> readout features ``[B, n_features]``.
+    r"""Latent ``z`` ``[B, latent_dim]`` -> circuit -> readout features ``[B, n_features]``.
+
+    .. math::
+
+        f(z) = R\big(U_L(\theta) \cdots U_1(\theta)\, E_{d-1}(s z_{d-1}) \cdots
+        E_0(s z_0)\, |0\rangle^{\otimes m},\; u\big)
+
+    with ``E_i`` the encoding gate of latent ``i`` (``s = encoding_scale``), ``U_l`` the
+    CV neural-network layers with gate arguments ``theta``, ``R`` the readout and ``u``
+    its noise (hbar = 2).
+
+    >>> import tensorflow as tf
+    >>> gen = CVGenerator(n_modes=1, n_layers=0, cutoff=20, readout=("mean_photon",),
+    ...                   encoding_scale=1.0, dtype=tf.complex128)
+    >>> z = tf.constant([[0.5], [-1.0]], tf.float64)  # coherent states D(z)|0>: <n> = z^2
+    >>> gen(z).numpy().round(8)
+    array([[0.25],
+           [1.  ]])
 
     The circuit (``.program``, an SF Program; ``.circuit`` with the parameter roles) is
     ``latent_dim`` encoding gates followed by ``n_layers`` CV neural-network layers
@@ -148,6 +165,12 @@ class CVGenerator(tf.keras.Model):
         return self.spec.width(first) if first in ("photon_samples", "mean_photon") else 0
 
     @property
+    def samples_outcomes(self) -> bool:
+        """Whether the features start with a sampled outcome (readout ``photon_samples``
+        first), whose exact distribution :meth:`outcome_distribution` gives."""
+        return self.spec.names[0] == "photon_samples"
+
+    @property
     def stochastic(self) -> bool:
         return any(n in STOCHASTIC for n in self.spec.names)
 
@@ -173,10 +196,10 @@ class CVGenerator(tf.keras.Model):
         args.update(zip(self.circuit.weight_names, weights, strict=True))
         return args
 
-    def state(self, z: tf.Tensor):
-        """The simulated circuit for latent batch ``z``: a batched ``FockResult``."""
-        args = self.circuit_arguments(z)
-        batch = z.shape[0]
+    def simulate(self, args: dict[str, tf.Tensor]):
+        """The circuit run on bound free parameters ``args`` (from :meth:`circuit_arguments`):
+        a batched ``FockResult`` (kets ``[B] + [cutoff] * n_modes``, ``complex_dtype``)."""
+        batch = args[self.circuit.latent_names[0]].shape[0]
         return simulate(
             self.program,
             self.cutoff,
@@ -186,8 +209,35 @@ class CVGenerator(tf.keras.Model):
             dtype=self.complex_dtype,
         )
 
-    def features_and_leakage(self, inputs) -> tuple[tf.Tensor, tf.Tensor]:
-        """``(features [B, n_features], leakage [B])`` for ``z`` or ``(z, noise)``."""
+    def state(self, z: tf.Tensor):
+        """The simulated circuit for latent batch ``z``: a batched ``FockResult``."""
+        return self.simulate(self.circuit_arguments(z))
+
+    def read_features(self, result, noise) -> tuple[tf.Tensor, tf.Tensor]:
+        """``(features [B, n_features], leakage [B])`` of a simulated batch ``result`` with
+        readout noise ``noise`` ``[B, n_noise]`` (None when ``n_noise`` is 0)."""
+        return read(result, self.spec, noise), result.leakage()
+
+    def outcome_distribution_from(self, result, noise) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """:meth:`outcome_distribution` of a simulated batch ``result``: ``(probs
+        [B, n_outcomes], other features [B, n_features - n_outcomes], leakage [B])``.
+        ``noise`` ``[B, n_noise]`` as for :meth:`read_features`; the columns the sampled
+        outcome would have consumed are skipped."""
+        if not self.samples_outcomes:
+            raise ValueError("outcome_distribution needs readout to start with photon_samples")
+        rest = dataclasses.replace(self.spec, names=self.spec.names[1:])
+        probs = outcome_probabilities(result, self.spec.sample_modes)
+        skip = self.spec.noise_width("photon_samples")
+        others = (
+            read(result, rest, None if noise is None else noise[:, skip:])
+            if rest.names
+            else tf.zeros([tf.shape(probs)[0], 0], probs.dtype)
+        )
+        return probs, others, result.leakage()
+
+    def _inputs(self, inputs) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """``(z, noise)`` from ``z`` or ``(z, noise)``, checked; missing noise is drawn from
+        the model's own stream."""
         z, noise = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         z = tf.convert_to_tensor(z)
         if z.shape.rank != 2 or (z.shape[1] is not None and z.shape[1] != self.latent_dim):
@@ -202,32 +252,22 @@ class CVGenerator(tf.keras.Model):
                 raise ValueError(
                     f"noise must have shape [batch, {self.n_noise}], got {noise.shape}"
                 )
-        result = self.state(z)
-        return read(result, self.spec, noise), result.leakage()
+        return z, noise
+
+    def features_and_leakage(self, inputs) -> tuple[tf.Tensor, tf.Tensor]:
+        """``(features [B, n_features], leakage [B])`` for ``z`` or ``(z, noise)``."""
+        z, noise = self._inputs(inputs)
+        return self.read_features(self.state(z), noise)
 
     def outcome_distribution(self, inputs) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """Exact Born probabilities of the leading ``photon_samples`` outcomes instead of a
         sample: ``(probs [B, n_outcomes], other features [B, n_features - n_outcomes],
         leakage [B])``. Lets a loss average over outcomes exactly rather than through a
         relaxed sample."""
-        if self.spec.names[0] != "photon_samples":
+        if not self.samples_outcomes:
             raise ValueError("outcome_distribution needs readout to start with photon_samples")
-        z, noise = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
-        z = tf.convert_to_tensor(z)
-        rest = dataclasses.replace(self.spec, names=self.spec.names[1:])
-        if noise is None and self.n_noise:
-            noise = self.noise_rng.uniform(
-                [tf.shape(z)[0], self.n_noise], dtype=self.weights_vector.dtype
-            )
-        result = self.state(z)
-        probs = outcome_probabilities(result, self.spec.sample_modes)
-        skip = self.spec.noise_width("photon_samples")
-        others = (
-            read(result, rest, None if noise is None else noise[:, skip:])
-            if rest.names
-            else tf.zeros([tf.shape(probs)[0], 0], probs.dtype)
-        )
-        return probs, others, result.leakage()
+        z, noise = self._inputs(inputs)
+        return self.outcome_distribution_from(self.state(z), noise)
 
     def call(self, inputs, training=None):
         return self.features_and_leakage(inputs)[0]
