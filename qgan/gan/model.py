@@ -1,7 +1,11 @@
-"""``GANModel``: generator, decoder and discriminator built from a config, with the
-compiled training step and batched generation."""
+"""``GANModel``: generator, decoder and discriminator with the compiled training step and
+batched generation; :func:`build_model` assembles one from a config."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -16,6 +20,7 @@ from qgan.gan.losses import (
     gradient_penalty,
 )
 from qgan.generator import ClassicalGenerator, CVGenerator
+from qgan.generator.inputs import latent_and_noise
 
 
 def build_generator(cfg: RunConfig):
@@ -51,53 +56,159 @@ def build_generator(cfg: RunConfig):
     )
 
 
+@dataclass(frozen=True)
+class TrainStepSettings:
+    """What the training step needs to know besides its parts.
+
+    ``loss``: a name of :mod:`qgan.gan.losses`; ``batch_size`` (real and generated points
+    per update); ``d_steps`` (discriminator updates per step); ``gradient_penalty`` (its
+    weight, 0 for none); ``grad_clip`` (global-norm clip, None for none);
+    ``leakage_penalty`` (weight of the mean norm leakage in the generator loss);
+    ``outcome_gradient`` ("marginal": exact average over the sampled outcome;
+    "straight_through"); Adam's learning rates ``lr_generator``, ``lr_decoder``,
+    ``lr_discriminator``, ``beta1``, ``beta2``, and ``lr_schedule`` ("constant", or
+    "cosine" decay to 0.1 of the rate over ``decay_steps``); ``seed`` of the training RNG.
+    """
+
+    loss: str = "non_saturating"
+    batch_size: int = 256
+    d_steps: int = 1
+    gradient_penalty: float = 0.0
+    grad_clip: float | None = 10.0
+    leakage_penalty: float = 0.0
+    outcome_gradient: str = "straight_through"
+    lr_generator: float = 0.01
+    lr_decoder: float = 0.005
+    lr_discriminator: float = 0.002
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lr_schedule: str = "constant"
+    decay_steps: int = 1
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, cfg: RunConfig) -> TrainStepSettings:
+        """The settings of ``cfg`` (sections ``train`` and ``discriminator``, ``seed``)."""
+        t = cfg.train
+        return cls(
+            loss=t.loss,
+            batch_size=t.batch_size,
+            d_steps=t.d_steps,
+            gradient_penalty=cfg.discriminator.gradient_penalty,
+            grad_clip=t.grad_clip,
+            leakage_penalty=t.leakage_penalty,
+            outcome_gradient=t.outcome_gradient,
+            lr_generator=t.lr_generator,
+            lr_decoder=t.lr_decoder,
+            lr_discriminator=t.lr_discriminator,
+            beta1=t.beta1,
+            beta2=t.beta2,
+            lr_schedule=t.lr_schedule,
+            decay_steps=t.steps,
+            seed=cfg.seed,
+        )
+
+
+def build_model(cfg: RunConfig, real: np.ndarray) -> GANModel:
+    """The :class:`GANModel` of ``cfg`` on real data ``real`` ``[n, d]`` (uncalibrated
+    decoder: see :meth:`SpatialDecoder.calibrate_to`)."""
+    dim = int(np.shape(real)[1])
+    generator = build_generator(cfg)
+    decoder = SpatialDecoder(
+        kind=cfg.decoder.kind,
+        output_dim=dim,
+        n_features=generator.n_features,
+        n_outcomes=generator.n_outcomes if cfg.decoder.kind == "mode_assignment" else 0,
+        n_clusters=cfg.decoder.n_clusters,
+        hidden=tuple(cfg.decoder.hidden),
+        seed=cfg.seed,
+    )
+    discriminator = Discriminator(
+        dim,
+        hidden=tuple(cfg.discriminator.hidden),
+        pack=cfg.discriminator.pack,
+        seed=cfg.seed,
+    )
+    return GANModel(generator, decoder, discriminator, real, TrainStepSettings.from_config(cfg))
+
+
 def count_params(variables) -> int:
     return int(sum(np.prod(v.shape) for v in variables))
+
+
+def no_stages(name: str) -> contextlib.AbstractContextManager:
+    """The stage hook of an uninstrumented step: a context that does nothing (and so adds
+    no op to a traced graph)."""
+    return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class GeneratorPieces:
+    """A generator's forward pass in the pieces the training step stages.
+
+    ``encode(z)`` -> circuit arguments; ``simulate(arguments)`` -> result;
+    ``features(result, noise)`` -> ``(features, leakage)``; ``outcomes(result, noise)`` ->
+    ``(probs, other features, leakage)``.
+    """
+
+    encode: Callable
+    simulate: Callable
+    features: Callable
+    outcomes: Callable
+
+    @classmethod
+    def of(cls, generator) -> GeneratorPieces:
+        """The pieces of a :class:`CVGenerator` (circuit arguments, simulation, readout) or
+        of a :class:`ClassicalGenerator`, which is one network: its whole forward pass is
+        its readout and the first two pieces pass the latents through."""
+        if isinstance(generator, CVGenerator):
+            return cls(
+                generator.circuit_arguments,
+                generator.simulate,
+                generator.read_features,
+                generator.outcome_distribution_from,
+            )
+        return cls(
+            lambda z: z,
+            lambda z: z,
+            lambda z, noise: generator.features_and_leakage((z, noise)),
+            lambda z, noise: generator.outcome_distribution((z, noise)),
+        )
 
 
 class GANModel:
     """Everything that trains, plus the one compiled step.
 
+    Parts: ``generator`` (:class:`CVGenerator` or :class:`ClassicalGenerator`), ``decoder``
+    (:class:`SpatialDecoder`), ``discriminator``, ``real`` data (float32 ``[n, d]``) and
+    the step's :class:`TrainStepSettings`.
+
     ``train_step()`` runs ``d_steps`` discriminator updates and one generator+decoder
-    update on batches drawn from ``real`` (float32 ``[n, d]``) with the model's own
-    ``tf.random.Generator`` (checkpointed, so a resumed run draws what the uninterrupted
-    run would have drawn). It returns a dict of scalar tensors.
+    update on batches drawn from ``real`` with the model's own ``tf.random.Generator``
+    (checkpointed, so a resumed run draws what the uninterrupted run would have drawn). It
+    returns a dict of scalar tensors. :meth:`make_train_step` builds the same step with a
+    stage hook (a profiler's), around each piece.
     """
 
-    def __init__(self, cfg: RunConfig, real: np.ndarray):
-        self.cfg = cfg
-        t = cfg.train
+    def __init__(self, generator, decoder, discriminator, real, settings: TrainStepSettings):
+        s = self.settings = settings
         self.real = tf.constant(np.asarray(real, np.float32))
         self.dim = int(self.real.shape[1])
-        self.generator = build_generator(cfg)
-        n_outcomes = getattr(self.generator, "n_outcomes", 0)
-        self.decoder = SpatialDecoder(
-            kind=cfg.decoder.kind,
-            output_dim=self.dim,
-            n_features=self.generator.n_features,
-            n_outcomes=n_outcomes if cfg.decoder.kind == "mode_assignment" else 0,
-            n_clusters=cfg.decoder.n_clusters,
-            hidden=tuple(cfg.decoder.hidden),
-            seed=cfg.seed,
-        )
-        self.discriminator = Discriminator(
-            self.dim,
-            hidden=tuple(cfg.discriminator.hidden),
-            pack=cfg.discriminator.pack,
-            seed=cfg.seed,
-        )
-        self.rng = tf.random.Generator.from_seed(cfg.seed)
+        self.generator, self.decoder, self.discriminator = generator, decoder, discriminator
+        self.rng = tf.random.Generator.from_seed(s.seed)
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
 
         def adam(lr):
-            if t.lr_schedule == "cosine":
-                lr = tf.keras.optimizers.schedules.CosineDecay(lr, decay_steps=t.steps, alpha=0.1)
-            return tf.keras.optimizers.Adam(lr, beta_1=t.beta1, beta_2=t.beta2)
+            if s.lr_schedule == "cosine":
+                lr = tf.keras.optimizers.schedules.CosineDecay(
+                    lr, decay_steps=s.decay_steps, alpha=0.1
+                )
+            return tf.keras.optimizers.Adam(lr, beta_1=s.beta1, beta_2=s.beta2)
 
         self.g_opt, self.dec_opt, self.d_opt = (
-            adam(t.lr_generator),
-            adam(t.lr_decoder),
-            adam(t.lr_discriminator),
+            adam(s.lr_generator),
+            adam(s.lr_decoder),
+            adam(s.lr_discriminator),
         )
         self.g_vars = list(self.generator.trainable_variables)
         self.dec_vars = list(self.decoder.trainable_variables)
@@ -118,7 +229,8 @@ class GANModel:
         self.weights_checkpoint = tf.train.Checkpoint(
             generator=self.generator, decoder=self.decoder, discriminator=self.discriminator
         )
-        self.train_step = tf.function(self._train_step)
+        self.pieces = GeneratorPieces.of(generator)
+        self.train_step = self.make_train_step()
         self._generate = tf.function(self._generate_batch)
 
     @property
@@ -132,9 +244,7 @@ class GANModel:
     # ------------------------------------------------------------------ pieces
     def latent_and_noise(self, batch: int, rng: tf.random.Generator):
         """Latent ``[batch, latent_dim]`` and readout noise ``[batch, n_noise]`` (or None)."""
-        z = self.generator.sample_latent(batch, rng)
-        noise = rng.uniform([batch, self.generator.n_noise]) if self.generator.n_noise else None
-        return z, noise
+        return latent_and_noise(self.generator, batch, rng)
 
     def fake(self, z, noise):
         """Generated points ``[B, d]`` and the per-sample leakage ``[B]``."""
@@ -145,67 +255,144 @@ class GANModel:
         index = self.rng.uniform([batch], 0, tf.shape(self.real, tf.int64)[0], dtype=tf.int64)
         return tf.gather(self.real, index)
 
-    def generator_losses(self, batch: int, rng: tf.random.Generator | None = None):
-        """Generator loss on ``batch`` fresh latents (drawn from ``rng``, default the
-        training stream) and the per-sample leakage."""
-        z, noise = self.latent_and_noise(batch, self.rng if rng is None else rng)
-        kind = self.cfg.train.loss
-        if self.cfg.train.outcome_gradient == "marginal":
+    @property
+    def marginal(self) -> bool:
+        """Whether the generator loss averages exactly over the sampled outcome."""
+        return self.settings.outcome_gradient == "marginal"
+
+    def _read(self, result, noise) -> tuple:
+        """Readout for the generator loss: ``(probs, other features, leakage)`` for the
+        marginal loss, else ``(features, leakage)``."""
+        if self.marginal:
+            return self.pieces.outcomes(result, noise)
+        return self.pieces.features(result, noise)
+
+    def _decode(self, read: tuple) -> tf.Tensor:
+        """Points of a :meth:`_read`: ``[B, n_outcomes, d]`` (marginal) or ``[B, d]``."""
+        if self.marginal:
+            return self.decoder.outcome_points(read[1])
+        return self.decoder(read[0])
+
+    def _generator_loss(self, points, read: tuple) -> tf.Tensor:
+        """The generator loss of decoded ``points`` and their :meth:`_read`."""
+        s = self.settings
+        if self.marginal:
             # E_{n ~ p(n|z)} loss(D(x(n, z))): exact average over the measured outcome
-            probs, rest, leakage = self.generator.outcome_distribution((z, noise))
-            points = self.decoder.outcome_points(rest)
             k = tf.shape(points)[1]
             logits = tf.reshape(
                 self.discriminator(tf.reshape(points, [-1, self.dim]), training=True), [-1, k]
             )
-            terms = generator_loss_terms(kind, logits)
-            loss = tf.reduce_mean(tf.reduce_sum(tf.cast(probs, terms.dtype) * terms, axis=-1))
+            terms = generator_loss_terms(s.loss, logits)
+            loss = tf.reduce_mean(tf.reduce_sum(tf.cast(read[0], terms.dtype) * terms, axis=-1))
         else:
-            fake, leakage = self.fake(z, noise)
-            loss = generator_loss(kind, self.discriminator(fake, training=True))
-        penalty = self.cfg.train.leakage_penalty
-        if penalty > 0:
-            loss += penalty * tf.reduce_mean(tf.cast(leakage, loss.dtype))
-        return loss, leakage
+            loss = generator_loss(s.loss, self.discriminator(points, training=True))
+        if s.leakage_penalty > 0:
+            loss += s.leakage_penalty * tf.reduce_mean(tf.cast(read[-1], loss.dtype))
+        return loss
+
+    def generator_losses(self, batch: int, rng: tf.random.Generator | None = None):
+        """Generator loss on ``batch`` fresh latents (drawn from ``rng``, default the
+        training stream) and the per-sample leakage."""
+        z, noise = self.latent_and_noise(batch, self.rng if rng is None else rng)
+        p = self.pieces
+        read = self._read(p.simulate(p.encode(z)), noise)
+        return self._generator_loss(self._decode(read), read), read[-1]
 
     # ------------------------------------------------------------------ step
-    def _train_step(self):
-        t = self.cfg.train
-        batch = t.batch_size
-        gp_weight = self.cfg.discriminator.gradient_penalty
-        d_losses = []
-        for _ in range(t.d_steps):
-            real = self.real_batch(batch)
-            z, noise = self.latent_and_noise(batch, self.rng)
-            fake, _ = self.fake(z, noise)
-            fake = tf.stop_gradient(fake)
-            with tf.GradientTape() as tape:
-                d_loss = discriminator_loss(
-                    t.loss,
-                    self.discriminator(real, training=True),
-                    self.discriminator(fake, training=True),
-                )
-                if gp_weight > 0:
-                    eps = self.rng.uniform([batch, 1])
-                    d_loss += gp_weight * gradient_penalty(self.discriminator, real, fake, eps)
-            grads = tape.gradient(d_loss, self.d_vars)
-            grads, d_ok = guard_gradients(grads, self.d_vars, t.grad_clip)
-            self.d_opt.apply_gradients(zip(grads, self.d_vars, strict=True))
-            d_losses.append(d_loss)
-        with tf.GradientTape() as tape:
-            g_loss, leakage = self.generator_losses(batch)
-        grads = tape.gradient(g_loss, self.g_vars + self.dec_vars)
-        grads, g_ok = guard_gradients(grads, self.g_vars + self.dec_vars, t.grad_clip)
-        n_g = len(self.g_vars)
-        self.g_opt.apply_gradients(zip(grads[:n_g], self.g_vars, strict=True))
-        self.dec_opt.apply_gradients(zip(grads[n_g:], self.dec_vars, strict=True))
-        self.step.assign_add(1)
+    def make_train_step(self, stage: Callable = no_stages):
+        """The compiled training step (a ``tf.function`` of no argument), with each piece
+        inside ``stage(name)`` for the names of :data:`qgan.profiling.step.STAGES`.
+
+        ``stage``: a context-manager factory such as :meth:`Profiler.stage
+        <qgan.profiling.profiler.Profiler.stage>`; the default :func:`no_stages` does
+        nothing, so the step's graph holds only the training ops.
+        """
+        return tf.function(lambda: self._train_step(stage), autograph=False)
+
+    def _train_step(self, stage: Callable):
+        s, p = self.settings, self.pieces
+        batch = s.batch_size
+        # Every random draw of the step, in a fixed order: per discriminator update the real
+        # batch, latents, noise (and the penalty's mixing weights); then the generator's.
+        with stage("latent sampling"):
+            d_draws = []
+            for _ in range(s.d_steps):
+                real = self.real_batch(batch)
+                z, noise = self.latent_and_noise(batch, self.rng)
+                eps = self.rng.uniform([batch, 1]) if s.gradient_penalty > 0 else None
+                d_draws.append((real, z, noise, eps))
+            g_z, g_noise = self.latent_and_noise(batch, self.rng)
+        # The generator's forward passes for the discriminator updates (fake batches) and for
+        # its own update need only the generator's and decoder's weights, which no
+        # discriminator update changes: they may run side by side, and each stage holds all
+        # of them. Only the generator's own pass is taped for its gradient.
+        g_tape = tf.GradientTape()
+        with g_tape:
+            with stage("encoding"):
+                with g_tape.stop_recording():
+                    d_args = [p.encode(z) for _, z, _, _ in d_draws]
+                g_args = p.encode(g_z)
+            with stage("circuit simulation"):
+                with g_tape.stop_recording():
+                    d_results = [p.simulate(a) for a in d_args]
+                g_result = p.simulate(g_args)
+            with stage("readout"):
+                with g_tape.stop_recording():
+                    d_features = [
+                        p.features(r, noise)[0]
+                        for r, (_, _, noise, _) in zip(d_results, d_draws, strict=True)
+                    ]
+                g_read = self._read(g_result, g_noise)
+            with stage("decoder"):
+                with g_tape.stop_recording():
+                    fakes = [tf.stop_gradient(self.decoder(f)) for f in d_features]
+                g_points = self._decode(g_read)
+            with g_tape.stop_recording():
+                d_losses, d_ok = [], []
+                for draws, fake in zip(d_draws, fakes, strict=True):
+                    loss, ok = self._discriminator_update(*draws, fake, stage)
+                    d_losses.append(loss)
+                    d_ok.append(ok)
+            with stage("discriminator forward"):  # the updated discriminator
+                g_loss = self._generator_loss(g_points, g_read)
+        variables = self.g_vars + self.dec_vars
+        with stage("backward pass"):
+            grads = g_tape.gradient(g_loss, variables)
+        with stage("optimizer update"):
+            grads, g_ok = guard_gradients(grads, variables, s.grad_clip)
+            n_g = len(self.g_vars)
+            self.g_opt.apply_gradients(zip(grads[:n_g], self.g_vars, strict=True))
+            self.dec_opt.apply_gradients(zip(grads[n_g:], self.dec_vars, strict=True))
+            self.step.assign_add(1)
         return {
             "d_loss": tf.add_n(d_losses) / len(d_losses),
             "g_loss": g_loss,
-            "leakage": tf.reduce_mean(tf.cast(leakage, tf.float32)),
-            "nonfinite": tf.cast(tf.logical_not(tf.logical_and(d_ok, g_ok)), tf.int32),
+            "leakage": tf.reduce_mean(tf.cast(g_read[-1], tf.float32)),
+            # as the step always counted: the last discriminator update and the generator's
+            "nonfinite": tf.cast(tf.logical_not(tf.logical_and(d_ok[-1], g_ok)), tf.int32),
         }
+
+    def _discriminator_update(self, real, z, noise, eps, fake, stage: Callable):
+        """One discriminator update on ``real`` and ``fake`` points ``[B, d]`` (``eps``
+        ``[B, 1]``: the gradient penalty's mixing weights). Returns ``(loss, finite)``."""
+        s = self.settings
+        with tf.GradientTape() as tape:
+            with stage("discriminator forward"):
+                loss = discriminator_loss(
+                    s.loss,
+                    self.discriminator(real, training=True),
+                    self.discriminator(fake, training=True),
+                )
+                if s.gradient_penalty > 0:
+                    loss += s.gradient_penalty * gradient_penalty(
+                        self.discriminator, real, fake, eps
+                    )
+        with stage("backward pass"):
+            grads = tape.gradient(loss, self.d_vars)
+        with stage("optimizer update"):
+            grads, ok = guard_gradients(grads, self.d_vars, s.grad_clip)
+            self.d_opt.apply_gradients(zip(grads, self.d_vars, strict=True))
+        return loss, ok
 
     # ------------------------------------------------------------------ evaluation
     def _generate_batch(self, z, noise):
@@ -217,7 +404,7 @@ class GANModel:
         Drawn in chunks of the training batch size, so no new trace is needed.
         """
         rng = tf.random.Generator.from_seed(seed)
-        batch = self.cfg.train.batch_size
+        batch = self.settings.batch_size
         points, leaks = [], []
         for _ in range(-(-n // batch)):
             z, noise = self.latent_and_noise(batch, rng)
@@ -230,11 +417,12 @@ class GANModel:
 
     def gradient_entries(self, seed: int = 0) -> tuple[list, list]:
         """Generator + decoder gradients of the generator loss on one batch, split so that
-        each gate argument of a CV generator counts as one variable (for ``gradient_flow``)."""
+        each gate argument of a CV generator counts as one variable (for ``gradient_flow``):
+        ``(gradients, names)``, aligned, one entry per variable or gate argument."""
         with tf.GradientTape() as tape:
             # its own latent stream: evaluating must not change what training draws next
             rng = tf.random.Generator.from_seed(seed)
-            g_loss, _ = self.generator_losses(self.cfg.train.batch_size, rng)
+            g_loss, _ = self.generator_losses(self.settings.batch_size, rng)
         variables = self.g_vars + self.dec_vars
         grads = tape.gradient(g_loss, variables)
         entries, names = [], []

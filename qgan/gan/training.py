@@ -18,12 +18,11 @@ from qgan._io import npy_bytes, write_bytes_atomic, write_text_atomic
 from qgan.gan import plots
 from qgan.gan.config import METRIC_DIRECTION, RunConfig, dump_config, load_config
 from qgan.gan.data import make_dataset
-from qgan.gan.model import GANModel
+from qgan.gan.model import GANModel, build_model
 
 log = logging.getLogger("qgan.train")
 EVAL_SEED_OFFSET = 7919  # evaluation latents: a fixed stream apart from the training stream
 LOG_EVERY = 10
-CALIBRATION_SAMPLES = 2048  # latents whose generator features calibrate the decoder
 
 
 @dataclass
@@ -66,28 +65,22 @@ def build(cfg: RunConfig):
     mixture, calibration info)``."""
     tf.keras.utils.set_random_seed(cfg.seed)
     real, reference, mixture = load_data(cfg)
-    model = GANModel(cfg, real)
-    probe_rng = tf.random.Generator.from_seed(cfg.seed + 1)
-    z, noise = model.latent_and_noise(CALIBRATION_SAMPLES, probe_rng)
-    if cfg.decoder.kind == "mode_assignment" and cfg.generator.samples_outcomes:
-        # exact outcome probabilities instead of one sampled outcome per latent: the
-        # decoder deals outcomes to clusters by their mass, so give it the mass itself
-        probs, rest, _ = model.generator.outcome_distribution((z, noise))
-        features = tf.concat([tf.cast(probs, rest.dtype), rest], axis=-1)
-    else:
-        features, _ = model.generator.features_and_leakage((z, noise))
-    info = model.decoder.calibrate(real, features.numpy(), seed=cfg.seed)
+    model = build_model(cfg, real)
+    info = model.decoder.calibrate_to(model.generator, real, seed=cfg.seed)
     return model, reference, mixture, info
 
 
-def evaluate(model: GANModel, reference, mixture, cfg: RunConfig) -> tuple[dict, np.ndarray]:
-    """Metrics of ``train.eval_samples`` generated points (fixed latent stream)."""
+def evaluate_generator(
+    model: GANModel, reference, mixture, cfg: RunConfig
+) -> tuple[dict, np.ndarray]:
+    """Metrics of ``train.eval_samples`` generated points (fixed latent stream), with the
+    generator's gradient flow and norm leakage; and the points ``[n, d]``."""
     points, leak = model.generate(cfg.train.eval_samples, cfg.seed + EVAL_SEED_OFFSET)
     result = qmetrics.evaluate(
         points, reference, mixture, max_points=cfg.train.eval_samples, seed=cfg.seed
     )
-    grads, _ = model.gradient_entries(cfg.seed + EVAL_SEED_OFFSET)
-    result["gradient_flow"] = qmetrics.gradient_flow(grads, grads)
+    grads, entries = model.gradient_entries(cfg.seed + EVAL_SEED_OFFSET)
+    result["gradient_flow"] = qmetrics.gradient_flow(grads, entries)
     result["leakage"] = float(np.mean(leak))
     result["leakage_max"] = float(np.max(leak))
     return result, points
@@ -99,6 +92,271 @@ def _is_better(metric: str, value: float, best: float | None, min_delta: float) 
     if METRIC_DIRECTION[metric]:
         return value > best + min_delta
     return value < best - min_delta
+
+
+@dataclass
+class OpenedRun:
+    """A run ready to train (:func:`open_run`): its config, directory, calibrated model,
+    evaluation data and the latest checkpoint's record (empty for a new run)."""
+
+    cfg: RunConfig
+    run_dir: Path
+    model: GANModel
+    reference: np.ndarray
+    mixture: object
+    latest: dict = field(default_factory=dict)
+
+
+def resumed_config(cfg: RunConfig | None, run_dir: Path) -> RunConfig:
+    """The config to resume ``run_dir`` with: its own ``config.yaml``, with ``cfg``'s
+    ``train.steps`` when ``cfg`` is given (nothing else but ``output.dir`` may differ)."""
+    if not (run_dir / "config.yaml").is_file():
+        raise ValueError(f"--resume {str(run_dir)!r}: not a run directory (no config.yaml)")
+    saved = load_config(run_dir / "config.yaml")
+    if cfg is None:
+        return saved
+    mine = cfg.model_dump()
+    theirs = saved.model_dump()
+    mine["train"]["steps"] = theirs["train"]["steps"]
+    mine["output"]["dir"] = theirs["output"]["dir"]  # the run directory is given
+    if mine != theirs:
+        raise ValueError(
+            f"--resume {str(run_dir)!r}: the config differs from the run's config.yaml "
+            "(only train.steps and output.dir may differ)"
+        )
+    return saved.model_copy(
+        update={"train": saved.train.model_copy(update={"steps": cfg.train.steps})}
+    )
+
+
+def open_run(cfg: RunConfig | None, resume: str | Path | None = None) -> OpenedRun:
+    """A new run directory for ``cfg`` (config and calibration written), or the run
+    ``resume`` restored from its latest checkpoint, its logs cut back to that step."""
+    if resume is not None:
+        cfg = resumed_config(cfg, Path(resume))
+    model, reference, mixture, calibration = build(cfg)
+    if resume is None:
+        run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
+        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+        write_text_atomic(run_dir / "calibration.json", json.dumps(calibration, indent=2))
+        return OpenedRun(cfg, run_dir, model, reference, mixture)
+    run_dir = Path(resume)
+    latest = rundir.latest_checkpoint(run_dir) or {}
+    if latest:
+        model.checkpoint.read(str(run_dir / "checkpoints" / latest["path"])).assert_consumed()
+        log.info("resumed %s at step %d", run_dir, latest["step"])
+    done = int(model.step.numpy())
+    # an interrupted step's logging, evaluation and checkpoint are redone on resume
+    kept = done - 1 if latest.get("pending") else done
+    rundir.truncate_jsonl(run_dir / "metrics.jsonl", kept)
+    rundir.truncate_jsonl(run_dir / "losses.jsonl", kept)
+    return OpenedRun(cfg, run_dir, model, reference, mixture, latest)
+
+
+class TrainingLoop:
+    """The training loop of an opened run and the state it checkpoints.
+
+    ``state``: best value and step of the selection metric, evaluations since the best,
+    non-finite steps; ``window``: losses of the steps since the last ``losses.jsonl`` line.
+    Both are saved with every checkpoint, so a resumed run logs and selects as an
+    uninterrupted one.
+    """
+
+    def __init__(self, run: OpenedRun, *, progress: bool = True, start: float | None = None):
+        self.run, self.cfg, self.model = run, run.cfg, run.model
+        self.start = time.perf_counter() if start is None else start
+        latest = run.latest
+        self.state = {"best_value": None, "best_step": None, "nonfinite_steps": 0}
+        self.state["evals_since_best"] = 0
+        self.state.update({k: latest[k] for k in self.state if k in latest})
+        self.window: list[dict] = list(latest.get("window", []))
+        self.step = int(self.model.step.numpy())
+        self.step_times: list[float] = []
+        self.trace_time: float | None = None
+        self.warned_leakage = False
+        self.writer = (
+            tf.summary.create_file_writer(str(run.run_dir / "tensorboard"))
+            if self.cfg.output.tensorboard
+            else None
+        )
+        self.bar = tqdm(
+            total=self.cfg.train.steps,
+            initial=self.step,
+            disable=not progress,
+            desc=self.cfg.name,
+            unit="step",
+            dynamic_ncols=True,
+        )
+
+    def save(self, step: int, pending: bool = False) -> None:
+        """Checkpoint the model and the loop state after ``step``."""
+        extra = {**self.state, "window": self.window, "pending": pending}
+        rundir.save_checkpoint(self.model.checkpoint, self.run.run_dir, step, extra)
+
+    def log_losses(self, step: int) -> None:
+        """Mean losses of the window to ``losses.jsonl`` (and TensorBoard); empties it."""
+        mean = {k: float(np.mean([w[k] for w in self.window])) for k in self.window[0]}
+        rundir.append_jsonl(self.run.run_dir / "losses.jsonl", {"step": step, **mean})
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                for k, v in mean.items():
+                    tf.summary.scalar(f"train/{k}", v)
+        self.bar.set_postfix(d=f"{mean['d_loss']:.3f}", g=f"{mean['g_loss']:.3f}")
+        self.window = []
+
+    def evaluate(self, step: int) -> bool:
+        """Evaluation after ``step``: ``metrics.jsonl``, best weights; True to stop early."""
+        t, run, state = self.cfg.train, self.run, self.state
+        metric = t.early_stopping.metric
+        result, _ = evaluate_generator(self.model, run.reference, run.mixture, self.cfg)
+        record = {"step": step, "time_s": time.perf_counter() - self.start, **result}
+        rundir.append_jsonl(run.run_dir / "metrics.jsonl", record)
+        if self.writer is not None:
+            with self.writer.as_default(step=step):
+                for k, v in result.items():
+                    if isinstance(v, (int, float)):
+                        tf.summary.scalar(f"eval/{k}", v)
+        if result["leakage"] > t.leakage_threshold and not self.warned_leakage:
+            log.warning(
+                "mean norm leakage %.2e exceeds train.leakage_threshold %.0e at step %d: "
+                "raise generator.cutoff",
+                result["leakage"],
+                t.leakage_threshold,
+                step,
+            )
+            self.warned_leakage = True
+        value = float(result[metric])
+        if _is_better(metric, value, state["best_value"], t.early_stopping.min_delta):
+            state.update(best_value=value, best_step=step, evals_since_best=0)
+            if t.early_stopping.keep_best:
+                rundir.save_named_checkpoint(self.model.weights_checkpoint, run.run_dir, "best")
+        else:
+            state["evals_since_best"] += 1
+        self.bar.set_postfix_str(f"{metric}={value:.4g} best={state['best_value']:.4g}")
+        patience = t.early_stopping.patience
+        if patience is not None and state["evals_since_best"] >= patience:
+            log.info(
+                "early stopping at step %d (%s did not improve for %d evaluations)",
+                step,
+                metric,
+                patience,
+            )
+            return True
+        return False
+
+    def after_step(self, step: int) -> bool:
+        """Loss log, evaluation and checkpoint due after ``step``; True to stop early."""
+        t = self.cfg.train
+        if self.window and (step % LOG_EVERY == 0 or step == t.steps):
+            self.log_losses(step)
+        if step % t.eval_every == 0 or step == t.steps:
+            if self.evaluate(step):
+                self.save(step)
+                return True
+        if step % t.checkpoint_every == 0 or step == t.steps:
+            self.save(step)
+        return False
+
+    def snapshot(self):
+        """What an interrupt restores while a step's bookkeeping is pending: training RNG,
+        loop state and loss window right after the update."""
+        return self.model.rng.state.numpy().copy(), dict(self.state), list(self.window)
+
+    def restore(self, snapshot) -> None:
+        rng_state, state, window = snapshot
+        self.model.rng.state.assign(rng_state)
+        self.state.clear()
+        self.state.update(state)
+        self.window = window
+
+    def train_one(self) -> dict:
+        """One training step: its losses (floats), timed, added to the window."""
+        tick = time.perf_counter()
+        out = {k: float(v) for k, v in self.model.train_step().items()}
+        elapsed = time.perf_counter() - tick
+        if self.trace_time is None:
+            self.trace_time = elapsed
+        else:
+            self.step_times.append(elapsed)
+        self.step += 1
+        self.state["nonfinite_steps"] += int(out.pop("nonfinite"))
+        self.window.append(out)
+        return out
+
+    def loop(self, on_step=None) -> None:
+        """Train to ``train.steps`` (or an early stop). ``on_step(step, losses)`` after each
+        step. On ``KeyboardInterrupt``, checkpoint the state right after the last update,
+        marked ``pending`` while its bookkeeping had not finished (evaluation draws from
+        the training RNG, so a half-done evaluation must not be kept), and re-raise."""
+        pending, snapshot = False, None
+        try:
+            stop = False
+            if self.run.latest.get("pending"):
+                pending, snapshot = True, self.snapshot()
+                stop = self.after_step(self.step)
+                pending = False
+            while self.step < self.cfg.train.steps and not stop:
+                out = self.train_one()
+                pending, snapshot = True, self.snapshot()
+                if on_step is not None:
+                    on_step(self.step, out)
+                self.bar.update(1)
+                stop = self.after_step(self.step)
+                pending = False
+        except KeyboardInterrupt:
+            landed = int(self.model.step.numpy())
+            if pending:
+                self.restore(snapshot)
+            elif landed > self.step:  # the update ran, its bookkeeping had not started
+                self.step, pending = landed, True
+            self.save(self.step, pending=pending)
+            log.warning(
+                "interrupted at step %d; checkpoint saved, resume with --resume %s",
+                self.step,
+                self.run.run_dir,
+            )
+            raise
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.writer is not None:
+            self.writer.close()
+
+
+def finish_run(loop: TrainingLoop) -> RunResult:
+    """Final weights (the best evaluated ones with ``keep_best``) as the ``final``
+    checkpoint, final evaluation, ``generated.npy``, ``metrics.json`` and plots."""
+    run, cfg, model, state = loop.run, loop.cfg, loop.model, loop.state
+    t, run_dir = cfg.train, run.run_dir
+    best_path = run_dir / "checkpoints" / "best"
+    if t.early_stopping.keep_best and best_path.exists():
+        model.weights_checkpoint.read(str(best_path / "ckpt")).expect_partial()
+    final_ckpt = rundir.save_named_checkpoint(model.weights_checkpoint, run_dir, "final")
+    result, points = evaluate_generator(model, run.reference, run.mixture, cfg)
+    write_bytes_atomic(run_dir / "generated.npy", npy_bytes(points))
+    history = rundir.read_jsonl(run_dir / "metrics.jsonl")
+    step, times = loop.step, loop.step_times
+    final = {
+        "name": cfg.name,
+        "seed": cfg.seed,
+        "steps": step,
+        "weights_from_step": state["best_step"] if t.early_stopping.keep_best else step,
+        "selection_metric": t.early_stopping.metric,
+        "stopped_early": step < t.steps,
+        "metrics": result,
+        "wall_time_s": time.perf_counter() - loop.start,
+        "trace_time_s": loop.trace_time,
+        "step_time_ms_median": float(np.median(times) * 1e3) if times else None,
+        "nonfinite_steps": state["nonfinite_steps"],
+        "n_params": model.n_params,
+        "checkpoint": str(final_ckpt.relative_to(run_dir)),
+    }
+    write_text_atomic(run_dir / "metrics.json", json.dumps(final, indent=2) + "\n")
+    if cfg.output.plots:
+        write_plots(run_dir, run.reference, points, run.mixture, cfg)
+    return RunResult(run_dir=run_dir, metrics=final, history=history)
 
 
 def train(
@@ -117,200 +375,9 @@ def train(
     interrupt a run). Returns a :class:`RunResult`.
     """
     start = time.perf_counter()
-    if resume is not None:
-        run_dir = Path(resume)
-        if not (run_dir / "config.yaml").is_file():
-            raise ValueError(f"--resume {str(run_dir)!r}: not a run directory (no config.yaml)")
-        saved = load_config(run_dir / "config.yaml")
-        if cfg is not None:
-            mine = cfg.model_dump()
-            theirs = saved.model_dump()
-            mine["train"]["steps"] = theirs["train"]["steps"]
-            mine["output"]["dir"] = theirs["output"]["dir"]  # the run directory is given
-            if mine != theirs:
-                raise ValueError(
-                    f"--resume {str(run_dir)!r}: the config differs from the run's config.yaml "
-                    "(only train.steps and output.dir may differ)"
-                )
-            saved = saved.model_copy(
-                update={"train": saved.train.model_copy(update={"steps": cfg.train.steps})}
-            )
-        cfg = saved
-    model, reference, mixture, calibration = build(cfg)
-    t = cfg.train
-    metric = t.early_stopping.metric
-    state = {"best_value": None, "best_step": None, "nonfinite_steps": 0, "evals_since_best": 0}
-    if resume is None:
-        run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
-        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
-        write_text_atomic(run_dir / "calibration.json", json.dumps(calibration, indent=2))
-    else:
-        latest = rundir.latest_checkpoint(run_dir) or {}
-        if latest:
-            model.checkpoint.read(str(run_dir / "checkpoints" / latest["path"])).assert_consumed()
-            state.update({k: latest[k] for k in state if k in latest})
-            log.info("resumed %s at step %d", run_dir, latest["step"])
-        done = int(model.step.numpy())
-        # an interrupted step's logging, evaluation and checkpoint are redone on resume
-        kept = done - 1 if latest.get("pending") else done
-        rundir.truncate_jsonl(run_dir / "metrics.jsonl", kept)
-        rundir.truncate_jsonl(run_dir / "losses.jsonl", kept)
-    writer = (
-        tf.summary.create_file_writer(str(run_dir / "tensorboard"))
-        if cfg.output.tensorboard
-        else None
-    )
-    best_path = run_dir / "checkpoints" / "best"
-    # losses of the steps since the last losses.jsonl line (checkpointed, so that a resumed
-    # run logs the same means as an uninterrupted one)
-    window: list[dict] = [] if resume is None else list(latest.get("window", []))
-
-    def save(step, pending=False):
-        extra = {**state, "window": window, "pending": pending}
-        rundir.save_checkpoint(model.checkpoint, run_dir, step, extra)
-
-    step = int(model.step.numpy())
-    step_times: list[float] = []
-    trace_time = None
-    warned_leakage = False
-    bar = tqdm(
-        total=t.steps,
-        initial=step,
-        disable=not progress,
-        desc=cfg.name,
-        unit="step",
-        dynamic_ncols=True,
-    )
-
-    def after_step(step) -> bool:
-        """Loss log, evaluation and checkpoint due after ``step``; True to stop early."""
-        nonlocal window, warned_leakage
-        if window and (step % LOG_EVERY == 0 or step == t.steps):
-            mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
-            rundir.append_jsonl(run_dir / "losses.jsonl", {"step": step, **mean})
-            if writer is not None:
-                with writer.as_default(step=step):
-                    for k, v in mean.items():
-                        tf.summary.scalar(f"train/{k}", v)
-            bar.set_postfix(d=f"{mean['d_loss']:.3f}", g=f"{mean['g_loss']:.3f}")
-            window = []
-        if step % t.eval_every == 0 or step == t.steps:
-            result, _ = evaluate(model, reference, mixture, cfg)
-            record = {"step": step, "time_s": time.perf_counter() - start, **result}
-            rundir.append_jsonl(run_dir / "metrics.jsonl", record)
-            if writer is not None:
-                with writer.as_default(step=step):
-                    for k, v in result.items():
-                        if isinstance(v, (int, float)):
-                            tf.summary.scalar(f"eval/{k}", v)
-            if result["leakage"] > t.leakage_threshold and not warned_leakage:
-                log.warning(
-                    "mean norm leakage %.2e exceeds train.leakage_threshold %.0e at step %d: "
-                    "raise generator.cutoff",
-                    result["leakage"],
-                    t.leakage_threshold,
-                    step,
-                )
-                warned_leakage = True
-            value = float(result[metric])
-            if _is_better(metric, value, state["best_value"], t.early_stopping.min_delta):
-                state.update(best_value=value, best_step=step, evals_since_best=0)
-                if t.early_stopping.keep_best:
-                    rundir.save_named_checkpoint(model.weights_checkpoint, run_dir, "best")
-            else:
-                state["evals_since_best"] += 1
-            bar.set_postfix_str(f"{metric}={value:.4g} best={state['best_value']:.4g}")
-            patience = t.early_stopping.patience
-            if patience is not None and state["evals_since_best"] >= patience:
-                log.info(
-                    "early stopping at step %d (%s did not improve for %d evaluations)",
-                    step,
-                    metric,
-                    patience,
-                )
-                save(step)
-                return True
-        if step % t.checkpoint_every == 0 or step == t.steps:
-            save(step)
-        return False
-
-    # While the step's bookkeeping is pending, an interrupt checkpoints the state right after
-    # the update (``snapshot``: training RNG, counters, loss window), marked ``pending``:
-    # evaluation draws from the training RNG, so a half-done evaluation must not be kept.
-    pending, snapshot = False, None
-
-    def take_snapshot():
-        return model.rng.state.numpy().copy(), dict(state), list(window)
-
-    try:
-        stop = False
-        if resume is not None and latest.get("pending"):
-            pending, snapshot = True, take_snapshot()
-            stop = after_step(step)
-            pending = False
-        while step < t.steps and not stop:
-            tick = time.perf_counter()
-            out = model.train_step()
-            out = {k: float(v) for k, v in out.items()}
-            elapsed = time.perf_counter() - tick
-            if trace_time is None:
-                trace_time = elapsed
-            else:
-                step_times.append(elapsed)
-            step += 1
-            state["nonfinite_steps"] += int(out.pop("nonfinite"))
-            window.append(out)
-            pending, snapshot = True, take_snapshot()
-            if on_step is not None:
-                on_step(step, out)
-            bar.update(1)
-            stop = after_step(step)
-            pending = False
-    except KeyboardInterrupt:
-        landed = int(model.step.numpy())
-        if pending:
-            rng_state, saved_state, saved_window = snapshot
-            model.rng.state.assign(rng_state)
-            state.clear()
-            state.update(saved_state)
-            window = saved_window
-        elif landed > step:  # the update ran, its bookkeeping had not started
-            step, pending = landed, True
-        save(step, pending=pending)
-        log.warning(
-            "interrupted at step %d; checkpoint saved, resume with --resume %s", step, run_dir
-        )
-        raise
-    finally:
-        bar.close()
-        if writer is not None:
-            writer.close()
-
-    if t.early_stopping.keep_best and best_path.exists():
-        model.weights_checkpoint.read(str(best_path / "ckpt")).expect_partial()
-    final_ckpt = rundir.save_named_checkpoint(model.weights_checkpoint, run_dir, "final")
-    result, points = evaluate(model, reference, mixture, cfg)
-    write_bytes_atomic(run_dir / "generated.npy", npy_bytes(points))
-    history = rundir.read_jsonl(run_dir / "metrics.jsonl")
-    final = {
-        "name": cfg.name,
-        "seed": cfg.seed,
-        "steps": step,
-        "weights_from_step": state["best_step"] if t.early_stopping.keep_best else step,
-        "selection_metric": metric,
-        "stopped_early": step < t.steps,
-        "metrics": result,
-        "wall_time_s": time.perf_counter() - start,
-        "trace_time_s": trace_time,
-        "step_time_ms_median": float(np.median(step_times) * 1e3) if step_times else None,
-        "nonfinite_steps": state["nonfinite_steps"],
-        "n_params": model.n_params,
-        "checkpoint": str(final_ckpt.relative_to(run_dir)),
-    }
-    write_text_atomic(run_dir / "metrics.json", json.dumps(final, indent=2) + "\n")
-    if cfg.output.plots:
-        write_plots(run_dir, reference, points, mixture, cfg)
-    return RunResult(run_dir=run_dir, metrics=final, history=history)
+    loop = TrainingLoop(open_run(cfg, resume), progress=progress, start=start)
+    loop.loop(on_step)
+    return finish_run(loop)
 
 
 def write_plots(run_dir: Path, reference, points, mixture, cfg: RunConfig) -> None:
@@ -338,7 +405,7 @@ def write_plots(run_dir: Path, reference, points, mixture, cfg: RunConfig) -> No
         plots.metric_curves(run_dir / "metrics.png", history, keys)
 
 
-def load_run(run_dir) -> tuple[RunConfig, GANModel]:
+def load_trained_run(run_dir) -> tuple[RunConfig, GANModel]:
     """The config and model of a finished (or checkpointed) run, weights restored."""
     run_dir = Path(run_dir)
     if not (run_dir / "config.yaml").is_file():
@@ -360,6 +427,6 @@ def sample(run_dir, n: int, seed: int = 0) -> np.ndarray:
     """``n`` points ``[n, d]`` float32 from a trained run's generator."""
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    _, model = load_run(run_dir)
+    _, model = load_trained_run(run_dir)
     points, _ = model.generate(n, seed)
     return points

@@ -1,9 +1,9 @@
 """Per-stage timings of one GAN training step, against the real compiled step.
 
-:func:`instrumented_train_step` does the work of :meth:`GANModel.train_step` (``d_steps``
-discriminator updates, then one generator + decoder update, the same random draws in the
-same order, the same results) from the model's own components, with every piece inside a
-:class:`~qgan.profiling.profiler.Profiler` stage. :func:`profile_step` times it and the
+:func:`instrumented_train_step` is :meth:`GANModel.train_step` itself (``d_steps``
+discriminator updates, then one generator + decoder update), built by
+:meth:`GANModel.make_train_step` with a :class:`~qgan.profiling.profiler.Profiler`'s
+stage hook, so every piece lies inside a stage. :func:`profile_step` times it and the
 bare ``model.train_step`` in the same loop (alternating, after warm-up), plus the
 generator's own forward + backward pass, and says where the difference went.
 
@@ -23,14 +23,13 @@ Stages, in the order they run:
 
 The generator's forward passes for the discriminator updates (the fake batches) and for
 its own update depend only on weights that no discriminator update changes, so
-``train_step`` leaves the runtime free to run them side by side; to keep that freedom, the
+the step leaves the runtime free to run them side by side; to keep that freedom, the
 first five stages each hold all of them (one entry per step), and the last three run once
 per discriminator update and once for the generator update.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 
@@ -38,16 +37,8 @@ import numpy as np
 import tensorflow as tf
 
 from qgan._validate import check_int
-from qgan.gan.losses import (
-    discriminator_loss,
-    generator_loss,
-    generator_loss_terms,
-    gradient_penalty,
-)
-from qgan.gan.model import GANModel, guard_gradients
+from qgan.gan.model import GANModel
 from qgan.generator import CVGenerator
-from qgan.generator.readout import outcome_probabilities, read
-from qgan.photonic import simulate
 from qgan.profiling import scaling
 from qgan.profiling.profiler import BETWEEN, Profiler
 
@@ -79,132 +70,12 @@ def check_model(model: GANModel) -> None:
 
 
 def instrumented_train_step(model: GANModel, prof: Profiler):
-    """A ``tf.function`` doing what ``model.train_step`` does, in :data:`STAGES`.
-
-    It updates the model (weights, optimiser slots, RNG, step counter) exactly as
-    ``model.train_step`` would, and returns the same dict of scalar tensors.
-    """
+    """``model``'s own training step (:meth:`GANModel.make_train_step`) with each piece in a
+    ``prof`` stage of :data:`STAGES`: a ``tf.function`` that updates the model (weights,
+    optimiser slots, RNG, step counter) as ``model.train_step`` does and returns the same
+    dict of scalar tensors."""
     check_model(model)
-    gen, dec, disc = model.generator, model.decoder, model.discriminator
-    cfg = model.cfg
-    t = cfg.train
-    batch = t.batch_size
-    stage = prof.stage
-
-    def encode(z):  # CVGenerator.state: latent i drives encoding gate i, weights by name
-        z = tf.cast(z, gen.weights_vector.dtype)
-        args = {n: gen.encoding_scale * z[:, i] for i, n in enumerate(gen.circuit.latent_names)}
-        args.update(zip(gen.circuit.weight_names, tf.unstack(gen.weights_vector), strict=True))
-        return args
-
-    def simulate_circuit(args):
-        return simulate(
-            gen.program,
-            gen.cutoff,
-            args=args,
-            batch_size=batch,
-            backend=gen.backend,
-            dtype=gen.complex_dtype,
-        )
-
-    def outcomes(result, noise):  # CVGenerator.outcome_distribution, after the circuit
-        rest = dataclasses.replace(gen.spec, names=gen.spec.names[1:])
-        probs = outcome_probabilities(result, gen.spec.sample_modes)
-        skip = gen.spec.noise_width("photon_samples")
-        others = (
-            read(result, rest, None if noise is None else noise[:, skip:])
-            if rest.names
-            else tf.zeros([tf.shape(probs)[0], 0], probs.dtype)
-        )
-        return probs, others, result.leakage()
-
-    marginal = t.outcome_gradient == "marginal"
-    gp_weight = cfg.discriminator.gradient_penalty
-
-    def step():
-        # Every random draw of the step, in train_step's order (real batch, latents, noise
-        # and the penalty's mixing weights per discriminator update; then the generator's).
-        with stage("latent sampling"):
-            d_draws = []
-            for _ in range(t.d_steps):
-                real = model.real_batch(batch)
-                z, noise = model.latent_and_noise(batch, model.rng)
-                eps = model.rng.uniform([batch, 1]) if gp_weight > 0 else None
-                d_draws.append((real, z, noise, eps))
-            g_z, g_noise = model.latent_and_noise(batch, model.rng)
-        # The generator's forward passes for the discriminator updates (fake batches) and
-        # for its own update need only the generator's and decoder's weights, which no
-        # discriminator update changes: as in train_step, they may run side by side, so
-        # each stage holds all of them. Only the generator half is taped for its gradient.
-        g_tape = tf.GradientTape()
-        with g_tape:
-            with stage("encoding"):
-                with g_tape.stop_recording():
-                    d_args = [encode(z) for _, z, _, _ in d_draws]
-                g_args = encode(g_z)
-            with stage("circuit simulation"):
-                with g_tape.stop_recording():
-                    d_results = [simulate_circuit(a) for a in d_args]
-                g_result = simulate_circuit(g_args)
-            with stage("readout"):  # CVGenerator.features_and_leakage / outcome_distribution
-                with g_tape.stop_recording():
-                    d_features = [
-                        read(r, gen.spec, noise)
-                        for r, (_, _, noise, _) in zip(d_results, d_draws, strict=True)
-                    ]
-                if marginal:
-                    probs, rest, leakage = outcomes(g_result, g_noise)
-                else:
-                    g_features, leakage = read(g_result, gen.spec, g_noise), g_result.leakage()
-            with stage("decoder"):
-                with g_tape.stop_recording():
-                    fakes = [tf.stop_gradient(dec(f)) for f in d_features]
-                points = dec.outcome_points(rest) if marginal else dec(g_features)
-            d_losses = []
-            with g_tape.stop_recording():
-                for (real, _, _, eps), fake in zip(d_draws, fakes, strict=True):
-                    with tf.GradientTape() as d_tape:
-                        with stage("discriminator forward"):
-                            d_loss = discriminator_loss(
-                                t.loss, disc(real, training=True), disc(fake, training=True)
-                            )
-                            if gp_weight > 0:
-                                d_loss += gp_weight * gradient_penalty(disc, real, fake, eps)
-                    with stage("backward pass"):
-                        grads = d_tape.gradient(d_loss, model.d_vars)
-                    with stage("optimizer update"):
-                        grads, d_ok = guard_gradients(grads, model.d_vars, t.grad_clip)
-                        model.d_opt.apply_gradients(zip(grads, model.d_vars, strict=True))
-                    d_losses.append(d_loss)
-            with stage("discriminator forward"):  # the updated discriminator, as train_step
-                if marginal:
-                    k = tf.shape(points)[1]
-                    flat = tf.reshape(points, [-1, model.dim])
-                    logits = tf.reshape(disc(flat, training=True), [-1, k])
-                    terms = generator_loss_terms(t.loss, logits)
-                    weighted = tf.cast(probs, terms.dtype) * terms
-                    g_loss = tf.reduce_mean(tf.reduce_sum(weighted, axis=-1))
-                else:
-                    g_loss = generator_loss(t.loss, disc(points, training=True))
-                if t.leakage_penalty > 0:
-                    g_loss += t.leakage_penalty * tf.reduce_mean(tf.cast(leakage, g_loss.dtype))
-        variables = model.g_vars + model.dec_vars
-        with stage("backward pass"):
-            grads = g_tape.gradient(g_loss, variables)
-        with stage("optimizer update"):
-            grads, g_ok = guard_gradients(grads, variables, t.grad_clip)
-            n_g = len(model.g_vars)
-            model.g_opt.apply_gradients(zip(grads[:n_g], model.g_vars, strict=True))
-            model.dec_opt.apply_gradients(zip(grads[n_g:], model.dec_vars, strict=True))
-            model.step.assign_add(1)
-        return {
-            "d_loss": tf.add_n(d_losses) / len(d_losses),
-            "g_loss": g_loss,
-            "leakage": tf.reduce_mean(tf.cast(leakage, tf.float32)),
-            "nonfinite": tf.cast(tf.logical_not(tf.logical_and(d_ok, g_ok)), tf.int32),
-        }
-
-    return tf.function(step, autograph=False)
+    return model.make_train_step(prof.stage)
 
 
 CALLS = ("step", "instrumented", "generator")
@@ -268,10 +139,10 @@ def profile_step(
         )
     prof = Profiler() if profiler is None else profiler
     staged = instrumented_train_step(model, prof) if staged is None else staged
-    batch = model.cfg.train.batch_size
+    batch = model.settings.batch_size
     # the generator's own forward + backward, exactly as the batch scaling times it
     gen_fb = scaling.generator_step(model.generator)
-    z, noise = scaling.profile_inputs(model.generator, batch, model.cfg.seed)
+    z, noise = scaling.profile_inputs(model.generator, batch, model.settings.seed)
     calls = {
         "step": lambda: model.train_step(),
         "instrumented": staged,
@@ -292,7 +163,7 @@ def profile_step(
                 prof.lap()
         if on_repeat is not None:
             on_repeat()
-    return summarise_step(prof, wall, first, batch, repeats, warmup, model.cfg.train.d_steps)
+    return summarise_step(prof, wall, first, batch, repeats, warmup, model.settings.d_steps)
 
 
 def summarise_step(

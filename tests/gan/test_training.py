@@ -1,4 +1,4 @@
-"""Specification of ``qgan.gan.training``: ``train``, ``sample`` and ``load_run``.
+"""Specification of ``qgan.gan.training``: ``train``, ``sample`` and ``load_trained_run``.
 
 Every run here is the reference config (configs/bimodal.yaml) shrunk to a few seconds
 (fixture ``tiny_config``: 2 modes, cutoff 3, 12 steps, evaluations and checkpoints every 4
@@ -30,8 +30,9 @@ import pytest
 import tensorflow as tf
 
 from qgan import _rundir as rundir
+from qgan.gan import training
 from qgan.gan.config import load_config
-from qgan.gan.training import EVAL_SEED_OFFSET, load_run, sample, train
+from qgan.gan.training import EVAL_SEED_OFFSET, load_trained_run, sample, train
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 INTERRUPT_AFTER = 8
@@ -294,7 +295,7 @@ def test_classical_generator_trains(classical, design_metrics):
     assert result.metrics["n_params"]["generator"] > 0
 
 
-# --------------------------------------------------------------------------- sample, load_run
+# ------------------------------------------------------------------ sample, load_trained_run
 
 
 def test_sample_draws_from_the_final_weights(reference):
@@ -323,4 +324,41 @@ def test_sample_needs_a_positive_count(reference):
 
 def test_load_run_of_a_non_run_directory_names_it(tmp_path):
     with pytest.raises(ValueError, match=str(tmp_path)):
-        load_run(tmp_path)
+        load_trained_run(tmp_path)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@pytest.fixture(scope="module")
+def built(root, tiny_config):
+    """``(model, reference, mixture, cfg)`` of the shrunken config, untrained."""
+    cfg = tiny_config(root / "built")
+    model, reference, mixture, _ = training.build(cfg)
+    return model, reference, mixture, cfg
+
+
+def test_gradient_flow_is_checked_against_the_gradient_entries(built, monkeypatch):
+    """Evaluation passes the gradients *and* the entries they belong to, so a gradient list
+    that lost an entry is refused (gradient_flow's alignment check) instead of being
+    measured against itself."""
+    model, reference, mixture, cfg = built
+    grads, names = model.gradient_entries(cfg.seed)
+    assert (
+        len(grads) == len(names) == len(model.generator.circuit.weight_names) + len(model.dec_vars)
+    )
+    monkeypatch.setattr(model, "gradient_entries", lambda seed: (grads[:-1], names))
+    with pytest.raises(ValueError, match="one gradient per variable"):
+        training.evaluate_generator(model, reference, mixture, cfg)
+
+
+def test_gradient_flow_is_the_share_of_entries_with_a_usable_gradient(built, monkeypatch):
+    """An entry without a gradient (None), with a non-finite or an all-zero one does not
+    count: one of each among the real entries gives (n - 3) / n."""
+    model, reference, mixture, cfg = built
+    grads, names = model.gradient_entries(cfg.seed)
+    broken = [None, np.float32(np.nan), np.float32(0.0), *grads[3:]]
+    monkeypatch.setattr(model, "gradient_entries", lambda seed: (broken, names))
+    result, _ = training.evaluate_generator(model, reference, mixture, cfg)
+    usable = sum(g is not None and np.all(np.isfinite(g)) and np.any(g != 0) for g in grads[3:])
+    assert result["gradient_flow"] == usable / len(names)

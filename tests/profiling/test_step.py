@@ -1,6 +1,7 @@
 """Specification of ``qgan.profiling.step``: per-stage timings of one GAN training step.
 
-* The instrumented step does the work of ``GANModel.train_step``: from the same state it
+* The instrumented step is ``GANModel.train_step`` built with the profiler's stage hook;
+  the bare step's hook adds no op to its graph. From the same state, the instrumented step
   returns the same losses and leaves the same weights, optimiser state and RNG state, for
   both generator-loss forms (exact outcome marginal; straight-through sample) and with a
   gradient penalty and several discriminator steps.
@@ -73,7 +74,7 @@ def expected_calls(model) -> dict:
     """Stage entries per step: the generator's forward passes (fake batches and its own)
     share one entry per stage; each update has its own discriminator forward, backward
     and optimizer stages."""
-    updates = model.cfg.train.d_steps + 1
+    updates = model.settings.d_steps + 1
     later = ("discriminator forward", "backward pass", "optimizer update")
     return {name: updates if name in later else 1 for name in STAGES}
 
@@ -125,6 +126,24 @@ def test_same_work_with_straight_through_gradient_penalty_and_two_d_steps(
     )
     model, *_ = build(cfg)
     assert_same_work(one_step_both_ways(model, tmp_path), model, prof_tol.same_work, check)
+
+
+def _op_types(step_fn) -> list[str]:
+    return [op.type for op in step_fn.get_concrete_function().graph.get_operations()]
+
+
+def test_stage_hooks_vanish_from_the_bare_step(marginal):
+    """The bare step is the instrumented step's code with a hook that does nothing at trace
+    time: no timestamp op and no profiler accumulator in its graph, and exactly the ops of
+    the instrumented graph less those the profiler adds (timestamps, accumulators)."""
+    model = marginal["model"]
+    bare = _op_types(model.train_step)
+    staged = _op_types(marginal["both"]["staged"])
+    assert "Timestamp" not in bare
+    n_stage_entries = sum(expected_calls(model).values())
+    assert staged.count("Timestamp") == 2 * n_stage_entries
+    assert bare == _op_types(model.make_train_step())
+    assert len(bare) < len(staged)
 
 
 def test_stage_rows_and_overhead_arithmetic(marginal):
