@@ -5,7 +5,7 @@
 """
 
 from qgan.photonic import gates
-from qgan.photonic.circuit import SUPPORTED_OPERATIONS
+from qgan.photonic.program import SUPPORTED_OPERATIONS
 from qgan.photonic.result import FockResult
 from qgan.photonic.simulation import simulate
 

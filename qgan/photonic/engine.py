@@ -1,4 +1,4 @@
-"""The compiled Fock engine: runs a :class:`~qgan.photonic.circuit.Circuit` in TensorFlow.
+"""The compiled Fock engine: runs a :class:`~qgan.photonic.program.Circuit` in TensorFlow.
 
 The whole simulation is one ``tf.function`` per (program, cutoff, dtype), traced once per
 argument-shape signature. Inside it:
@@ -23,8 +23,8 @@ import sympy
 import tensorflow as tf
 
 from qgan.photonic import gates
-from qgan.photonic.circuit import Circuit, Instruction, Parameter
 from qgan.photonic.plan import Block, Plan, make_plan
+from qgan.photonic.program import Circuit, Instruction, Parameter
 
 _BUILDERS = {
     "Dgate": gates.displacement,

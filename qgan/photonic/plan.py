@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qgan.photonic.circuit import PREPARATIONS, Circuit, Instruction
+from qgan.photonic.program import PREPARATIONS, Circuit, Instruction
 
 
 @dataclass

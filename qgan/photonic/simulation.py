@@ -7,7 +7,7 @@ import tensorflow as tf
 from qgan._tensors import real_dtype, to_tensor
 from qgan._validate import check_choice, check_int
 from qgan.photonic import engine, sf_backend
-from qgan.photonic.circuit import parse_program
+from qgan.photonic.program import parse_program
 from qgan.photonic.result import FockResult
 
 BACKENDS = ("compiled", "sf")

@@ -38,8 +38,8 @@ import tensorflow as tf
 from qgan._validate import check_int
 from qgan.gan.config import RunConfig
 from qgan.gan.model import build_generator
-from qgan.photonic.circuit import PREPARATIONS, parse_program
 from qgan.photonic.plan import make_plan
+from qgan.photonic.program import PREPARATIONS, parse_program
 from qgan.profiling.scaling import profile_inputs
 from qgan.profiling.timing import Clock, measure
 

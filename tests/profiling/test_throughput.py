@@ -22,7 +22,7 @@ from strawberryfields import ops
 from qgan.gan.model import build_generator
 from qgan.generator.circuit import cv_layer_program
 from qgan.photonic import engine
-from qgan.photonic.circuit import parse_program
+from qgan.photonic.program import parse_program
 from qgan.profiling.throughput import circuit_flops, efficiency, matmul_gflops
 
 MATMUL_OPS = ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
