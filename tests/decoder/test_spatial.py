@@ -298,3 +298,36 @@ def test_calibrate_of_an_unbuilt_decoder_needs_features(blobs):
 def test_outcome_points_needs_mode_assignment():
     with pytest.raises(ValueError, match="mode_assignment"):
         make_decoder("affine").outcome_points(np.zeros((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("kind", ["mode_assignment", "affine"])
+def test_calibrate_to_a_generator_calibrates_on_its_documented_probe(kind, blobs):
+    """``calibrate_to(generator, real, seed)`` is ``calibrate(real, features, seed)`` on the
+    generator's features for PROBE_SAMPLES latents and noise drawn (in that order) from a
+    stream seeded ``seed + 1``; a mode_assignment decoder of a generator that samples
+    outcomes gets the exact outcome probabilities in the outcome block (with this seed the
+    sampled outcomes would deal the outcomes to other clusters)."""
+    from qgan.decoder.spatial import PROBE_SAMPLES
+    from qgan.generator import ClassicalGenerator
+
+    gen = ClassicalGenerator(latent_dim=2, hidden=(4,), n_outcomes=3, n_continuous=1, seed=2)
+    outcomes = 3 if kind == "mode_assignment" else 0
+    made = [
+        SpatialDecoder(kind, 2, n_features=4, n_outcomes=outcomes, n_clusters=3, seed=5)
+        for _ in range(2)
+    ]
+    info = made[0].calibrate_to(gen, blobs.points, seed=7)
+
+    rng = tf.random.Generator.from_seed(8)
+    z = gen.sample_latent(PROBE_SAMPLES, rng)
+    noise = rng.uniform([PROBE_SAMPLES, 3])
+    if kind == "mode_assignment":
+        probs, rest, _ = gen.outcome_distribution((z, noise))
+        features = np.concatenate([probs.numpy(), rest.numpy()], axis=1)
+        assert not np.all(np.isin(features[:, :3], (0.0, 1.0)))  # probabilities, not samples
+    else:
+        features = gen.features_and_leakage((z, noise))[0].numpy()
+    expected = made[1].calibrate(blobs.points, features, seed=7)
+    assert info == expected
+    for a, b in zip(made[0].weights, made[1].weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -362,3 +362,21 @@ def test_gradient_flow_is_the_share_of_entries_with_a_usable_gradient(built, mon
     result, _ = training.evaluate_generator(model, reference, mixture, cfg)
     usable = sum(g is not None and np.all(np.isfinite(g)) and np.any(g != 0) for g in grads[3:])
     assert result["gradient_flow"] == usable / len(names)
+
+
+def test_open_run_and_training_loop_resume_a_finished_run_where_it_ended(reference):
+    """The steps of ``train`` are callable on their own: reopening a finished run restores
+    its last checkpoint (step, selection state, an empty loss window) and the loop has no
+    step left to train."""
+    cfg, result = reference
+    run = training.open_run(None, resume=result.run_dir)
+    assert run.run_dir == result.run_dir and run.cfg == cfg
+    assert int(run.model.step.numpy()) == cfg.train.steps
+    loop = training.TrainingLoop(run, progress=False)
+    try:
+        assert loop.step == cfg.train.steps
+        assert loop.window == []
+        assert loop.state["best_step"] in eval_steps(cfg)
+        assert loop.state["nonfinite_steps"] == result.metrics["nonfinite_steps"]
+    finally:
+        loop.close()
