@@ -24,7 +24,12 @@ import shutil
 import time
 from pathlib import Path
 
+import yaml
+
 from qgan._io import write_text_atomic
+
+CONFIG_FILE = "config.yaml"  # the resolved config, written when the run starts
+FINAL_FILE = "metrics.json"  # the final record, written when the run finishes
 
 
 def new_run_dir(root, name: str) -> Path:
@@ -40,6 +45,28 @@ def new_run_dir(root, name: str) -> Path:
         except FileExistsError:
             continue
     raise ValueError(f"could not create a run directory under {root}")
+
+
+def read_finished_run(run_dir) -> tuple[dict, dict]:
+    """``(config mapping, final record)`` of a finished run: its ``config.yaml`` and
+    ``metrics.json`` parsed (YAML and JSON), nothing validated beyond being mappings.
+
+    One-line ``ValueError`` naming the directory if it is not a run directory (no
+    ``config.yaml``), has not finished (no ``metrics.json``), or a file does not parse.
+    """
+    run_dir = Path(run_dir)
+    config_path, final_path = run_dir / CONFIG_FILE, run_dir / FINAL_FILE
+    if not config_path.is_file():
+        raise ValueError(f"{str(run_dir)!r} is not a run directory (no {CONFIG_FILE})")
+    if not final_path.is_file():
+        raise ValueError(f"{str(run_dir)!r} has no {FINAL_FILE}: the run has not finished")
+    try:
+        cfg, final = yaml.safe_load(config_path.read_text()), json.loads(final_path.read_text())
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{str(run_dir)!r}: unreadable run files ({type(err).__name__})") from None
+    if not isinstance(cfg, dict) or not isinstance(final, dict):
+        raise ValueError(f"{str(run_dir)!r}: {CONFIG_FILE} and {FINAL_FILE} must be mappings")
+    return cfg, final
 
 
 def append_jsonl(path: Path, record: dict) -> None:

@@ -170,3 +170,23 @@ def test_named_checkpoint_is_replaced(tmp_path, ckpt):
 
 def test_no_latest_checkpoint(tmp_path):
     assert rundir.latest_checkpoint(tmp_path) is None
+
+
+def test_read_finished_run(tmp_path):
+    """The two files every finished run holds, parsed; each way of not being one named."""
+    with pytest.raises(ValueError, match=r"is not a run directory \(no config.yaml\)$"):
+        rundir.read_finished_run(tmp_path)
+    (tmp_path / "config.yaml").write_text("name: bimodal\nseed: 3\n")
+    with pytest.raises(ValueError, match="has no metrics.json: the run has not finished$"):
+        rundir.read_finished_run(tmp_path)
+    (tmp_path / "metrics.json").write_text('{"steps": 10, "metrics": {"mmd": 0.5}}')
+    assert rundir.read_finished_run(tmp_path) == (
+        {"name": "bimodal", "seed": 3},
+        {"steps": 10, "metrics": {"mmd": 0.5}},
+    )
+    (tmp_path / "metrics.json").write_text('{"steps": 1')  # killed mid-write
+    with pytest.raises(ValueError, match=r"unreadable run files \(JSONDecodeError\)$"):
+        rundir.read_finished_run(tmp_path)
+    (tmp_path / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="config.yaml and metrics.json must be mappings$"):
+        rundir.read_finished_run(tmp_path)

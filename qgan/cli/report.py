@@ -9,7 +9,7 @@ import sys
 
 def _report(args) -> int:
     from qgan.reports.compare import write_comparison
-    from qgan.reports.kinds import load_run, write_report
+    from qgan.reports.kinds import read_run, write_report
 
     if not args.compare:
         if args.out is not None:
@@ -17,7 +17,7 @@ def _report(args) -> int:
                 "--out applies to --compare only (a run's report is RUN_DIR/report.md)"
             )
         for run_dir in args.run_dirs:  # every directory is checked before anything is written
-            load_run(run_dir)
+            read_run(run_dir)
         written = [write_report(run_dir) for run_dir in args.run_dirs]
     else:
         argv = sys.argv[1:] if args.argv is None else args.argv

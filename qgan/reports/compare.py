@@ -20,7 +20,7 @@ import numpy as np
 from qgan._io import write_bytes_atomic, write_text_atomic
 from qgan._plots import png_bytes, pyplot
 from qgan._rundir import read_jsonl
-from qgan.reports.kinds import RunKind, load_run
+from qgan.reports.kinds import RunKind, read_run
 from qgan.reports.run import fmt
 
 DEFAULT_DIR = Path("reports")
@@ -39,12 +39,12 @@ class ComparedRun:
     final: dict
 
 
-def load_runs(run_dirs) -> list[ComparedRun]:
-    """Load two or more finished runs of one kind (ValueError naming the offending path)."""
+def read_runs(run_dirs) -> list[ComparedRun]:
+    """Read two or more finished runs of one kind (ValueError naming the offending path)."""
     paths = [Path(p) for p in run_dirs]
     if len(paths) < 2:
         raise ValueError(f"--compare needs at least two run directories, got {len(paths)}")
-    loaded = [(path, *load_run(path)) for path in paths]
+    loaded = [(path, *read_run(path)) for path in paths]
     kinds = {kind.name for _, kind, _, _ in loaded}
     if len(kinds) > 1:
         which = ", ".join(f"{p} ({kind.name})" for p, kind, _, _ in loaded)
@@ -263,7 +263,7 @@ def write_comparison(run_dirs, out=None, command: str | None = None) -> Path:
 
     Nothing is written if any directory is not a finished run or the kinds differ.
     """
-    runs = load_runs(run_dirs)
+    runs = read_runs(run_dirs)
     md = _markdown_path(out) if out is not None else default_output(runs)
     png = comparison_figure(runs)
     if png is not None:

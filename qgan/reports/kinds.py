@@ -17,7 +17,6 @@ facts a comparison needs (metrics, parameter counts, wall time, a one-line summa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,8 @@ from pathlib import Path
 import yaml
 
 from qgan._io import write_text_atomic
-from qgan.reports.run import METRIC_ROWS, fmt, load_run_files, render_run_report
+from qgan._rundir import read_finished_run
+from qgan.reports.run import METRIC_ROWS, fmt, render_run_report
 
 CLASSIFIER_METRIC_ROWS = (
     ("accuracy", "accuracy, validation"),
@@ -194,7 +194,7 @@ def _confusion_table(matrix, class_names) -> list[str]:
 def render_classifier_report(run_dir) -> str:
     """Markdown for one classifier run: metrics, confusion matrices, time and size, plots."""
     run_dir = Path(run_dir)
-    cfg, final = load_run_files(run_dir)
+    cfg, final = read_finished_run(run_dir)
     record = _classifier_record(final)
     metrics = _classifier_metrics(cfg, final)
     labels = dict(CLASSIFIER_METRIC_ROWS)
@@ -267,22 +267,18 @@ def detect_kind(cfg: dict, final: dict, run_dir) -> RunKind:
     )
 
 
-def load_run(run_dir) -> tuple[RunKind, dict, dict]:
-    """``(kind, config mapping, metrics.json)`` of a finished run directory.
+def read_run(run_dir) -> tuple[RunKind, dict, dict]:
+    """``(kind, config mapping, metrics.json)`` of a finished run directory (for reports;
+    the GAN's own loader restores the trained model instead).
 
-    ValueError naming the directory if it is not a run, has not finished, or its files do
-    not parse.
+    ValueError naming the directory if it is not a run, has not finished, its files do not
+    parse, or its kind is unknown.
     """
-    try:
-        cfg, final = load_run_files(run_dir)
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{str(run_dir)!r}: unreadable run files ({type(err).__name__})") from None
-    if not isinstance(cfg, dict) or not isinstance(final, dict):
-        raise ValueError(f"{str(run_dir)!r}: config.yaml and metrics.json must be mappings")
+    cfg, final = read_finished_run(run_dir)
     return detect_kind(cfg, final, run_dir), cfg, final
 
 
 def write_report(run_dir) -> Path:
     """Render the run's ``report.md`` for its kind and write it atomically; returns the path."""
-    kind, _, _ = load_run(run_dir)
+    kind, _, _ = read_run(run_dir)
     return write_text_atomic(Path(run_dir) / "report.md", kind.render(Path(run_dir)))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
 from qgan._io import write_text_atomic
+from qgan._rundir import read_finished_run
 
 METRIC_ROWS = (
     ("modes_captured", "modes captured"),
@@ -39,21 +39,10 @@ def fmt(value) -> str:
     return str(value)
 
 
-def load_run_files(run_dir) -> tuple[dict, dict]:
-    """``(config mapping, metrics.json)`` of a run directory (ValueError if unfinished)."""
-    run_dir = Path(run_dir)
-    config_path, metrics_path = run_dir / "config.yaml", run_dir / "metrics.json"
-    if not config_path.is_file():
-        raise ValueError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
-    if not metrics_path.is_file():
-        raise ValueError(f"{str(run_dir)!r} has no metrics.json: the run has not finished")
-    return yaml.safe_load(config_path.read_text()), json.loads(metrics_path.read_text())
-
-
 def render_run_report(run_dir) -> str:
     """Markdown for one run: metrics, timings, parameter counts, plots and the config."""
     run_dir = Path(run_dir)
-    cfg, final = load_run_files(run_dir)
+    cfg, final = read_finished_run(run_dir)
     m = final["metrics"]
     g = cfg["generator"]
     if g["kind"] == "cv":

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from qgan.cli import main
-from qgan.reports.compare import load_runs, render_comparison
+from qgan.reports.compare import read_runs, render_comparison
 from qgan.reports.run import render_run_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +123,7 @@ def test_compare_writes_the_comparison_to_out(runs, tmp_path):
     assert out.strip() == str(target)
     text = target.read_text()
     assert text == render_comparison(
-        load_runs(runs),
+        read_runs(runs),
         target,
         "cutoff.png",
         command="qgan report --compare " + " ".join(map(str, runs)) + f" --out {target}",

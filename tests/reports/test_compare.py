@@ -24,11 +24,11 @@ import yaml
 from qgan.reports.compare import (
     config_differences,
     default_output,
-    load_runs,
+    read_runs,
     render_comparison,
     write_comparison,
 )
-from qgan.reports.kinds import CLASSIFIER, GAN, load_run, write_report
+from qgan.reports.kinds import CLASSIFIER, GAN, read_run, write_report
 from qgan.reports.run import METRIC_ROWS, render_run_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,26 +159,26 @@ def config(run: Path) -> dict:
 
 
 def test_kind_is_read_from_the_run_files(gan_runs, classifier_runs):
-    assert [load_run(r)[0] for r in gan_runs] == [GAN, GAN]
-    assert [load_run(r)[0] for r in classifier_runs] == [CLASSIFIER, CLASSIFIER]
+    assert [read_run(r)[0] for r in gan_runs] == [GAN, GAN]
+    assert [read_run(r)[0] for r in classifier_runs] == [CLASSIFIER, CLASSIFIER]
 
 
 def test_a_folder_that_is_not_a_run_is_named(tmp_path):
     with pytest.raises(ValueError, match=re.escape(str(tmp_path))):
-        load_run(tmp_path)
+        read_run(tmp_path)
 
 
 def test_an_unfinished_run_is_refused(gan_runs, tmp_path):
     shutil.copy(gan_runs[0] / "config.yaml", tmp_path / "config.yaml")
     with pytest.raises(ValueError, match="metrics.json"):
-        load_run(tmp_path)
+        read_run(tmp_path)
 
 
 def test_an_unknown_kind_of_run_is_refused(tmp_path):
     (tmp_path / "config.yaml").write_text("name: x\nseed: 0\n")
     (tmp_path / "metrics.json").write_text('{"loss": 1.0}')
     with pytest.raises(ValueError, match="unknown kind of run") as err:
-        load_run(tmp_path)
+        read_run(tmp_path)
     assert str(tmp_path) in str(err.value) and "\n" not in str(err.value)
 
 
@@ -191,7 +191,7 @@ def test_unreadable_run_files_are_named(tmp_path, config_text, metrics_text):
     (tmp_path / "config.yaml").write_text(config_text)
     (tmp_path / "metrics.json").write_text(metrics_text)
     with pytest.raises(ValueError, match=re.escape(str(tmp_path))) as err:
-        load_run(tmp_path)
+        read_run(tmp_path)
     assert "\n" not in str(err.value)
 
 
@@ -257,7 +257,7 @@ def test_config_differences_are_exactly_the_differing_keys(gan_runs, gan_compari
 def test_identical_configs_are_said_to_be_identical(gan_runs, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(gan_runs[0], copy, ignore=shutil.ignore_patterns("checkpoints", "tensorboard"))
-    text = render_comparison(load_runs([gan_runs[0], copy]), tmp_path / "c.md")
+    text = render_comparison(read_runs([gan_runs[0], copy]), tmp_path / "c.md")
     assert section(text, "Config differences") == ["", "The resolved configs are identical.", ""]
 
 
@@ -325,11 +325,11 @@ def test_classifier_runs_compare(classifier_runs, tmp_path):
 
 
 def test_default_output_names_the_configs(gan_runs, classifier_runs, monkeypatch, tmp_path):
-    runs = load_runs(gan_runs)
+    runs = read_runs(gan_runs)
     names = [config(r)["name"] for r in gan_runs]
     assert default_output(runs) == Path("reports") / f"compare_{names[0]}_vs_{names[1]}.md"
     # same config name (here: the qubit and classical classifiers): the directories' names
-    same = load_runs(classifier_runs)
+    same = read_runs(classifier_runs)
     dirs = [r.name for r in classifier_runs]
     assert default_output(same) == Path("reports") / f"compare_{dirs[0]}_vs_{dirs[1]}.md"
     monkeypatch.chdir(tmp_path)
@@ -339,7 +339,7 @@ def test_default_output_names_the_configs(gan_runs, classifier_runs, monkeypatch
 
 
 def test_many_runs_get_a_short_default_name(gan_runs):
-    runs = load_runs([gan_runs[0]] * 12)
+    runs = read_runs([gan_runs[0]] * 12)
     name = default_output(runs).name
     assert len(name) < 100 and name.endswith("_and_11_more.md")
 
