@@ -23,18 +23,10 @@ from qgan.qubit.model import structure_of
 
 def check_backend(cfg) -> None:
     """Refuse a backend the classifier cannot run (one-line ``ValueError``), before anything
-    is written: IonQ measures (``train.gradient`` 'parameter_shift' or 'spsa' with
-    ``train.shots``) and needs the API key in ``IONQ_API_KEY``."""
+    is written: IonQ needs the API key in ``IONQ_API_KEY``. (That IonQ measures, so needs
+    ``train.shots`` and a gradient other than 'autodiff', the validated config ensures.)"""
     if cfg.backend.kind != "ionq":
         return
-    t = cfg.train
-    if t.gradient == "autodiff":
-        raise ValueError(
-            "train.gradient: backend.kind 'ionq' returns measured counts, which 'autodiff' "
-            "cannot differentiate; use 'parameter_shift' or 'spsa'"
-        )
-    if t.shots is None:
-        raise ValueError("train.shots: backend.kind 'ionq' measures; give shots >= 1")
     from qgan.qubit.ionq.jobs import api_key
 
     api_key()  # a ValueError naming IONQ_API_KEY when it is not set
