@@ -27,6 +27,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from qgan._machine import machine_info
+from qgan._validate import check_int, check_int_list
 from qgan.gan.config import RunConfig
 from qgan.profiling import scaling, sf_baseline, step, throughput
 
@@ -40,19 +41,9 @@ TARGET_KEYS = ("circuit", "generator_us_per_sample", "sf_speedup", "step_over_ge
 CIRCUIT_KEYS = ("n_modes", "cutoff", "n_layers", "batch")
 
 
-def _check_sizes(name: str, values, minimum: int) -> tuple[int, ...]:
-    values = tuple(values)
-    if not values or any(
-        isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in values
-    ):
-        raise ValueError(f"{name} must be a non-empty list of ints >= {minimum}, got {values}")
-    return tuple(dict.fromkeys(values))
-
-
-def _check_positive(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
+def _distinct_sizes(name: str, values, minimum: int) -> tuple[int, ...]:
+    """The non-empty list of ints ``values``, repeats dropped, order kept."""
+    return tuple(dict.fromkeys(check_int_list(values, name, minimum)))
 
 
 def profile(
@@ -91,14 +82,14 @@ def profile(
         raise ValueError(
             f"generator.backend: qgan profile needs 'compiled', got {cfg.generator.backend!r}"
         )
-    batch_sizes = _check_sizes("batch_sizes", batch_sizes, 1)
-    cutoffs = _check_sizes("cutoffs", cutoffs, 2)
-    layers = _check_sizes("layers", layers, 0)
-    repeats = _check_positive("repeats", repeats)
-    warmup = _check_positive("warmup", warmup, 0)
-    quality_steps = _check_positive("quality_steps", quality_steps)
-    sf_repeats = _check_positive("sf_repeats", sf_repeats)
-    sf_loop_samples = _check_positive("sf_loop_samples", sf_loop_samples)
+    batch_sizes = _distinct_sizes("batch_sizes", batch_sizes, 1)
+    cutoffs = _distinct_sizes("cutoffs", cutoffs, 2)
+    layers = _distinct_sizes("layers", layers, 0)
+    repeats = check_int(repeats, "repeats", 1)
+    warmup = check_int(warmup, "warmup", 0)
+    quality_steps = check_int(quality_steps, "quality_steps", 1)
+    sf_repeats = check_int(sf_repeats, "sf_repeats", 1)
+    sf_loop_samples = check_int(sf_loop_samples, "sf_loop_samples", 1)
     start = time.perf_counter()
     batch = cfg.train.batch_size
     parts = ("step", "batch scaling", "cutoff x layers", "SF baseline", "efficiency")

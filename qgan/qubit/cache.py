@@ -13,12 +13,12 @@ perturbation, or re-evaluating a fixed batch, sees the same estimate).
 
 from __future__ import annotations
 
-import numbers
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
+from qgan._validate import check_int
 from qgan.qubit.backends import check_rows, check_shots
 
 
@@ -31,12 +31,8 @@ class ResultCache:
     """
 
     def __init__(self, max_entries: int | None = None):
-        if max_entries is not None and (
-            isinstance(max_entries, bool)
-            or not isinstance(max_entries, numbers.Integral)
-            or max_entries < 1
-        ):
-            raise ValueError(f"max_entries must be None or an integer >= 1, got {max_entries!r}")
+        if max_entries is not None:
+            check_int(max_entries, "max_entries", 1)
         self.max_entries = max_entries
         self._store: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
