@@ -35,14 +35,13 @@ Mitarai et al., Phys. Rev. A 98, 032309 (2018) and Schuld et al., Phys. Rev. A 9
 
 from __future__ import annotations
 
-import numbers
 import threading
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
-from qgan._validate import check_choice, check_int
+from qgan._validate import check_choice, check_int, check_number
 from qgan.qubit.backends import check_rows, check_shots, simulated_readouts
 from qgan.qubit.model import QubitModel
 from qgan.qubit.simulator import real_dtype
@@ -392,11 +391,7 @@ def check_spsa_gains(spsa, name: str = "spsa") -> dict:
 
 def _check_gains(prefix: str = "", **gains) -> None:
     for key, value in gains.items():
-        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        ok = ok and np.isfinite(value) and (value >= 0 if key == "A" else value > 0)
-        if not ok:
-            bound = ">= 0" if key == "A" else "> 0"
-            raise ValueError(f"{prefix}{key} must be a finite number {bound}, got {value!r}")
+        check_number(value, f"{prefix}{key}", strict=key != "A")  # the offset A may be 0
 
 
 def _check_upstream(upstream, rows: int, model: QubitModel) -> np.ndarray:

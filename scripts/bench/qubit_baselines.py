@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from qgan._validate import check_int
 from qgan.profiling.timing import StepTiming, measure, to_host
 from qgan.qubit import QubitModel, expectation_values
 from qgan.qubit.simulator import real_dtype
@@ -446,14 +447,9 @@ def bench_qubit(
         ("warmup", warmup, 0),
         ("baseline_repeats", baseline_repeats, 1),
     ):
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        check_int(value, name, minimum)
     baseline_batch = batch_size if baseline_batch_size is None else baseline_batch_size
-    if not isinstance(baseline_batch, int) or not 1 <= baseline_batch <= batch_size:
-        raise ValueError(
-            f"baseline_batch_size must be an integer in [1, batch_size={batch_size}], "
-            f"got {baseline_batch_size!r}"
-        )
+    check_int(baseline_batch, "baseline_batch_size", 1, maximum=batch_size)
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
         raise ValueError(f"baselines must be among {list(BASELINES)}, got {unknown}")
