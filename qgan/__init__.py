@@ -7,6 +7,8 @@ Fields programs) -> generator -> decoder -> gan; ``qgan.qubit``; ``qgan.profilin
 
 import sys
 
+from qgan._lazy import lazy_exports
+
 __version__ = "0.1.0"
 
 
@@ -40,10 +42,4 @@ _EXPORTS = {
 }
 __all__ = [*_EXPORTS, "__version__"]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'qgan' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -5,6 +5,8 @@ The training names are imported on first use (module ``__getattr__``), so that c
 validation (:mod:`qgan.classify.config`) runs without importing TensorFlow.
 """
 
+from qgan._lazy import lazy_exports
+
 _EXPORTS = {
     "ClassifyConfig": "qgan.classify.config",
     "load_config": "qgan.classify.config",
@@ -17,10 +19,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'qgan.classify' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -4,14 +4,8 @@
 names (:mod:`qgan.decoder.names`, re-exported as ``KINDS``) come without TensorFlow.
 """
 
+from qgan._lazy import lazy_exports
 from qgan.decoder.names import KINDS
 
 __all__ = ["KINDS", "SpatialDecoder"]
-
-
-def __getattr__(name: str):
-    if name == "SpatialDecoder":
-        from qgan.decoder.spatial import SpatialDecoder
-
-        return SpatialDecoder
-    raise AttributeError(f"module 'qgan.decoder' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"SpatialDecoder": "qgan.decoder.spatial"})

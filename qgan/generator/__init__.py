@@ -4,16 +4,12 @@ The classes are imported on first use (module ``__getattr__``), so that importin
 TensorFlow-free submodule such as :mod:`qgan.generator.names` does not import TensorFlow.
 """
 
+from qgan._lazy import lazy_exports
+
 _EXPORTS = {
     "CVGenerator": "qgan.generator.cv",
     "ClassicalGenerator": "qgan.generator.classical",
 }
 __all__ = ["CVGenerator", "ClassicalGenerator"]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'qgan.generator' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -4,13 +4,8 @@ side, efficiency against measured matmul throughput) and the one timing loop
 (:func:`qgan.profiling.timing.measure`). Benchmarks against other libraries are scripts in
 ``scripts/bench/``, outside the package."""
 
+from qgan._lazy import lazy_exports
+
 __all__ = ["Profiler"]
-
-
-def __getattr__(name: str):
-    # lazy: importing a measurement module should not pull in TensorFlow through here
-    if name == "Profiler":
-        from qgan.profiling.profiler import Profiler
-
-        return Profiler
-    raise AttributeError(f"module 'qgan.profiling' has no attribute {name!r}")
+# lazy: importing a measurement module should not pull in TensorFlow through here
+__getattr__ = lazy_exports(__name__, {"Profiler": "qgan.profiling.profiler"})

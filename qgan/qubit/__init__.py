@@ -6,6 +6,8 @@ TensorFlow-free modules such as :mod:`qgan.qubit.model` (which config validation
 import without TensorFlow.
 """
 
+from qgan._lazy import lazy_exports
+
 _EXPORTS = {
     "ExpectationBackend": "qgan.qubit.backends",
     "SimulatorBackend": "qgan.qubit.backends",
@@ -33,10 +35,4 @@ _EXPORTS = {
 }
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'qgan.qubit' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
