@@ -5,10 +5,15 @@ argument-shape signature. Inside it:
 
 1. gate arguments are evaluated from the free parameters (symbolic expressions in-graph);
 2. all gates of one kind are built in one vectorised call (``qgan.photonic.gates``);
-3. the plan's blocks (at most two modes each) are composed from their gates;
-4. the state is kept as a product of factors (modes no multi-mode gate has joined yet
-   stay separate vectors) and each block is applied as a matrix product on the axes it
-   acts on, without transposing the state.
+3. the plan (:func:`qgan.photonic.plan.make_plan`) is executed step by step: its blocks
+   (at most two modes each) are composed from their gates as the plan's ``ComposeOp`` list
+   says, and its state schedule joins factors of the product state (modes no multi-mode
+   gate has joined yet stay separate vectors, with factoring on) and applies each block as
+   a matrix product on the axes it acts on, without transposing the state.
+
+The plan of every traced signature is kept in ``CompiledCircuit.plans`` (keyed by which
+instructions are per-sample), so what the engine ran can be compared with
+:func:`qgan.photonic.plan.plan` and counted (:mod:`qgan.profiling.throughput`).
 
 Internally every factor has a leading batch axis of size 1 (batch-independent) or B.
 """
@@ -23,7 +28,8 @@ import sympy
 import tensorflow as tf
 
 from qgan.photonic import gates
-from qgan.photonic.plan import Block, Plan, make_plan
+from qgan.photonic import plan as planner
+from qgan.photonic.plan import DEFAULT_OPTIONS, Block, Plan, PlannerOptions, make_plan
 from qgan.photonic.program import Circuit, Instruction, Parameter
 
 _BUILDERS = {
@@ -60,9 +66,17 @@ class CompiledCircuit:
     the ket ``[B, D, ..., D]`` or ``[D, ..., D]``.
     """
 
-    def __init__(self, circuit: Circuit, cutoff: int, dtype: tf.DType):
+    def __init__(
+        self,
+        circuit: Circuit,
+        cutoff: int,
+        dtype: tf.DType,
+        options: PlannerOptions = DEFAULT_OPTIONS,
+    ):
         self.circuit = circuit
         self.cutoff = cutoff
+        self.options = options
+        self.plans: dict[tuple[bool, ...], Plan] = {}
         self.dtype = tf.as_dtype(dtype)
         self.real_dtype = gates.real_dtype(self.dtype)
         self._expressions = {}
@@ -91,13 +105,19 @@ class CompiledCircuit:
             [self._evaluate(p, named) for p in instr.params] for instr in self.circuit.instructions
         ]
         batched = [any(p.shape.rank == 1 for p in ps) for ps in params]
-        plan = make_plan(self.circuit, batched)
+        plan = make_plan(self.circuit, batched, self.options)
+        self.plans[tuple(batched)] = plan
         matrices = self._gate_matrices(params, batched, batch)
         factors = self._initial_factors(plan, params, batched)
-        for block in plan.blocks:
-            matrix = self._block_matrix(block, matrices)
-            factors = _apply_block(factors, block.modes, matrix, self.cutoff)
-        ket = _contract_factors(factors, self.circuit.n_modes, self.cutoff)
+        for step in plan.state:
+            if step.kind == "join":
+                second = next(m for m in step.modes if m not in step.first)
+                factors = _join(factors, step.first[0], second, self.cutoff)
+            else:
+                block = plan.blocks[step.block]
+                matrix = self._block_matrix(block, matrices)
+                factors = _apply_block(factors, block.modes, matrix, self.cutoff)
+        ket = _in_mode_order(factors, self.circuit.n_modes)
         if batch is None:
             return tf.reshape(ket, [self.cutoff] * self.circuit.n_modes)
         shape = tf.concat([[batch], [self.cutoff] * self.circuit.n_modes], axis=0)
@@ -155,39 +175,29 @@ class CompiledCircuit:
         return builder(*args, self.cutoff, self.dtype)
 
     def _block_matrix(self, block: Block, matrices) -> tf.Tensor:
-        """Compose a block's gates (in order) into one ``[(B,) D^k, D^k]`` matrix.
-
-        Single-mode gates between two-mode gates are first multiplied per mode (D x D),
-        then joined by one Kronecker product, which keeps the number of graph ops small.
-        """
+        """Compose a block's gates into one ``[(B,) D^k, D^k]`` matrix by its ``ops``."""
         d = self.cutoff
         total = None
         pending: dict[int, tf.Tensor] = {}
-
-        def flush(total):
-            if not pending:
-                return total
-            if len(block.modes) == 1:
-                factor = pending.pop(block.modes[0])
-            else:
-                first, second = (pending.pop(m, None) for m in block.modes)
-                factor = _kron(first, second, d)
-            return factor if total is None else tf.linalg.matmul(factor, total)
-
-        for index in block.steps:
-            instr = self.circuit.instructions[index]
-            matrix = matrices[index]
-            if len(instr.modes) == 1:
-                (mode,) = instr.modes
-                prior = pending.get(mode)
-                pending[mode] = matrix if prior is None else tf.linalg.matmul(matrix, prior)
+        for op in block.ops:
+            if op.kind == "single":
+                prior = pending.get(op.mode)
+                matrix = matrices[op.index]
+                pending[op.mode] = matrix if prior is None else tf.linalg.matmul(matrix, prior)
                 continue
-            total = flush(total)
-            if tuple(instr.modes) != tuple(block.modes):
-                matrix = _swap_modes(matrix)
-            matrix = tf.reshape(matrix, _static_lead(matrix, 4) + [d * d, d * d])
+            if op.kind == "flush":
+                if len(block.modes) == 1:
+                    matrix = pending.pop(block.modes[0])
+                else:
+                    matrix = _kron(*(pending.pop(m, None) for m in block.modes), d)
+                pending.clear()
+            else:  # "pair"
+                matrix = matrices[op.index]
+                if op.swap:
+                    matrix = _swap_modes(matrix)
+                matrix = tf.reshape(matrix, _static_lead(matrix, 4) + [d * d, d * d])
             total = matrix if total is None else tf.linalg.matmul(matrix, total)
-        return flush(total)
+        return total
 
 
 def _static_lead(tensor: tf.Tensor, inner: int) -> list:
@@ -218,19 +228,25 @@ def _swap_modes(matrix: tf.Tensor) -> tf.Tensor:
 # --------------------------------------------------------------------- state kernels
 
 
+def _join(factors: list, a: int, b: int, d: int) -> list:
+    """Join the factor holding mode ``a`` with the one holding ``b`` (``a``'s modes first)."""
+    ia, ib = _find(factors, a), _find(factors, b)
+    merged = _outer(factors[ia], factors[ib], d)
+    return [f for i, f in enumerate(factors) if i not in (ia, ib)] + [merged]
+
+
 def _apply_block(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
-    """Apply a block's matrix to the factor(s) holding ``modes``; returns new factors."""
+    """Apply a block's matrix to the factor holding ``modes`` (the plan has joined them);
+    returns new factors."""
     if len(modes) == 1:
         where = _find(factors, modes[0])
         order, tensor = factors[where]
         tensor = _apply_on_axes(tensor, order.index(modes[0]), 1, matrix, d)
         return factors[:where] + [(order, tensor)] + factors[where + 1 :]
     a, b = modes
-    ia, ib = _find(factors, a), _find(factors, b)
-    if ia != ib:
-        merged = _outer(factors[ia], factors[ib], d)
-        factors = [f for i, f in enumerate(factors) if i not in (ia, ib)] + [merged]
-        ia = ib = len(factors) - 1
+    ia = _find(factors, a)
+    if ia != _find(factors, b):
+        raise AssertionError(f"plan error: modes {a} and {b} are not joined before their block")
     order, tensor = factors[ia]
     pa, pb = order.index(a), order.index(b)
     if pb == pa - 1:  # adjacent but listed the other way round: swap the gate, not the state
@@ -295,11 +311,10 @@ def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d
     return tf.reshape(out, _static_lead(out, out.shape.rank - 1) + [d] * rank)
 
 
-def _contract_factors(factors: list, n_modes: int, d: int) -> tf.Tensor:
-    """The full ket ``[b, D, ..., D]`` in mode order from the product of factors."""
-    order, tensor = factors[0]
-    for factor in factors[1:]:
-        order, tensor = _outer((order, tensor), factor, d)
+def _in_mode_order(factors: list, n_modes: int) -> tf.Tensor:
+    """The full ket ``[b, D, ..., D]`` in mode order from the one factor left (the plan has
+    joined all)."""
+    ((order, tensor),) = factors
     if order != list(range(n_modes)):
         tensor = tf.transpose(tensor, [0] + [1 + order.index(m) for m in range(n_modes)])
     return tensor
@@ -312,19 +327,23 @@ def _contract_factors(factors: list, n_modes: int, d: int) -> tf.Tensor:
 _cache: dict[int, dict] = {}
 
 
-def compiled_circuit(prog, circuit_factory, cutoff: int, dtype: tf.DType) -> CompiledCircuit:
-    """The cached :class:`CompiledCircuit` of ``prog`` at this cutoff and dtype.
+def compiled_circuit(
+    prog, circuit_factory, cutoff: int, dtype: tf.DType, options: PlannerOptions | None = None
+) -> CompiledCircuit:
+    """The cached :class:`CompiledCircuit` of ``prog`` at this cutoff, dtype and planner
+    ``options`` (default :data:`qgan.photonic.plan.DEFAULT_OPTIONS`, read at call time).
 
     The key includes the program's length, so appending to a program recompiles it.
     """
+    options = planner.DEFAULT_OPTIONS if options is None else options  # read now: switchable
     key = id(prog)
     if key not in _cache:
         _cache[key] = {}
         weakref.finalize(prog, _cache.pop, key, None)
     per_program = _cache[key]
-    entry = (len(prog.circuit), cutoff, tf.as_dtype(dtype).name)
+    entry = (len(prog.circuit), cutoff, tf.as_dtype(dtype).name, options)
     if entry not in per_program:
-        per_program[entry] = CompiledCircuit(circuit_factory(prog), cutoff, dtype)
+        per_program[entry] = CompiledCircuit(circuit_factory(prog), cutoff, dtype, options)
     return per_program[entry]
 
 

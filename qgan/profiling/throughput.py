@@ -1,8 +1,9 @@
 """How much of the machine's measured matrix-multiply throughput the circuit step reaches.
 
 Counting rule (:func:`circuit_flops`): the floating-point work of one forward simulation
-is counted from the matrix products the compiled engine performs, following its execution
-plan (:func:`qgan.photonic.plan.make_plan`) exactly as :mod:`qgan.photonic.engine` runs it:
+is counted from the matrix products the compiled engine performs: the steps of the plan
+the engine itself executes (:func:`qgan.photonic.plan.plan`: its state schedule and each
+block's composition), not a second walk over the program:
 
 * a complex multiply-add is 8 real flops (4 multiplications, 4 additions), a complex
   multiplication 6;
@@ -38,8 +39,7 @@ import tensorflow as tf
 from qgan._validate import check_int
 from qgan.gan.config import RunConfig
 from qgan.gan.model import build_generator
-from qgan.photonic.plan import make_plan
-from qgan.photonic.program import PREPARATIONS, parse_program
+from qgan.photonic.plan import Block, Plan, PlannerOptions, plan
 from qgan.profiling.scaling import profile_inputs
 from qgan.profiling.timing import Clock, measure
 
@@ -71,53 +71,35 @@ class FlopCount:
         return self.state_application + self.block_composition
 
 
-def circuit_flops(prog, cutoff: int, batch: int, per_sample=()) -> FlopCount:
+def circuit_flops(
+    prog, cutoff: int, batch: int, per_sample=(), options: PlannerOptions | None = None
+) -> FlopCount:
     """Count the flops of simulating ``prog`` at ``cutoff`` for ``batch`` samples.
 
     ``per_sample``: names of the free parameters that take one value per sample (shape
-    [B]); every other argument is shared by the batch. See the module docstring for the
-    counting rule.
+    [B]); every other argument is shared by the batch. ``options``: the planner's (default:
+    the engine's). See the module docstring for the counting rule.
     """
     cutoff = check_int(cutoff, "cutoff", 2)
     batch = check_int(batch, "batch", 1)
-    per_sample = set(per_sample)
-    circuit = parse_program(prog)
-    unknown = per_sample - set(circuit.free_params)
-    if unknown:
-        raise ValueError(
-            f"per_sample names {sorted(unknown)} are not free parameters of the program"
-        )
-    batched = [
-        any(n in per_sample for p in ins.params for n in p.names) for ins in circuit.instructions
-    ]
-    plan = make_plan(circuit, batched)
+    return count_plan(plan(prog, per_sample, options), cutoff, batch)
+
+
+def count_plan(schedule: Plan, cutoff: int, batch: int) -> FlopCount:
+    """Count the flops of the steps of ``schedule`` (a :class:`~qgan.photonic.plan.Plan`)
+    at ``cutoff`` for ``batch`` samples."""
     d = cutoff
     counter = _Counter()
-
-    def width(is_batched: bool) -> int:
-        return batch if is_batched else 1
-
-    # factors: [modes, samples]; preparations set a mode's vector (per-sample or shared)
-    factors = [
-        [[m], width(index is not None and batched[index])]
-        for m, index in enumerate(plan.preparations)
-    ]
-    for block in plan.blocks:
-        b_block = _compose(block, circuit.instructions, batched, d, width, counter)
-        if len(block.modes) == 2:
-            first, second = (_find(factors, m) for m in block.modes)
-            if first is not second:  # outer product of the two factors
-                joined = [first[0] + second[0], max(first[1], second[1])]
-                counter.state_muls += joined[1] * d ** len(joined[0])
-                factors = [f for f in factors if f is not first and f is not second] + [joined]
-        factor = _find(factors, block.modes[0])
-        factor[1] = max(factor[1], b_block)
-        counter.state_macs += factor[1] * d ** len(factor[0]) * d ** len(block.modes)
+    for step in schedule.state:
+        samples = batch if step.batched else 1
+        size = samples * d ** len(step.modes)  # amplitudes of the factor after the step
+        if step.kind == "join":  # outer product: one complex multiplication per amplitude
+            counter.state_muls += size
+            continue
+        block = schedule.blocks[step.block]
+        _compose(block, schedule.batched, d, batch, counter)
+        counter.state_macs += size * d ** len(block.modes)
         counter.matmuls += 1
-    joined = factors[0]
-    for factor in factors[1:]:  # the final ket: outer products of the remaining factors
-        joined = [joined[0] + factor[0], max(joined[1], factor[1])]
-        counter.state_muls += joined[1] * d ** len(joined[0])
     return FlopCount(
         state_application=FLOPS_PER_COMPLEX_MAC * counter.state_macs
         + FLOPS_PER_COMPLEX_MUL * counter.state_muls,
@@ -138,17 +120,10 @@ class _Counter:
     matmuls: int = 0
 
 
-def _find(factors: list, mode: int) -> list:
-    return next(f for f in factors if mode in f[0])
-
-
-def _compose(block, instructions, batched, d, width, counter: _Counter) -> int:
-    """Count composing ``block``'s gates into one matrix; returns its sample width.
-
-    Follows the engine: single-mode gates between two-mode gates are multiplied per mode
-    (D x D), lifted to two modes by one Kronecker product, then multiplied into the
-    running two-mode product (D^2 x D^2).
-    """
+def _compose(block: Block, batched, d: int, batch: int, counter: _Counter) -> None:
+    """Count composing ``block``'s matrix by its ``ops`` (products of D x D single-mode
+    matrices, Kronecker lifts of D^4 complex multiplications, products of D^2 x D^2
+    matrices), each B times where an operand is per-sample."""
     pending: dict[int, int] = {}  # mode -> sample width of its pending single-mode product
     total = None  # sample width of the running product, None before the first factor
 
@@ -157,28 +132,19 @@ def _compose(block, instructions, batched, d, width, counter: _Counter) -> int:
         counter.matmuls += 1
         return max(a, b)
 
-    def flush(total):
-        if not pending:
-            return total
-        if len(block.modes) == 1:
-            factor = pending.pop(block.modes[0])
-        else:
+    for op in block.ops:
+        if op.kind == "single":
+            b = batch if batched[op.index] else 1
+            pending[op.mode] = b if op.mode not in pending else product(b, pending[op.mode], d)
+            continue
+        if op.kind == "flush":
             factor = max(pending.pop(m, 1) for m in block.modes)
-            counter.compose_muls += factor * d**4  # Kronecker product (identity if absent)
-        return factor if total is None else product(factor, total, d ** len(block.modes))
-
-    for index in block.steps:
-        instr = instructions[index]
-        if instr.name in PREPARATIONS:
-            continue
-        b = width(batched[index])
-        if len(instr.modes) == 1:
-            mode = instr.modes[0]
-            pending[mode] = b if mode not in pending else product(b, pending[mode], d)
-            continue
-        total = flush(total)
-        total = b if total is None else product(b, total, d * d)
-    return flush(total)
+            if len(block.modes) == 2:
+                counter.compose_muls += factor * d**4  # Kronecker product
+        else:  # "pair"
+            factor = batch if batched[op.index] else 1
+        width = d ** len(block.modes)
+        total = factor if total is None else product(factor, total, width)
 
 
 # ----------------------------------------------------------------------------- throughput
@@ -360,6 +326,7 @@ __all__ = [
     "COUNTING_RULE",
     "FlopCount",
     "circuit_flops",
+    "count_plan",
     "efficiency",
     "matmul_gflops",
 ]

@@ -10,6 +10,11 @@ preparations (Vacuum, Fock, Coherent, Squeezed), every supported gate incl.
 Interferometer, two-mode gates on reversed mode pairs, literal and free parameters,
 shared and per-sample [B] arguments given as floats, NumPy arrays, tf tensors and
 Variables, with the batch inferred or given explicitly.
+
+As Cirq's ``sparse_simulator_test.py`` runs every test with and without its optimisation,
+the engine's agreement tests run with the planner's fusion and factoring on (the default)
+and off (``planner`` fixture: one block per gate, one joint state), so a fault in either
+optimisation, or one that the optimisation hides, cannot pass.
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from hypothesis import strategies as st
 from strawberryfields import ops
 from thewalrus import fock_gradients as tw
 
-from qgan.photonic import FockResult, simulate
+from qgan.photonic import FockResult, engine, simulate
+from qgan.photonic import plan as planner_module
+from qgan.photonic.plan import PlannerOptions
+from qgan.photonic.program import parse_program
 
 DTYPES = (tf.complex64, tf.complex128)
 DTYPE_IDS = ("c64", "c128")
@@ -51,6 +59,16 @@ RANDOM_CASES = [
     (16, 4, 8, 10, 2, True),
     (17, 2, 7, 12, 4, False),
 ]
+
+
+@pytest.fixture(
+    params=[PlannerOptions(), PlannerOptions(fuse=False, factor=False)],
+    ids=["fused-factored", "unfused-unfactored"],
+)
+def planner(request, monkeypatch):
+    """The planner options the engine uses in this test (its default switched)."""
+    monkeypatch.setattr(planner_module, "DEFAULT_OPTIONS", request.param)
+    return request.param
 
 
 def _case_id(case):
@@ -158,7 +176,9 @@ class TestOracle:
 
 
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=_case_id)
-def test_random_program_agrees_with_sf_fock(case, make_random_program, sf_fock, tol, check):
+def test_random_program_agrees_with_sf_fock(
+    case, planner, make_random_program, sf_fock, tol, check
+):
     seed, n_modes, cutoff, n_gates, batch, explicit = case
     assert cutoff**n_modes <= 4096
     for dtype, dtype_id in zip(DTYPES, DTYPE_IDS):
@@ -197,7 +217,7 @@ def test_hypothesis_random_programs(
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_every_gate_kind_on_every_mode_pair_order(dtype, sf_fock, tol, check):
+def test_every_gate_kind_on_every_mode_pair_order(dtype, planner, sf_fock, tol, check):
     """All gates, all two-mode gates on both orders of a pair and on non-adjacent modes."""
     cutoff = 5
     prog = sf.Program(3)
@@ -218,11 +238,13 @@ def test_every_gate_kind_on_every_mode_pair_order(dtype, sf_fock, tol, check):
     args = {"x0": 0.3, "x1": 0.8, "x2": -0.6, "x3": 0.9, "x4": 1.7, "x5": -0.3}
     res = simulate(prog, cutoff, args=args, dtype=dtype)
     assert_result_matches_reference(res, sf_fock(prog, cutoff, args), dtype, tol, check)
+    compiled = engine.compiled_circuit(prog, parse_program, cutoff, dtype)
+    assert [p.options for p in compiled.plans.values()] == [planner]  # the switch took effect
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("modes", [(0, 1), (1, 0)])
-def test_mzgate_with_zero_internal_phase_is_a_swap(dtype, modes, tol, check):
+def test_mzgate_with_zero_internal_phase_is_a_swap(dtype, modes, planner, tol, check):
     """MZgate(0, phi_ex) acts as defined (a swap with phases), never as an identity.
 
     (SF 0.23's ``Gate.apply`` skips any gate whose first parameter is 0, which drops
@@ -243,7 +265,7 @@ def test_mzgate_with_zero_internal_phase_is_a_swap(dtype, modes, tol, check):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_interferometer_on_permuted_register(dtype, sf_fock, tol, check):
+def test_interferometer_on_permuted_register(dtype, planner, sf_fock, tol, check):
     """Interferometer(U) is decomposed as SF's fock compiler does; register order counts."""
     cutoff = 4
     rng = np.random.default_rng(21)

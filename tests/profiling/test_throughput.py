@@ -22,8 +22,17 @@ from strawberryfields import ops
 from qgan.gan.model import build_generator
 from qgan.generator.circuit import cv_layer_program
 from qgan.photonic import engine
+from qgan.photonic.plan import PlannerOptions, plan
 from qgan.photonic.program import parse_program
-from qgan.profiling.throughput import circuit_flops, efficiency, matmul_gflops
+from qgan.profiling.throughput import circuit_flops, count_plan, efficiency, matmul_gflops
+
+PLANNER = [
+    PlannerOptions(),
+    PlannerOptions(fuse=False),
+    PlannerOptions(factor=False),
+    PlannerOptions(fuse=False, factor=False),
+]
+PLANNER_IDS = ["fused-factored", "unfused", "unfactored", "unfused-unfactored"]
 
 MATMUL_OPS = ("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
 
@@ -90,14 +99,19 @@ def test_hand_count_of_one_beamsplitter():
         assert (count.block_composition, count.state_application) == (0, 6 * d**2 + 8 * d**4)
 
 
-def _graph_macs(prog, cutoff, batch, per_sample):
-    """Complex multiply-adds and number of matrix products in the engine's traced graph."""
-    compiled = engine.compiled_circuit(prog, parse_program, cutoff, tf.complex64)
+def _trace(prog, cutoff, batch, per_sample, options=None):
+    """The engine's compiled circuit for ``prog`` and its traced graph at this signature."""
+    compiled = engine.compiled_circuit(prog, parse_program, cutoff, tf.complex64, options)
     values = tuple(
         tf.zeros([batch] if name in per_sample else [], tf.float32)
         for name in compiled.circuit.free_params
     )
-    graph = compiled._function.get_concrete_function(values, batch).graph
+    return compiled, compiled._function.get_concrete_function(values, batch).graph
+
+
+def _graph_macs(prog, cutoff, batch, per_sample, options=None):
+    """Complex multiply-adds and number of matrix products in the engine's traced graph."""
+    _, graph = _trace(prog, cutoff, batch, per_sample, options)
     macs = products = 0
     for op in graph.get_operations():
         if op.type not in MATMUL_OPS:
@@ -124,10 +138,35 @@ def _graph_macs(prog, cutoff, batch, per_sample):
     ],
     ids=["tiny", "shuffled", "shuffled-shared", "generator-2x1", "generator-4x2-phase"],
 )
-def test_count_matches_the_matrix_products_of_the_engines_graph(make, cutoff, batch):
+@pytest.mark.parametrize("options", PLANNER, ids=PLANNER_IDS)
+def test_count_matches_the_matrix_products_of_the_engines_graph(make, cutoff, batch, options):
     prog, per_sample = make()
-    count = circuit_flops(prog, cutoff, batch, per_sample)
-    assert (count.complex_macs, count.matmuls) == _graph_macs(prog, cutoff, batch, per_sample)
+    count = circuit_flops(prog, cutoff, batch, per_sample, options)
+    graph = _graph_macs(prog, cutoff, batch, per_sample, options)
+    assert (count.complex_macs, count.matmuls) == graph
+
+
+@pytest.mark.parametrize("options", PLANNER, ids=PLANNER_IDS)
+def test_the_counted_plan_is_the_one_the_engine_executed(options):
+    """The engine keeps the plan it traced; the public planner gives the same plan, and
+    counting either gives the same numbers."""
+    prog, per_sample = _generator_program(2, 1, "displacement")
+    compiled, _ = _trace(prog, 3, 4, per_sample, options)
+    (executed,) = compiled.plans.values()
+    assert executed == plan(prog, per_sample, options)
+    assert count_plan(executed, 3, 4) == circuit_flops(prog, 3, 4, per_sample, options)
+
+
+def test_fusion_and_factoring_change_the_work():
+    """On the tiny circuit: without fusion there are more (smaller) state passes and no
+    compositions; without factoring the state starts joined (more work per pass)."""
+    prog = _tiny_program()
+    fused = circuit_flops(prog, 3, 4, ["z"])
+    unfused = circuit_flops(prog, 3, 4, ["z"], PlannerOptions(fuse=False))
+    unfactored = circuit_flops(prog, 3, 4, ["z"], PlannerOptions(factor=False))
+    assert unfused.block_composition == 0 and fused.block_composition > 0
+    assert unfused.matmuls == 4 and unfused.state_application > fused.state_application
+    assert unfactored.state_application > fused.state_application
 
 
 def _generator_program(n_modes, n_layers, encoding):
