@@ -94,10 +94,22 @@ def _sqrt_index(cutoff, rank, axis, dtype):
 
 
 def displacement(r, phi, cutoff: int, dtype=tf.complex64):
-    """Displacement ``D(alpha)``, ``alpha = r e^{i phi}``: ``[..., D, D]``.
+    r"""Displacement ``D(alpha)``, ``alpha = r e^{i phi}`` (SF's ``Dgate(r, phi)``):
+    ``[..., D, D]``.
 
+    .. math::
+
+        D(\alpha) = \exp(\alpha a^\dagger - \alpha^* a), \qquad \alpha = r e^{i\phi}
+
+    (hbar = 2: it shifts the mean of :math:`\hat{x}` by :math:`2\,\mathrm{Re}\,\alpha`.)
     Recurrence (columns n): ``D[m, 0] = alpha / sqrt(m) D[m-1, 0]`` from
     ``D[0, 0] = exp(-r^2 / 2)``; ``D[m, n] = (-alpha^* D[m, n-1] + sqrt(m) D[m-1, n-1]) / sqrt(n)``.
+
+    >>> U = displacement(0.3, 0.0, cutoff=4, dtype=tf.complex128)
+    >>> round(float(U[0, 0].numpy().real), 6), round(float(np.exp(-0.3**2 / 2)), 6)
+    (0.955997, 0.955997)
+    >>> displacement([0.1, 0.2], 0.0, cutoff=4).shape  # a batch of two gates
+    TensorShape([2, 4, 4])
     """
     r, phi = _real_args(dtype, r, phi)
     alpha = _polar(r, phi, dtype)[..., None]
@@ -114,11 +126,22 @@ def displacement(r, phi, cutoff: int, dtype=tf.complex64):
 
 
 def squeezing(r, phi, cutoff: int, dtype=tf.complex64):
-    """Single-mode squeezing ``S(z)``, ``z = r e^{i phi}``: ``[..., D, D]``.
+    r"""Single-mode squeezing ``S(z)``, ``z = r e^{i phi}`` (SF's ``Sgate(r, phi)``):
+    ``[..., D, D]``.
+
+    .. math::
+
+        S(z) = \exp\left(\tfrac{1}{2}(z^* a^2 - z {a^\dagger}^2)\right), \qquad z = r e^{i\phi}
 
     With ``t = e^{i phi} tanh r`` and ``s = sech r``: ``S[0, 0] = sqrt(s)``,
     ``S[m, 0] = -sqrt((m-1)/m) t S[m-2, 0]``,
     ``S[m, n] = (sqrt(n-1) t^* S[m, n-2] + sqrt(m) s S[m-1, n-1]) / sqrt(n)``.
+
+    >>> U = squeezing(0.2, 0.0, cutoff=4, dtype=tf.complex128)
+    >>> round(float(U[0, 0].numpy().real), 6), round(float(np.sqrt(1 / np.cosh(0.2))), 6)
+    (0.990115, 0.990115)
+    >>> round(float(U[1, 0].numpy().real), 6)  # squeezing only couples even photon numbers
+    0.0
     """
     r, phi = _real_args(dtype, r, phi)
     t = _polar(tf.tanh(r), phi, dtype)[..., None]
@@ -145,13 +168,31 @@ def _diagonal_phase(angle, exponents, dtype):
 
 
 def rotation(theta, cutoff: int, dtype=tf.complex64):
-    """Phase rotation ``R(theta) = exp(i theta n)``: ``[..., D, D]`` (diagonal)."""
+    r"""Phase rotation ``R(theta)`` (SF's ``Rgate(theta)``): ``[..., D, D]`` (diagonal).
+
+    .. math::
+
+        R(\theta) = e^{i \theta a^\dagger a}
+
+    >>> U = rotation(0.5, cutoff=3, dtype=tf.complex128)
+    >>> complex(np.round(U[2, 2].numpy(), 4))  # exp(i 0.5 * 2)
+    (0.5403+0.8415j)
+    """
     (theta,) = _real_args(dtype, theta)
     return _diagonal_phase(theta, np.arange(cutoff, dtype=float), dtype)
 
 
 def kerr(kappa, cutoff: int, dtype=tf.complex64):
-    """Kerr gate ``K(kappa) = exp(i kappa n^2)``: ``[..., D, D]`` (diagonal)."""
+    r"""Kerr gate ``K(kappa)`` (SF's ``Kgate(kappa)``): ``[..., D, D]`` (diagonal).
+
+    .. math::
+
+        K(\kappa) = e^{i \kappa \hat{n}^2}
+
+    >>> U = kerr(0.1, cutoff=3, dtype=tf.complex128)
+    >>> complex(np.round(U[2, 2].numpy(), 4))  # exp(i 0.1 * 2**2)
+    (0.9211+0.3894j)
+    """
     (kappa,) = _real_args(dtype, kappa)
     return _diagonal_phase(kappa, np.arange(cutoff, dtype=float) ** 2, dtype)
 
@@ -167,7 +208,16 @@ def _two_mode_from_diagonal(diag, cutoff):
 
 
 def cross_kerr(kappa, cutoff: int, dtype=tf.complex64):
-    """Cross-Kerr ``CK(kappa) = exp(i kappa n1 n2)``: ``[..., D, D, D, D]`` (diagonal)."""
+    r"""Cross-Kerr ``CK(kappa)`` (SF's ``CKgate(kappa)``): ``[..., D, D, D, D]`` (diagonal).
+
+    .. math::
+
+        CK(\kappa) = e^{i \kappa \hat{n}_1 \hat{n}_2}
+
+    >>> U = cross_kerr(0.3, cutoff=3, dtype=tf.complex128)
+    >>> complex(np.round(U[2, 1, 2, 1].numpy(), 4))  # exp(i 0.3 * 2 * 1)
+    (0.8253+0.5646j)
+    """
     (kappa,) = _real_args(dtype, kappa)
     n = np.arange(cutoff, dtype=float)
     return _two_mode_from_diagonal(_diag_vector(kappa, np.outer(n, n).ravel(), dtype), cutoff)
@@ -215,9 +265,18 @@ def _passive_two_mode(w02, w12, w03, w13, cutoff):
 
 
 def beamsplitter(theta, phi, cutoff: int, dtype=tf.complex64):
-    """Beamsplitter ``BS(theta, phi)``: ``[..., D, D, D, D]``.
+    r"""Beamsplitter ``BS(theta, phi)`` (SF's ``BSgate(theta, phi)``): ``[..., D, D, D, D]``.
+
+    .. math::
+
+        B(\theta, \phi) = \exp\left(\theta (e^{i\phi} a_1 a_2^\dagger
+            - e^{-i\phi} a_1^\dagger a_2)\right)
 
     Mode transformation coefficients ``t = cos(theta)``, ``r = e^{i phi} sin(theta)``.
+
+    >>> U = beamsplitter(np.pi / 6, 0.0, cutoff=3, dtype=tf.complex128)
+    >>> float(np.round(abs(U[1, 0, 0, 1].numpy()) ** 2, 6))  # |0,1> -> |1,0>: sin^2(pi/6)
+    0.25
     """
     theta, phi = _real_args(dtype, theta, phi)
     t = _complex(tf.cos(theta))
@@ -226,10 +285,20 @@ def beamsplitter(theta, phi, cutoff: int, dtype=tf.complex64):
 
 
 def mzgate(phi_in, phi_ex, cutoff: int, dtype=tf.complex64):
-    """Mach-Zehnder interferometer ``MZ(phi_in, phi_ex)``: ``[..., D, D, D, D]``.
+    r"""Mach-Zehnder interferometer ``MZ(phi_in, phi_ex)`` (SF's ``MZgate``):
+    ``[..., D, D, D, D]``.
 
-    SF's definition: ``Rgate(phi_ex)`` on mode 0, ``BSgate(pi/4, pi/2)``,
-    ``Rgate(phi_in)`` on mode 0, ``BSgate(pi/4, pi/2)``, as one exact gate.
+    .. math::
+
+        \mathrm{MZ}(\phi_{in}, \phi_{ex}) = B\left(\tfrac{\pi}{4}, \tfrac{\pi}{2}\right)
+            (R(\phi_{in}) \otimes I)\, B\left(\tfrac{\pi}{4}, \tfrac{\pi}{2}\right)
+            (R(\phi_{ex}) \otimes I)
+
+    As one exact gate.
+
+    >>> U = mzgate(0.0, 0.0, cutoff=3, dtype=tf.complex128)  # phi_in = 0: the modes swap
+    >>> float(np.round(abs(U[0, 1, 1, 0].numpy()) ** 2, 6))
+    1.0
     """
     phi_in, phi_ex = _real_args(dtype, phi_in, phi_ex)
     one = tf.ones_like(phi_in)
@@ -242,12 +311,24 @@ def mzgate(phi_in, phi_ex, cutoff: int, dtype=tf.complex64):
 
 
 def two_mode_squeezing(r, phi, cutoff: int, dtype=tf.complex64):
-    """Two-mode squeezing ``S2(z)``, ``z = r e^{i phi}``: ``[..., D, D, D, D]``.
+    r"""Two-mode squeezing ``S2(z)``, ``z = r e^{i phi}`` (SF's ``S2gate(r, phi)``):
+    ``[..., D, D, D, D]``.
+
+    .. math::
+
+        S_2(z) = \exp\left(z a_1^\dagger a_2^\dagger - z^* a_1 a_2\right),
+            \qquad z = r e^{i\phi}
 
     With ``t = e^{-i phi} tanh r`` and ``s = sech r``: ``Z[n, n, 0, 0] = s (t^*)^n``,
     ``Z[m, n, p, 0] = s sqrt(m/p) Z[m-1, n, p-1, 0]`` and
     ``Z[m, n, p, q] = (s sqrt(n) Z[m, n-1, p, q-1] - t sqrt(p) Z[m, n, p-1, q-1]) / sqrt(q)``;
     entries off ``m - n = p - q`` stay zero.
+
+    >>> U = two_mode_squeezing(0.4, 0.0, cutoff=4, dtype=tf.complex128)
+    >>> round(float(U[0, 0, 0, 0].numpy().real), 6), round(float(1 / np.cosh(0.4)), 6)
+    (0.925007, 0.925007)
+    >>> round(float(U[1, 1, 0, 0].numpy().real), 6)  # tanh(r) sech(r)
+    0.351456
     """
     r, phi = _real_args(dtype, r, phi)
     t = _polar(tf.tanh(r), -phi, dtype)
@@ -278,7 +359,17 @@ def two_mode_squeezing(r, phi, cutoff: int, dtype=tf.complex64):
 
 
 def coherent_state(r, phi, cutoff: int, dtype=tf.complex64):
-    """Coherent state ``|alpha>``, ``alpha = r e^{i phi}``: ``[..., D]`` (exact amplitudes)."""
+    r"""Coherent state ``|alpha>``, ``alpha = r e^{i phi}`` (SF's ``Coherent(r, phi)``):
+    ``[..., D]`` (exact amplitudes).
+
+    .. math::
+
+        |\alpha\rangle = e^{-|\alpha|^2/2} \sum_n \frac{\alpha^n}{\sqrt{n!}} |n\rangle
+
+    >>> psi = coherent_state(0.5, 0.0, cutoff=4, dtype=tf.complex128)
+    >>> np.round(np.abs(psi.numpy()) ** 2, 4)  # Poisson with mean 0.25
+    array([0.7788, 0.1947, 0.0243, 0.002 ])
+    """
     r, phi = _real_args(dtype, r, phi)
     alpha = _polar(r, phi, dtype)
     amps = [_complex(tf.exp(-0.5 * r * r))]
@@ -288,7 +379,18 @@ def coherent_state(r, phi, cutoff: int, dtype=tf.complex64):
 
 
 def squeezed_state(r, phi, cutoff: int, dtype=tf.complex64):
-    """Squeezed vacuum ``S(r e^{i phi})|0>``: ``[..., D]`` (exact amplitudes)."""
+    r"""Squeezed vacuum ``S(r e^{i phi})|0>`` (SF's ``Squeezed(r, phi)``): ``[..., D]``
+    (exact amplitudes).
+
+    .. math::
+
+        S(z)|0\rangle = \frac{1}{\sqrt{\cosh r}} \sum_n \frac{\sqrt{(2n)!}}{2^n n!}
+            (-e^{i\phi} \tanh r)^n |2n\rangle
+
+    >>> psi = squeezed_state(0.2, 0.0, cutoff=4, dtype=tf.complex128)
+    >>> np.round(psi.numpy().real, 6)
+    array([ 0.990115,  0.      , -0.138186,  0.      ])
+    """
     r, phi = _real_args(dtype, r, phi)
     t = _polar(tf.tanh(r), phi, dtype)
     amps = [_complex(tf.sqrt(1.0 / tf.cosh(r)))]
@@ -299,7 +401,16 @@ def squeezed_state(r, phi, cutoff: int, dtype=tf.complex64):
 
 
 def fock_state(n: int, cutoff: int, dtype=tf.complex64):
-    """Fock state ``|n>``: ``[D]``; ``n`` must be a Python int below the cutoff."""
+    r"""Fock state ``|n>`` (SF's ``Fock(n)``): ``[D]``; ``n`` must be a Python int below the
+    cutoff.
+
+    .. math::
+
+        |n\rangle = \frac{(a^\dagger)^n}{\sqrt{n!}} |0\rangle
+
+    >>> fock_state(2, cutoff=4).numpy().real
+    array([0., 0., 1., 0.], dtype=float32)
+    """
     vec = np.zeros(cutoff)
     vec[n] = 1.0
     return _const(vec, dtype)
