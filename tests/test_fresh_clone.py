@@ -1,0 +1,337 @@
+"""A fresh clone runs every command the README shows (issue 12).
+
+``test_every_readme_command_has_a_shrunken_form`` reads README.md: every line of its
+``bash`` blocks and every inline code span that is a whole ``qgan ...`` or
+``python scripts/...`` command must match exactly one rule of ``RULES`` (a README command
+without one fails here, so the README cannot grow a command nobody runs).
+
+``test_fresh_clone_runs_every_readme_command`` (slow) clones the committed HEAD of this
+repository (``git clone --depth 1 file://...``) into a temporary folder with no sibling
+folders, as a user has it, and runs each rule's shrunken form there (tiny circuits, a step
+or an epoch, few repeats): the ``qgan`` entry point and the scripts of the current
+environment with ``PYTHONPATH`` at the clone, so the clone's package and its package data
+are what runs. The README's Python examples run as they are. Each command is checked by its
+exit status and one observable result, and a failure names the README command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 300  # per command; the whole clone run takes about 3 minutes on 2 cores
+
+
+def readme_commands(text: str) -> list[str]:
+    """The command lines README.md shows, comments stripped: lines of ```bash blocks and
+    inline code spans that are a whole ``qgan ...`` or ``python scripts/...`` command."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            line = line.split(" #")[0].strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    for span in re.findall(r"`([^`\n]+)`", prose):
+        placeholder = re.search(r"\b[A-Z][A-Z_]{2,}\b", span)  # a synopsis: qgan train CONFIG
+        output = re.match(r"^qgan \w+: ", span)  # what a command prints: qgan train: error: ...
+        if re.match(r"^(qgan [a-z]|python scripts/)", span) and not (placeholder or output):
+            commands.append(span.strip())
+    return list(dict.fromkeys(commands))  # each once, in order
+
+
+def readme_python_examples(text: str) -> list[str]:
+    """The ```python blocks of README.md, in order."""
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """README commands matching ``pattern`` run as ``argv`` (None: not run, ``why`` says
+    why); ``{tiny_gan}`` and the like are filled in by the clone run."""
+
+    pattern: str
+    argv: str | None
+    why: str = ""
+
+
+# One shrunken run serves README commands that differ only in flags it can combine; a
+# command runs once however many README lines share its shrunken form.
+TRAIN = "qgan train {tiny_gan} --seed 3 --json"
+PROFILE = (
+    "qgan profile {tiny_gan} {profile_small} --quality --quality-steps 1 "
+    "--targets scripts/bench/targets.toml --out reports/tiny_profile"
+)
+BENCH = (
+    "python scripts/bench/engine.py --cutoff 3 --layers 1 --modes 2 --batch-size 8 "
+    "--sf-batch-size 2 --repeats 2 --sf-repeats 1 --no-piquasso --out reports/tiny_bench"
+)
+NOT_RUN_SUITE = "the test suite and CI: this test is part of them"
+RULES = [
+    Rule(
+        r"python -m venv \.venv .*pip install -e \. && qgan train configs/bimodal\.yaml",
+        None,
+        "installing: the clone runs with this environment's install; "
+        "qgan train configs/bimodal.yaml runs below",
+    ),
+    Rule(r"python -m venv \.venv .*pip install -e \"\.\[test\]\" && pytest", None, NOT_RUN_SUITE),
+    Rule(r"^pytest( -m \"not slow\")?$", None, NOT_RUN_SUITE),
+    Rule(r"^\.ci/run$", None, NOT_RUN_SUITE),
+    Rule(r"^pip install -e \"\.\[test\]\"$", None, "installing"),
+    Rule(r"^ruff check \.$", "ruff check --no-cache ."),
+    Rule(r"^qgan train configs/bimodal\.yaml$", TRAIN),
+    Rule(r"^qgan train configs/bimodal\.yaml --seed 3 --json$", TRAIN),
+    Rule(
+        r"^qgan train configs/bimodal\.yaml --resume runs/\S+$",
+        "qgan train {tiny_gan} --seed 3 --resume {json_run} --quiet",
+    ),
+    Rule(
+        r"^qgan sample runs/\S+ -n 5000 -o samples\.npy$",
+        "qgan sample {json_run} -n 50 -o samples.npy",
+    ),
+    Rule(
+        r"^python scripts/train\.py configs/bimodal\.yaml$",
+        "python scripts/train.py {tiny_gan} --quiet",
+    ),
+    Rule(
+        r"^python scripts/seed_sweep\.py .*--seeds 0-4 --out reports/\S+$",
+        "python scripts/seed_sweep.py {tiny_gan} {tiny_classical} --seeds 0 "
+        "--out reports/tiny_sweep --runs-dir runs/sweeps",
+    ),
+    Rule(r"^qgan profile configs/bimodal\.yaml$", PROFILE),
+    Rule(
+        r"^qgan profile configs/bimodal\.yaml --batch-sizes \S+ --cutoffs \S+ --layers \S+ "
+        r"--quality$",
+        PROFILE,
+    ),
+    Rule(r"^qgan profile configs/bimodal\.yaml --targets scripts/bench/targets\.toml$", PROFILE),
+    Rule(r"^qgan profile configs/bimodal\.yaml --out reports/profile_bimodal$", PROFILE),
+    Rule(
+        r"^python scripts/profile\.py configs/bimodal\.yaml --out reports/profile_bimodal$",
+        "python scripts/profile.py {tiny_gan} {profile_small} --repeats 1 "
+        "--out reports/tiny_profile_script",
+    ),
+    Rule(r"^qgan report runs/\S+$", "qgan report {json_run}"),
+    Rule(
+        r"^qgan report --compare runs/\S+ runs/\S+$",
+        "qgan report --compare {sweep_run} {sweep_classical_run}",
+    ),
+    Rule(
+        r"^qgan classify configs/fashion_mnist_qubit\.yaml$", "qgan classify {tiny_fashion_qubit}"
+    ),
+    Rule(
+        r"^qgan classify configs/fashion_mnist_classical\.yaml$",
+        "qgan classify {tiny_fashion_classical}",
+    ),
+    Rule(r"^qgan classify configs/digits_qubit\.yaml$", "qgan classify {tiny_digits_qubit}"),
+    Rule(
+        r"^qgan classify configs/fashion_mnist_qubit\.yaml --evaluate other\.npz$",
+        "qgan classify {tiny_fashion_qubit} --evaluate other.npz --json",
+    ),
+    Rule(
+        r"^python scripts/classify\.py configs/fashion_mnist_qubit\.yaml$",
+        "python scripts/classify.py {tiny_fashion_qubit} --quiet",
+    ),
+    Rule(
+        r"^qgan ionq compile configs/fashion_mnist_qubit\.yaml --gateset aria$",
+        "qgan ionq compile configs/fashion_mnist_qubit.yaml --gateset aria",
+    ),
+    Rule(
+        r"^qgan ionq estimate configs/fashion_mnist_qubit\.yaml --shots 1000$",
+        "qgan ionq estimate configs/fashion_mnist_qubit.yaml --shots 1000",
+    ),
+    Rule(
+        r"^python scripts/ionq_demo\.py$",
+        "python scripts/ionq_demo.py --circuits 2 --shots 100 --run-dir runs/ionq_demo",
+    ),
+    Rule(r"^qgan ionq status runs/<run>$", "qgan ionq status runs/ionq_demo"),
+    Rule(r"^python scripts/bench/engine\.py( --out reports/\S+)?$", BENCH),
+    Rule(
+        r"^python scripts/bench/qubit\.py( --out reports/\S+)?$",
+        None,
+        "needs the [bench] extra (PennyLane, JAX), not part of the test install",
+    ),
+    Rule(r"^qgan demo$", "qgan demo --cutoff 3 --layers 1 --modes 2 --batch-size 8 --sf-samples 2"),
+]
+
+
+def rule_of(command: str) -> list[Rule]:
+    return [rule for rule in RULES if re.search(rule.pattern, command)]
+
+
+def test_every_readme_command_has_a_shrunken_form():
+    commands = readme_commands((ROOT / "README.md").read_text())
+    assert any(c.startswith("qgan classify") for c in commands)  # the parser finds them
+    for command in commands:
+        matches = rule_of(command)
+        assert len(matches) == 1, f"README command {command!r} matches {len(matches)} rules"
+
+
+# ------------------------------------------------------------------------- the clone run
+
+
+def _tiny_gan(source: Path, out: Path, name: str) -> str:
+    data = yaml.safe_load(source.read_text())
+    data["name"] = name
+    if data["generator"].get("kind", "cv") == "cv":
+        data["generator"].update(n_modes=2, cutoff=3, n_layers=1, latent_dim=2, sample_modes=[0])
+    data["train"].update(steps=2, batch_size=32, eval_every=2, checkpoint_every=2, eval_samples=64)
+    data["data"]["n_samples"] = 300
+    data["output"]["tensorboard"] = False  # seconds of TF summary writing; tests/cli cover it
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(out.relative_to(out.parents[1]))
+
+
+def _tiny_classifier(source: Path, out: Path) -> str:
+    data = yaml.safe_load(source.read_text())
+    data["data"]["n_samples"] = 100
+    data["train"].update(epochs=1, batch_size=32)
+    if data["model"]["kind"] == "qubit":
+        data["model"].update(n_qubits=4, depth=1)
+    data["output"]["plots"] = False
+    out.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(out.relative_to(out.parents[1]))
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: cannot clone the repository")
+    home = tmp_path_factory.mktemp("fresh")  # nothing beside the clone: no ../shared
+    target = home / "qgan"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(target)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert sorted(p.name for p in home.iterdir()) == ["qgan"]
+    return target
+
+
+@pytest.mark.slow
+def test_fresh_clone_runs_every_readme_command(clone):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(clone),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MPLBACKEND": "Agg",
+    }
+    bin_dir = Path(sys.executable).parent
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+
+    def run(argv: list[str], what: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            argv, cwd=clone, env=env, capture_output=True, text=True, timeout=TIMEOUT_S
+        )
+        assert result.returncode == 0, (
+            f"README command {what!r} (run as {' '.join(argv)}) exited {result.returncode}:\n"
+            f"{result.stdout[-1500:]}\n{result.stderr[-3000:]}"
+        )
+        return result
+
+    where = run([sys.executable, "-c", "import qgan; print(qgan.__file__)"], "import qgan")
+    assert Path(where.stdout.strip()).is_relative_to(clone), where.stdout
+
+    configs = clone / "configs"
+    tiny = {
+        "tiny_gan": _tiny_gan(configs / "bimodal.yaml", configs / "tiny_bimodal.yaml", "bimodal"),
+        "tiny_classical": _tiny_gan(
+            configs / "bimodal_classical.yaml", configs / "tiny_classical.yaml", "classical"
+        ),
+        "tiny_fashion_qubit": _tiny_classifier(
+            configs / "fashion_mnist_qubit.yaml", configs / "tiny_fashion_qubit.yaml"
+        ),
+        "tiny_fashion_classical": _tiny_classifier(
+            configs / "fashion_mnist_classical.yaml", configs / "tiny_fashion_classical.yaml"
+        ),
+        "tiny_digits_qubit": _tiny_classifier(
+            configs / "digits_qubit.yaml", configs / "tiny_digits_qubit.yaml"
+        ),
+        "profile_small": "--batch-sizes 8 --cutoffs 3 --layers 1 --repeats 2 --warmup 1 "
+        "--sf-repeats 1 --sf-loop-samples 1",
+    }
+    # a file to score with --evaluate: 20 of the packaged images (the clone's own copy)
+    import numpy as np
+
+    with np.load(clone / "qgan/classify/datasets/fashion_mnist_800.npz") as archive:
+        np.savez(clone / "other.npz", images=archive["images"][:20], labels=archive["labels"][:20])
+
+    def stage(command: str) -> int:
+        """Runs that later commands read come first (--json's run: sample, resume,
+        report; the sweep's runs: report --compare; the demo's jobs: ionq status)."""
+        if command.endswith("--json") or "seed_sweep" in command:
+            return 0
+        return 2 if "ionq status" in command else 1
+
+    commands = readme_commands((clone / "README.md").read_text())
+    ran, ran_argv, seconds = [], [], {}
+    for command in sorted(commands, key=stage):
+        (rule,) = rule_of(command)
+        if rule.argv is None:
+            continue
+        argv = rule.argv.format(**tiny).split()
+        if argv[0] == "python":
+            argv[0] = sys.executable
+        if argv in ran_argv:  # README lines sharing one shrunken form run it once
+            ran.append(command)
+            continue
+        ran_argv.append(argv)
+        start = time.perf_counter()
+        result = run(argv, command)
+        seconds[command] = time.perf_counter() - start
+        ran.append(command)
+        if argv[1:2] == ["train"] and "--json" in argv:
+            record = json.loads(result.stdout)
+            tiny["json_run"] = record["run_dir"]
+            assert (clone / record["run_dir"] / "report.md").is_file(), command
+        if "seed_sweep" in argv[1]:
+            runs = sorted(p.parent for p in (clone / "runs/sweeps").rglob("metrics.json"))
+            names = {p.name.rsplit("-", 2)[0]: p.relative_to(clone) for p in runs}
+            tiny["sweep_run"], tiny["sweep_classical_run"] = names["bimodal"], names["classical"]
+            assert (clone / "reports/tiny_sweep.md").is_file(), command
+        if argv[1:2] == ["classify"] and "--evaluate" in argv:
+            record = json.loads(result.stdout)
+            assert record["n_eval"] == 20, command
+            assert "fashion_mnist_800.npz" in record["data_source"], command
+        if argv[1:2] == ["sample"]:
+            assert np.load(clone / "samples.npy").shape == (50, 2), command
+    assert "qgan classify configs/fashion_mnist_qubit.yaml" in ran
+    assert (clone / "reports" / "tiny_profile.md").is_file()
+    assert not (clone.parent / "shared").exists()
+
+    # The README's Python examples as they are, one after the other in one interpreter
+    # (one TensorFlow import); the Profiler example continues the CVGenerator one (it uses
+    # its gen, dec and z).
+    examples = []
+    for code in readme_python_examples((clone / "README.md").read_text()):
+        if "prof = Profiler()" in code:
+            examples[-1] += "\n" + code
+        else:
+            examples.append(code)
+    paths = []
+    for i, code in enumerate(examples):
+        paths.append(clone / f"readme_example_{i}.py")
+        paths[-1].write_text(code)
+    driver = (
+        "import runpy, sys\n"
+        "for path in sys.argv[1:]:\n"
+        "    print('README python example', path, flush=True)\n"
+        "    runpy.run_path(path, run_name='__main__')\n"
+    )
+    start = time.perf_counter()
+    run([sys.executable, "-c", driver, *map(str, paths)], "the README's python examples")
+    seconds["python examples"] = time.perf_counter() - start
+    for command, s in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        print(f"{s:6.1f} s  {command}")
