@@ -7,13 +7,12 @@ A config that is neither, or both, would be exercised by no smoke test.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from commands import ROOT, qgan_command, run_command
 
 from qgan.classify.config import DATA_KINDS
 
@@ -28,19 +27,6 @@ def test_config_belongs_to_exactly_one_workload(path):
     assert is_gan != is_classifier, f"{path.name}: gan={is_gan}, classifier={is_classifier}"
 
 
-def _run(argv, cwd=None, **env) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
-
-
-def qgan_command() -> list[str]:
-    """The installed ``qgan`` entry point of this interpreter's environment."""
-    script = Path(sys.executable).with_name("qgan")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "import sys; from qgan.cli import main; sys.exit(main())"]
-
-
 def test_config_validation_imports_neither_tensorflow_nor_strawberry_fields():
     """A fresh interpreter: importing both config modules (and validating a config) leaves
     TensorFlow and Strawberry Fields unimported, so a bad config is reported at once."""
@@ -50,7 +36,7 @@ def test_config_validation_imports_neither_tensorflow_nor_strawberry_fields():
         "heavy = [m for m in ('tensorflow', 'strawberryfields') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
-    result = _run([sys.executable, "-c", code])
+    result = run_command([sys.executable, "-c", code], cwd=ROOT)
     assert result.returncode == 0, result.stderr
 
 
@@ -69,7 +55,7 @@ def test_bad_config_from_the_shell_is_one_line_and_status_2(verb, text, key, tmp
     never imported (``PYTHONPROFILEIMPORTTIME`` lists every module the process imports)."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
-    result = _run([*qgan_command(), verb, str(bad)], cwd=tmp_path, PYTHONPROFILEIMPORTTIME="1")
+    result = run_command([*qgan_command(), verb, bad], tmp_path, PYTHONPROFILEIMPORTTIME="1")
     stderr = result.stderr.splitlines()
     imported = {line.split("|")[-1].strip() for line in stderr if line.startswith("import time:")}
     lines = [line for line in stderr if not line.startswith("import time:")]

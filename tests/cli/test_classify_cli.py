@@ -17,14 +17,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from commands import run_script
 
 from qgan.cli import build_parser, main
 
@@ -244,22 +242,7 @@ def test_script_classifies_quietly(tmp_path):
     on stdout, a finished run directory."""
     config = config_file(tmp_path, name="script", **{"train__epochs": 1})
     out_dir = tmp_path / "runs"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "classify.py"),
-            str(config),
-            "--quiet",
-            "--output-dir",
-            str(out_dir),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    proc = run_script("classify.py", config, "--quiet", "--output-dir", out_dir, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout == ""
     (run_dir,) = out_dir.iterdir()

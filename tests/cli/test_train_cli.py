@@ -15,15 +15,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from commands import run_script
 
 from qgan.cli import build_parser, main
 from qgan.reports.run import render_run_report
@@ -239,22 +237,7 @@ def test_script_trains_quietly(tmp_path):
         },
     )
     out_dir = tmp_path / "runs"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "train.py"),
-            str(config),
-            "--quiet",
-            "--output-dir",
-            str(out_dir),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
+    proc = run_script("train.py", config, "--quiet", "--output-dir", out_dir, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout == ""
     (run_dir,) = out_dir.iterdir()
