@@ -49,6 +49,18 @@ def with_overrides(cfg: RunConfig, overrides: dict) -> RunConfig:
     return parse_config(data)
 
 
+def circuit_settings(cfg: RunConfig, what: str, batch, repeats, warmup) -> tuple[int, int, int]:
+    """Refuse a config without a CV generator (``what`` names the measurement) and check a
+    circuit measurement's counts: ``(batch, repeats, warmup)``, ``batch`` defaulting to
+    ``train.batch_size``. One-line ``ValueError`` naming the bad value."""
+    if cfg.generator.kind != "cv":
+        raise ValueError(
+            f"generator.kind: {what} needs a 'cv' generator, got {cfg.generator.kind!r}"
+        )
+    batch = cfg.train.batch_size if batch is None else check_int(batch, "batch", 1)
+    return batch, check_int(repeats, "repeats", 1), check_int(warmup, "warmup", 0)
+
+
 def profile_inputs(gen, batch: int, seed: int) -> tuple[tf.Tensor, tf.Tensor | None]:
     """The seeded latent batch ``[batch, latent_dim]`` and readout noise ``[batch, n_noise]``
     (None without a stochastic readout) that every profiler measurement feeds ``gen``."""

@@ -29,7 +29,7 @@ from qgan.gan.config import RunConfig
 from qgan.gan.model import build_generator
 from qgan.generator.readout import read
 from qgan.photonic import FockResult, simulate
-from qgan.profiling.scaling import profile_inputs, with_overrides
+from qgan.profiling.scaling import circuit_settings, profile_inputs, with_overrides
 from qgan.profiling.timing import Clock, measure
 
 log = logging.getLogger(__name__)
@@ -122,15 +122,9 @@ def sf_baseline(
     ``ratio_loop`` (SF time per sample / compiled time per sample) and
     ``max_state_difference`` (max |ket_compiled - ket_sf| over the batch).
     """
-    if cfg.generator.kind != "cv":
-        raise ValueError(
-            f"generator.kind: the SF baseline needs a 'cv' generator, got {cfg.generator.kind!r}"
-        )
-    batch = cfg.train.batch_size if batch is None else check_int(batch, "batch", 1)
-    repeats = check_int(repeats, "repeats", 1)
+    batch, repeats, warmup = circuit_settings(cfg, "the SF baseline", batch, repeats, warmup)
     loop_samples = check_int(loop_samples, "loop_samples", 1)
     compiled_repeats = check_int(compiled_repeats, "compiled_repeats", 1)
-    warmup = check_int(warmup, "warmup", 0)
     # the compiled engine builds the generator; SF runs its program through simulate()
     gen = build_generator(with_overrides(cfg, {"generator.backend": "compiled"}))
     variables = [gen.weights_vector]

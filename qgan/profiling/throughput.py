@@ -40,7 +40,7 @@ from qgan._validate import check_int
 from qgan.gan.config import RunConfig
 from qgan.gan.model import build_generator
 from qgan.photonic.plan import Block, Plan, PlannerOptions, plan
-from qgan.profiling.scaling import profile_inputs
+from qgan.profiling.scaling import circuit_settings, profile_inputs
 from qgan.profiling.timing import Clock, measure
 
 log = logging.getLogger(__name__)
@@ -241,13 +241,7 @@ def efficiency(
     ``share_of_peak`` (achieved / peak) and ``share_of_engine_shape_peak`` (achieved / the
     best engine-shape matmul).
     """
-    if cfg.generator.kind != "cv":
-        raise ValueError(
-            f"generator.kind: efficiency needs a 'cv' generator, got {cfg.generator.kind!r}"
-        )
-    batch = cfg.train.batch_size if batch is None else check_int(batch, "batch", 1)
-    repeats = check_int(repeats, "repeats", 1)
-    warmup = check_int(warmup, "warmup", 0)
+    batch, repeats, warmup = circuit_settings(cfg, "efficiency", batch, repeats, warmup)
     sizes = [check_int(n, "large_sizes", 1) for n in large_sizes]
     chain = check_int(engine_chain, "engine_chain", 1)
     if not sizes:
