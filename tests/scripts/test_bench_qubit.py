@@ -1,4 +1,5 @@
-"""Specification of ``scripts/bench/qubit_baselines.py`` and ``scripts/bench/qubit.py`` on a tiny
+"""Specification of ``scripts/bench/qubit.py`` and its helpers (``qubit_baselines.py``,
+``qubit_diagnostics.py``) on a tiny
 case (2 qubits, depth 1, batch 4): the structure of the result (one row per simulator
 configuration, statistics consistent with their definitions), the timed step is the
 stated computation (finite differences), the agreement check passes for baselines that
@@ -32,6 +33,18 @@ def qb(load_bench):
 
 
 @pytest.fixture(scope="module")
+def bench(load_bench):
+    """The script ``scripts/bench/qubit.py`` (the driver, the target, the report)."""
+    return load_bench("qubit")
+
+
+@pytest.fixture(scope="module")
+def diag(load_bench):
+    """``scripts/bench/qubit_diagnostics.py`` (stage timings, op profile)."""
+    return load_bench("qubit_diagnostics")
+
+
+@pytest.fixture(scope="module")
 def qubit_target():
     """The ``[qubit]`` table of scripts/bench/targets.toml, read here with tomllib."""
     with open(ROOT / "scripts" / "bench" / "targets.toml", "rb") as f:
@@ -39,8 +52,8 @@ def qubit_target():
 
 
 @pytest.fixture(scope="module")
-def result(qb, qubit_target):
-    return qb.bench_qubit(
+def result(bench, qubit_target):
+    return bench.bench_qubit(
         **TINY, **LEAN, baselines=("cirq",), entanglers=("cnot", "zz"), target=qubit_target
     )
 
@@ -104,20 +117,20 @@ def test_target_verdict_reads_the_targets_file(result, qubit_target):
 
 
 @pytest.mark.parametrize("bound_us, met", [(1e9, True), (1e-9, False)])
-def test_target_verdict_follows_the_bound(qb, result, bound_us, met):
+def test_target_verdict_follows_the_bound(qb, bench, result, bound_us, met):
     """A bound no step can miss / meet gives met / missed (the verdict is not fixed)."""
     row = qb.Row(**{k: v for k, v in result["rows"][0].items() if "us_per_sample" not in k})
-    assert qb.check_target({"us_per_sample": bound_us, "compile_s": 1e9}, row)["met"] is met
+    assert bench.check_target({"us_per_sample": bound_us, "compile_s": 1e9}, row)["met"] is met
 
 
-def test_report_without_target_omits_the_verdict(qb, result):
-    text = qb.format_report({k: v for k, v in result.items() if k != "target"})
+def test_report_without_target_omits_the_verdict(bench, result):
+    text = bench.format_report({k: v for k, v in result.items() if k != "target"})
     assert "Target" not in text and "**met**" not in text and "**missed**" not in text
 
 
-def test_report_lists_every_row_and_check(qb, result):
+def test_report_lists_every_row_and_check(bench, result):
     machine = {"date": "D", "cpu": "C", "cores": 2, "python": "3"}
-    text = qb.format_report({**result, "command": "python scripts/bench/qubit.py X"}, machine)
+    text = bench.format_report({**result, "command": "python scripts/bench/qubit.py X"}, machine)
     lines = text.splitlines()
     assert lines[0] == "# Qubit simulator benchmark: forward + gradient"
     assert "`python scripts/bench/qubit.py X`" in lines
@@ -176,16 +189,16 @@ def test_agreement_fails_for_a_different_circuit(qb, tiny, tol):
         qb.agreement({"expectations": theirs["expectations"][:2]}, ours, dtype)
 
 
-def test_stage_timings_and_op_profile(qb, tiny):
+def test_stage_timings_and_op_profile(qb, diag, tiny):
     model, features, params = tiny
-    stages = qb.stage_timings(model, features, params, repeats=2, warmup=0)
+    stages = diag.stage_timings(model, features, params, repeats=2, warmup=0)
     assert [s["batch_size"] for s in stages] == [4, 4, 4, 1]
     for s in stages:
         assert s["us_per_sample"] == pytest.approx(s["ms_per_call"] * 1e3 / s["batch_size"])
-        assert s["repeats"] == qb.STAGE_ROUND  # 2 repeats: one interleaved round
+        assert s["repeats"] == diag.STAGE_ROUND  # 2 repeats: one interleaved round
     step = qb.qgan_step(model)
     x, p = tf.constant(features, tf.float32), tf.constant(params, tf.float32)
-    profile = qb.op_profile(lambda: step(x, p), steps=2, top=50)
+    profile = diag.op_profile(lambda: step(x, p), steps=2, top=50)
     phases = {op["phase"] for op in profile["ops"]}
     assert phases == {"forward", "gradient"}
     us = [op["us_per_step"] for op in profile["ops"]]
@@ -196,10 +209,10 @@ def test_stage_timings_and_op_profile(qb, tiny):
 # --------------------------------------------------------------------------- baselines
 
 
-def test_a_missing_baseline_is_skipped_with_a_note(qb, monkeypatch):
+def test_a_missing_baseline_is_skipped_with_a_note(bench, monkeypatch):
     monkeypatch.setitem(sys.modules, "pennylane", None)  # import pennylane -> ImportError
     monkeypatch.setitem(sys.modules, "jax", None)
-    out = qb.bench_qubit(
+    out = bench.bench_qubit(
         **TINY,
         **LEAN,
         complex128=False,
@@ -211,14 +224,14 @@ def test_a_missing_baseline_is_skipped_with_a_note(qb, monkeypatch):
     assert len(out["notes"]) == 2
     for label, note in zip(("default.qubit", "lightning.qubit"), out["notes"]):
         assert label in note and "not installed" in note
-    assert "note: PennyLane default.qubit" in qb.format_report(out)
+    assert "note: PennyLane default.qubit" in bench.format_report(out)
 
 
-def test_pennylane_baselines_compute_the_same_circuit(qb):
+def test_pennylane_baselines_compute_the_same_circuit(qb, bench):
     why = "the PennyLane baselines need the bench extra: pip install -e '.[bench]'"
     for module in ("pennylane", "jax", "pennylane_lightning"):
         pytest.importorskip(module, reason=f"{module} is not installed; {why}")
-    out = qb.bench_qubit(
+    out = bench.bench_qubit(
         **TINY, **LEAN, entanglers=("cnot",), baselines=("default.qubit", "lightning.qubit")
     )
     assert out["notes"] == []
@@ -241,19 +254,19 @@ def test_pennylane_baselines_compute_the_same_circuit(qb):
         ({"entanglers": ("cz",)}, "entanglers"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(qb, kwargs, name):
+def test_bad_arguments_are_one_line_errors(bench, kwargs, name):
     with pytest.raises(ValueError, match=name) as err:
-        qb.bench_qubit(**{**TINY, **kwargs})
+        bench.bench_qubit(**{**TINY, **kwargs})
     assert "\n" not in str(err.value)
 
 
 # --------------------------------------------------------------------------- script
 
 
-def test_script_writes_markdown_and_json(load_bench, tmp_path, monkeypatch):
+def test_script_writes_markdown_and_json(bench, tmp_path, monkeypatch):
     for var, default in (("OMP_NUM_THREADS", "1"), ("TF_CPP_MIN_LOG_LEVEL", "2")):
         monkeypatch.setenv(var, os.environ.get(var, default))  # the script's setdefault
-    main = load_bench("qubit").main
+    main = bench.main
     out = tmp_path / "bench"
     argv = [
         "--qubits",
