@@ -12,6 +12,11 @@ import tensorflow as tf
 
 def run(prog, cutoff: int, values: dict, batch_size: int | None, dtype: tf.DType) -> tf.Tensor:
     """Run ``prog`` on SF's ``tf`` backend and return its ket (``[B, D, ...]`` or ``[D, ...]``)."""
+    if batch_size == 1:
+        # SF's tf backend refuses batch_size=1 ("batch_size must be at least 2"): run the one
+        # sample unbatched and restore the batch axis, so the reference path takes any batch.
+        single = {k: _first(v) for k, v in values.items()}
+        return run(prog, cutoff, single, None, dtype)[None]
     options = {"cutoff_dim": cutoff, "dtype": dtype}
     if batch_size is not None:
         options["batch_size"] = batch_size
@@ -23,3 +28,9 @@ def run(prog, cutoff: int, values: dict, batch_size: int | None, dtype: tf.DType
             "mode when it is prepared in a multi-mode program); use backend='compiled'"
         )
     return state.ket()
+
+
+def _first(value):
+    """The one sample of a per-sample argument of shape ``[1]``; shared scalars unchanged."""
+    value = tf.convert_to_tensor(value)
+    return value[0] if value.shape.rank == 1 else value
