@@ -223,6 +223,7 @@ def test_bad_options_are_usage_errors(argv, tmp_path):
 # --------------------------------------------------------------------------- scripts/train.py
 
 
+@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
 def test_script_trains_quietly(tmp_path):
     """``scripts/train.py CONFIG --quiet --output-dir D`` in a fresh interpreter: nothing on
     stdout, a finished run directory with its report."""

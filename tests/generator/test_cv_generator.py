@@ -228,6 +228,7 @@ def gen_fd():
 
 
 @pytest.mark.parametrize("graph", [False, True], ids=["eager", "tf.function"])
+@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
 def test_gradients_match_central_differences(gen_fd, graph, tol, check):
     proj = projections(gen_fd, seed=4)
     inputs = inputs_for(gen_fd, 3, seed=5)  # homodyne noise fixed
