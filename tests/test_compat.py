@@ -35,7 +35,7 @@ def _fresh_python(code: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_import_qgan_then_strawberryfields_in_fresh_interpreter():
     proc = _fresh_python(
         "import qgan, strawberryfields\n"
@@ -50,7 +50,7 @@ def test_import_qgan_then_strawberryfields_in_fresh_interpreter():
     _scipy_version() < (1, 14),
     reason="scipy<1.14 still has scipy.integrate.simps; SF imports without the shim",
 )
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_strawberryfields_without_qgan_fails_on_new_scipy():
     """Documents why the shim exists: on SciPy >= 1.14, SF 0.23 alone does not import.
 

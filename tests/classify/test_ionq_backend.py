@@ -118,7 +118,7 @@ def expected_jobs(gradient: str, n_params: int) -> list[tuple[str, int]]:
 @pytest.mark.parametrize(
     "gradient, host", [("parameter_shift", "config"), ("spsa", "IONQ_REMOTE_HOST")]
 )
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_classifier_trains_through_ionq_batch_jobs(
     gradient, host, loopback, fast_options, api_key, all_logs, shot_noise, tmp_path, capsys,
     monkeypatch,

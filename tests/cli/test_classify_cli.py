@@ -237,7 +237,7 @@ def test_bad_options_are_usage_errors(argv, tmp_path):
 # --------------------------------------------------------------------------- script
 
 
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_script_classifies_quietly(tmp_path):
     """``scripts/classify.py CONFIG --quiet --output-dir D`` in a fresh interpreter: nothing
     on stdout, a finished run directory."""

@@ -105,6 +105,7 @@ def real_run(tmp_path_factory):
     return {"code": code, "stdout": stdout, "stderr": stderr, "out": out, "argv": argv}
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_real_run_writes_the_report(real_run):
     assert real_run["code"] == 0, real_run["stderr"]
     out = real_run["out"]

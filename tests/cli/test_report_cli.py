@@ -83,6 +83,7 @@ def fresh(runs, tmp_path) -> Path:
     return copy
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_report_renders_report_md_of_a_finished_run(fresh):
     code, out, err = run_cli(["report", fresh])
     assert code == 0, err

@@ -79,6 +79,7 @@ def json_run(tmp_path_factory):
 # --------------------------------------------------------------------------- qgan train
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_json_mode_prints_the_final_record(json_run):
     assert json_run["code"] == 0, json_run["stderr"]
     record = json.loads(json_run["stdout"])  # stdout is exactly one JSON document
@@ -109,6 +110,7 @@ def test_train_writes_the_report(json_run):
     assert f"| modes captured | {value} |" in report
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_resume_of_a_finished_run_reproduces_its_final_record(json_run, tmp_path):
     """``--resume`` continues from the run's last checkpoint; a finished run has nothing left
     to train, so its final evaluation is redone from the restored state and gives the same
@@ -223,7 +225,7 @@ def test_bad_options_are_usage_errors(argv, tmp_path):
 # --------------------------------------------------------------------------- scripts/train.py
 
 
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_script_trains_quietly(tmp_path):
     """``scripts/train.py CONFIG --quiet --output-dir D`` in a fresh interpreter: nothing on
     stdout, a finished run directory with its report."""

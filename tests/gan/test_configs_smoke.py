@@ -26,7 +26,7 @@ def test_there_are_configs():
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_config_trains_a_few_steps(path, tmp_path, design_metrics):
     shrink = {
         "train.steps": 2,

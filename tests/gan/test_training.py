@@ -121,6 +121,7 @@ def classical(root, tiny_config):
 # --------------------------------------------------------------------------- run directory
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_run_directory_is_named_after_the_config(reference, root):
     cfg, result = reference
     assert result.run_dir.parent == root / "reference"
@@ -214,6 +215,7 @@ def test_tensorboard_logs_the_evaluations(reference):
 # --------------------------------------------------------------------------- reproducibility
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_same_seed_reproduces_the_run(reference, same_seed):
     _, a = reference
     assert same_seed.metrics["metrics"] == a.metrics["metrics"]
@@ -226,6 +228,7 @@ def test_same_seed_reproduces_the_run(reference, same_seed):
     )
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_another_seed_gives_another_run(reference, other_seed):
     _, a = reference
     assert other_seed.metrics["seed"] == 1
@@ -240,6 +243,7 @@ def test_another_seed_gives_another_run(reference, other_seed):
 # --------------------------------------------------------------------------- resume
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_interrupt_checkpoints_the_interrupted_step(resumed):
     at_interrupt, _ = resumed
     assert at_interrupt["steps_seen"] == list(range(1, INTERRUPT_AFTER + 1))
@@ -285,6 +289,7 @@ def test_resume_of_a_non_run_directory_names_it(tmp_path, reference):
 # --------------------------------------------------------------------------- classical
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_classical_generator_trains(classical, design_metrics):
     cfg, result = classical
     assert load_config(result.run_dir / "config.yaml").generator.kind == "classical"

@@ -130,6 +130,7 @@ class TestGradientFlow:
                 entries = list(total)
                 assert gradient_flow(entries, gen.circuit.weight_names) == 1.0
 
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_eager(self, gen_all, gen_tol):
         proj = projections(gen_all)
         with tf.GradientTape(persistent=True) as tape:
@@ -137,6 +138,7 @@ class TestGradientFlow:
         grads = {n: tape.gradient(losses[n], gen_all.weights_vector).numpy() for n in losses}
         self._check(gen_all, grads, gen_tol)
 
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_tf_function_traces_once(self, gen_all, gen_tol, check):
         """One traced step; which readouts enter the loss is an argument of the same shape
         (a weight per block), so every readout and combination reuses the one trace."""
@@ -170,6 +172,7 @@ class TestGradientFlow:
         assert traces[0] == 1
         assert np.abs(other.numpy() - sum(graph.values())).max() > 0
 
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_last_kerr_is_the_only_blind_spot_of_photon_readouts(self, gen_tol):
         # two layers, complex128: the first layer's Kerr gates feed the second layer's
         # interferometers and flow; only the last layer's are zero, to rounding
@@ -228,7 +231,7 @@ def gen_fd():
 
 
 @pytest.mark.parametrize("graph", [False, True], ids=["eager", "tf.function"])
-@pytest.mark.slow  # over 5 s on 2 cores (pytest --durations)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_gradients_match_central_differences(gen_fd, graph, tol, check):
     proj = projections(gen_fd, seed=4)
     inputs = inputs_for(gen_fd, 3, seed=5)  # homodyne noise fixed

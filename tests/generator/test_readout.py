@@ -127,6 +127,7 @@ def block(case, name):
 
 
 class TestAgainstStrawberryFields:
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_oracle_state_is_not_trivial(self, case, tol):
         # the comparison is meaningful: photons beyond the vacuum, and some leakage
         probs = case["ref"].all_fock_probs()

@@ -138,6 +138,7 @@ class TestOracle:
         expected = np.einsum("abcd,cd->ab", tw.mzgate(0.0, 1.7, cutoff), psi)
         check.amplitudes(sf_fock(prog, cutoff).ket(), expected, tol.amplitude[tf.complex128], "")
 
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_oracle_equals_plain_fock_backend_where_that_is_correct(self, sf_fock, check, tol):
         """No preparation on a multi-mode circuit, no gate with mode 0 second: identical."""
         cutoff = 4
@@ -176,6 +177,7 @@ class TestOracle:
 
 
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=_case_id)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_random_program_agrees_with_sf_fock(
     case, planner, make_random_program, sf_fock, tol, check
 ):
@@ -217,6 +219,7 @@ def test_hypothesis_random_programs(
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_every_gate_kind_on_every_mode_pair_order(dtype, planner, sf_fock, tol, check):
     """All gates, all two-mode gates on both orders of a pair and on non-adjacent modes."""
     cutoff = 5
@@ -359,6 +362,7 @@ def test_arg_container_types_agree(dtype, sf_fock, tol, check):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("batch", [None, 1, 2], ids=["nobatch", "B1", "B2"])
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_sf_backend_gives_same_result(dtype, batch, sf_fock, tol, check):
     """backend="sf" (SF's tf backend) returns the same FockResult as the compiled engine,
     for a batch of one too (which SF's tf backend itself refuses).

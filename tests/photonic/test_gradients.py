@@ -204,6 +204,7 @@ def test_gradient_matches_finite_differences(case, tol, check):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_gradient_matches_sf_tf_backend(case, sf_tf, tol, check):
     prog, names, values = make_program(case)
     loss = Loss(seed=len(case), shape=(CUTOFF,) * N_MODES, with_ket=False)
@@ -214,6 +215,7 @@ def test_gradient_matches_sf_tf_backend(case, sf_tf, tol, check):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_gradient_inside_user_tf_function(case, tol, check):
     """simulate inside the user's tf.function: same loss and gradient as eagerly."""
     prog, names, values = make_program(case)
@@ -274,6 +276,7 @@ def _batched_grad(prog, names, variables, loss, fn=None):
     return float(value.numpy()), [g.numpy() for g in grads]
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_per_sample_argument_gradient(sf_tf, tol, check):
     """A [B] argument gets a [B] gradient; shared args sum over the batch; all vs FD/SF."""
     prog, names = _batched_program()

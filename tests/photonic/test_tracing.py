@@ -117,6 +117,7 @@ def test_user_tf_function_does_not_retrace(check, tol):
     check.scaled(outputs[-1], eager.mean_photon(1)[0].numpy(), tol.graph[tf.complex64], "")
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_user_tf_function_with_per_sample_input_does_not_retrace():
     """A training-step-like function with a [B] encoding input and shared Variables."""
     prog = _program()

@@ -71,6 +71,7 @@ def _expected_row(durations, batch):
     }
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_batch_scaling_rows_are_derived_from_the_clock(cfg, scripted_clock):
     durations = [[3.0, 0.004, 0.006, 0.005], [2.0, 0.002, 0.001, 0.003]]
     clock = scripted_clock(durations[0] + durations[1])
@@ -100,6 +101,7 @@ def quick_cfg(cfg):
     return with_overrides(cfg, {"train.outcome_gradient": "straight_through"})
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_train_step_stage_times_the_compiled_gan_step(quick_cfg, scripted_clock):
     clock = scripted_clock([4.0, 0.02, 0.03])
     (row,) = batch_scaling(
@@ -119,6 +121,7 @@ def test_real_timings_are_positive_and_consistent(cfg):
     assert row["samples_per_s"] == pytest.approx(4 / (row["ms_per_batch"] / 1e3))
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_generator_step_matches_the_eager_gradient(cfg, tol, check):
     """The compiled ``generator_fwd_bwd`` step computes the gradient an eager tape does."""
     gen = build_generator(cfg)
@@ -134,6 +137,7 @@ def test_generator_step_matches_the_eager_gradient(cfg, tol, check):
         check.gradients(g.numpy(), e.numpy(), tol.observable[tf.complex64])
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_sweep_over_tiny_settings(cfg, scripted_clock, tol):
     durations = [[1.5, 0.003, 0.001], [1.7, 0.005, 0.007]]
     clock = scripted_clock(durations[0] + durations[1])
@@ -163,6 +167,7 @@ def test_sweep_over_tiny_settings(cfg, scripted_clock, tol):
         assert row["quality"] is None and row["quality_wall_s"] is None
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_sweep_quality_is_a_short_training_run(quick_cfg, design_metrics):
     (row,) = cutoff_layer_sweep(
         quick_cfg, [3], [1], repeats=1, quality=True, quality_steps=1, warmup=0, progress=False

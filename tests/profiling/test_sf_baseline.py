@@ -47,6 +47,7 @@ def baseline(cfg, scripted_clock):
     return result, clock.used
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_result_keys(baseline):
     result, _ = baseline
     assert set(result) == {

@@ -108,10 +108,12 @@ def marginal(tiny_config, tmp_path_factory):
     return {"model": model, "both": both, "result": result, "durations": durations, "clock": clock}
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_instrumented_step_does_the_work_of_train_step(marginal, prof_tol, check):
     assert_same_work(marginal["both"], marginal["model"], prof_tol.same_work, check)
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_same_work_with_straight_through_gradient_penalty_and_two_d_steps(
     tiny_config, tmp_path, prof_tol, check
 ):

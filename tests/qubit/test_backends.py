@@ -174,6 +174,7 @@ class TestInGraph:
         np.testing.assert_array_equal(eager.numpy(), graph.numpy())
         assert not np.array_equal(eager.numpy(), run(tf.constant([5, 7])).numpy())
 
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_exact_is_differentiable_sampled_is_not(self, oracle):
         model = MODELS[0]
         x, p = oracle.random_inputs(model, np.random.default_rng(11), rows=2, per_row=False)

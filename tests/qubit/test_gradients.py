@@ -90,6 +90,7 @@ models = st.builds(
 
 class TestParameterShift:
     @given(model=models, seed=st.integers(0, 2**16))
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
     def test_equals_autodiff(self, model, seed, qtol, gtol):
         """Python-side and in-graph shift rule == autodiff, params and features (float64).
 

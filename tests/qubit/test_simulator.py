@@ -181,6 +181,7 @@ class TestAmplitudeEncoding:
     rows=st.integers(1, 4),
     seed=st.integers(0, 2**16),
 )
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_batch_is_loop_of_singles(
     n, depth, encoding, entangler, topology, per_row, rows, seed, oracle, qtol
 ):

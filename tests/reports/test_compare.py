@@ -158,6 +158,7 @@ def config(run: Path) -> dict:
 # --------------------------------------------------------------------------- kinds
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_kind_is_read_from_the_run_files(gan_runs, classifier_runs):
     assert [read_run(r)[0] for r in gan_runs] == [GAN, GAN]
     assert [read_run(r)[0] for r in classifier_runs] == [CLASSIFIER, CLASSIFIER]

@@ -94,6 +94,7 @@ def test_every_design_metric_has_a_labelled_row(design_metrics):
     assert set(sum(design_metrics, ())) <= {key for key, _ in METRIC_ROWS}
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_metrics_table_holds_every_metric_of_the_run(run_dir, design_metrics):
     report = render_run_report(run_dir)
     metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]

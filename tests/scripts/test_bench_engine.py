@@ -26,6 +26,7 @@ def result(engine):
     return engine.bench_engine(**TINY, sf_repeats=1, include_piquasso=False)
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_one_run_per_backend_and_batch(result):
     assert [(r["backend"], r["batch_size"]) for r in result["runs"]] == [
         ("compiled", 4),
@@ -54,6 +55,7 @@ def test_backends_agree(result, tol):
     assert result["max_abs_ket_difference"] <= tol.amplitude[tf.complex64]
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_missing_piquasso_is_a_note_naming_it(engine, monkeypatch):
     monkeypatch.setitem(sys.modules, "piquasso", None)  # import piquasso -> ImportError
     missing = "jax" if importlib.util.find_spec("jax") is None else "piquasso"  # first import
@@ -63,6 +65,7 @@ def test_missing_piquasso_is_a_note_naming_it(engine, monkeypatch):
     assert out["ratios"] == {}
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_script_writes_markdown_and_json(engine, tmp_path):
     argv = ["--modes", "2", "--layers", "1", "--cutoff", "3", "--batch-size", "4"]
     argv += ["--repeats", "1", "--no-sf", "--no-piquasso", "--out", str(tmp_path / "b")]

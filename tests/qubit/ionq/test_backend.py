@@ -374,6 +374,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
 def test_a_killed_run_resumes_without_loss_or_resubmission(loopback, fast_options, tmp_path):
     """A run of 3 jobs is SIGKILLed while job 2 runs (job 1 done, job 3 not created); the
     rerun reads job 1 from disk, collects job 2, creates only job 3, and its readouts are
