@@ -368,8 +368,8 @@ class GANModel:
             "d_loss": tf.add_n(d_losses) / len(d_losses),
             "g_loss": g_loss,
             "leakage": tf.reduce_mean(tf.cast(g_read[-1], tf.float32)),
-            # as the step always counted: the last discriminator update and the generator's
-            "nonfinite": tf.cast(tf.logical_not(tf.logical_and(d_ok[-1], g_ok)), tf.int32),
+            # any update of the step whose gradient the guard found non-finite (and skipped)
+            "nonfinite": tf.cast(tf.logical_not(tf.reduce_all(tf.stack([*d_ok, g_ok]))), tf.int32),
         }
 
     def _discriminator_update(self, real, z, noise, eps, fake, stage: Callable):

@@ -113,3 +113,28 @@ def test_build_model_passes_the_settings_on():
     assert isinstance(model.generator, CVGenerator) and model.generator.n_modes == 2
     assert model.decoder.kind == cfg.decoder.kind and model.decoder.output_dim == 2
     assert model.dim == 2
+
+
+def test_a_nonfinite_gradient_in_any_discriminator_update_is_counted(parts, monkeypatch):
+    """With ``d_steps`` > 1, a non-finite gradient in an earlier discriminator update (its
+    update skipped by the guard) makes the step report ``nonfinite``, as one in the last
+    update or the generator's does. The fault is injected into the guard's verdict for the
+    first update only (the step is traced once, so the Python counter runs at trace time)."""
+    import qgan.gan.model as gan_model
+
+    real_guard = gan_model.guard_gradients
+    calls = []
+
+    def guard_failing_first(grads, variables, clip):
+        grads, ok = real_guard(grads, variables, clip)
+        calls.append(len(calls))
+        return grads, (tf.constant(False) if len(calls) == 1 else ok)
+
+    monkeypatch.setattr(gan_model, "guard_gradients", guard_failing_first)
+    gen, dec, disc, real = parts
+    settings = TrainStepSettings(
+        loss="non_saturating", batch_size=BATCH, d_steps=2, grad_clip=None, seed=SEED
+    )
+    out = GANModel(gen, dec, disc, real, settings).train_step()
+    assert len(calls) == 3  # two discriminator updates, then the generator's
+    assert int(out["nonfinite"]) == 1
