@@ -1,4 +1,4 @@
-"""Engine verb: ``demo`` (the reference generator circuit on the compiled engine and on
+"""Engine demo verb: ``demo`` (the reference generator circuit on the compiled engine and on
 SF's tf backend, agreement and timings). The benchmark against other libraries is a script,
 ``python scripts/bench/engine.py``, not part of the package."""
 
