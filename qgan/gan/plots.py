@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qgan import _rundir as rundir
 from qgan._plots import pyplot, save_png
 
 
@@ -61,3 +62,30 @@ def metric_curves(path, records: list[dict], keys) -> Path:
         ax.set_xlabel("step")
     fig.tight_layout()
     return save_png(fig, path)
+
+
+def write_run_plots(run_dir: Path, reference, points, mixture, cfg) -> None:
+    """The plots of a finished run: ``samples.png``, ``losses.png`` (from ``losses.jsonl``)
+    and ``metrics.png`` (from ``metrics.jsonl``); ``cfg`` is its :class:`RunConfig`."""
+    centers = None if mixture is None else mixture.centers
+    scatter_samples(
+        run_dir / "samples.png",
+        reference,
+        points,
+        centers,
+        title=f"{cfg.name} (seed {cfg.seed}): generated vs real",
+    )
+    losses = rundir.read_jsonl(run_dir / "losses.jsonl")
+    if losses:
+        loss_curves(run_dir / "losses.png", losses)
+    history = rundir.read_jsonl(run_dir / "metrics.jsonl")
+    if history:
+        keys = (
+            "modes_captured",
+            "high_quality_fraction",
+            "mode_kl",
+            "energy_distance",
+            "linear_r2_generated",
+            "leakage",
+        )
+        metric_curves(run_dir / "metrics.png", history, keys)

@@ -355,7 +355,7 @@ def finish_run(loop: TrainingLoop) -> RunResult:
     }
     write_text_atomic(run_dir / "metrics.json", json.dumps(final, indent=2) + "\n")
     if cfg.output.plots:
-        write_plots(run_dir, run.reference, points, run.mixture, cfg)
+        plots.write_run_plots(run_dir, run.reference, points, run.mixture, cfg)
     return RunResult(run_dir=run_dir, metrics=final, history=history)
 
 
@@ -378,31 +378,6 @@ def train(
     loop = TrainingLoop(open_run(cfg, resume), progress=progress, start=start)
     loop.loop(on_step)
     return finish_run(loop)
-
-
-def write_plots(run_dir: Path, reference, points, mixture, cfg: RunConfig) -> None:
-    centers = None if mixture is None else mixture.centers
-    plots.scatter_samples(
-        run_dir / "samples.png",
-        reference,
-        points,
-        centers,
-        title=f"{cfg.name} (seed {cfg.seed}): generated vs real",
-    )
-    losses = rundir.read_jsonl(run_dir / "losses.jsonl")
-    if losses:
-        plots.loss_curves(run_dir / "losses.png", losses)
-    history = rundir.read_jsonl(run_dir / "metrics.jsonl")
-    if history:
-        keys = (
-            "modes_captured",
-            "high_quality_fraction",
-            "mode_kl",
-            "energy_distance",
-            "linear_r2_generated",
-            "leakage",
-        )
-        plots.metric_curves(run_dir / "metrics.png", history, keys)
 
 
 def load_trained_run(run_dir) -> tuple[RunConfig, GANModel]:
