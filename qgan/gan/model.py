@@ -186,8 +186,14 @@ class GANModel:
     ``train_step()`` runs ``d_steps`` discriminator updates and one generator+decoder
     update on batches drawn from ``real`` with the model's own ``tf.random.Generator``
     (checkpointed, so a resumed run draws what the uninterrupted run would have drawn). It
-    returns a dict of scalar tensors. :meth:`make_train_step` builds the same step with a
-    stage hook (a profiler's), around each piece.
+    returns a dict of scalar tensors: the optimised totals ``d_loss`` (the discriminator's
+    loss before its update, averaged over its updates) and ``g_loss`` (the generator's, judged
+    by the updated discriminator), and their terms, each as added: ``d_adversarial`` and,
+    when ``gradient_penalty > 0``, ``d_gradient_penalty``; ``g_adversarial`` and, when
+    ``leakage_penalty > 0``, ``g_leakage_penalty`` (so the adversarial losses of runs with
+    different penalties compare); ``leakage`` (mean norm leakage of the generator's batch)
+    and ``nonfinite`` (1 if any update's gradient was skipped). :meth:`make_train_step`
+    builds the same step with a stage hook (a profiler's), around each piece.
     """
 
     def __init__(self, generator, decoder, discriminator, real, settings: TrainStepSettings):
@@ -273,8 +279,11 @@ class GANModel:
             return self.decoder.outcome_points(read[1])
         return self.decoder(read[0])
 
-    def _generator_loss(self, points, read: tuple) -> tf.Tensor:
-        """The generator loss of decoded ``points`` and their :meth:`_read`."""
+    def _generator_loss_terms(self, points, read: tuple) -> dict[str, tf.Tensor]:
+        """The generator loss of decoded ``points`` and their :meth:`_read`, term by term:
+        ``{"g_adversarial": ...}`` plus, when ``leakage_penalty > 0``,
+        ``"g_leakage_penalty"`` (the weight times the mean leakage, as added). Scalars; their
+        sum (:func:`total`) is the loss that is optimised."""
         s = self.settings
         if self.marginal:
             # E_{n ~ p(n|z)} loss(D(x(n, z))): exact average over the measured outcome
@@ -286,17 +295,20 @@ class GANModel:
             loss = tf.reduce_mean(tf.reduce_sum(tf.cast(read[0], terms.dtype) * terms, axis=-1))
         else:
             loss = generator_loss(s.loss, self.discriminator(points, training=True))
+        out = {"g_adversarial": loss}
         if s.leakage_penalty > 0:
-            loss += s.leakage_penalty * tf.reduce_mean(tf.cast(read[-1], loss.dtype))
-        return loss
+            out["g_leakage_penalty"] = s.leakage_penalty * tf.reduce_mean(
+                tf.cast(read[-1], loss.dtype)
+            )
+        return out
 
     def generator_losses(self, batch: int, rng: tf.random.Generator | None = None):
-        """Generator loss on ``batch`` fresh latents (drawn from ``rng``, default the
-        training stream) and the per-sample leakage."""
+        """Generator loss (the optimised total) on ``batch`` fresh latents (drawn from
+        ``rng``, default the training stream) and the per-sample leakage."""
         z, noise = self.latent_and_noise(batch, self.rng if rng is None else rng)
         p = self.pieces
         read = self._read(p.simulate(p.encode(z)), noise)
-        return self._generator_loss(self._decode(read), read), read[-1]
+        return total(self._generator_loss_terms(self._decode(read), read)), read[-1]
 
     # ------------------------------------------------------------------ step
     def make_train_step(self, stage: Callable = no_stages):
@@ -348,13 +360,14 @@ class GANModel:
                     fakes = [tf.stop_gradient(self.decoder(f)) for f in d_features]
                 g_points = self._decode(g_read)
             with g_tape.stop_recording():
-                d_losses, d_ok = [], []
+                d_terms, d_ok = [], []
                 for draws, fake in zip(d_draws, fakes, strict=True):
-                    loss, ok = self._discriminator_update(*draws, fake, stage)
-                    d_losses.append(loss)
+                    terms, ok = self._discriminator_update(*draws, fake, stage)
+                    d_terms.append(terms)
                     d_ok.append(ok)
             with stage("discriminator forward"):  # the updated discriminator
-                g_loss = self._generator_loss(g_points, g_read)
+                g_terms = self._generator_loss_terms(g_points, g_read)
+                g_loss = total(g_terms)
         variables = self.g_vars + self.dec_vars
         with stage("backward pass"):
             grads = g_tape.gradient(g_loss, variables)
@@ -364,9 +377,14 @@ class GANModel:
             self.g_opt.apply_gradients(zip(grads[:n_g], self.g_vars, strict=True))
             self.dec_opt.apply_gradients(zip(grads[n_g:], self.dec_vars, strict=True))
             self.step.assign_add(1)
+        n_d = len(d_terms)
         return {
-            "d_loss": tf.add_n(d_losses) / len(d_losses),
+            "d_loss": tf.add_n([total(t) for t in d_terms]) / n_d,
             "g_loss": g_loss,
+            # the terms of the totals, each as added (the discriminator's averaged over its
+            # updates, as d_loss is)
+            **{key: tf.add_n([t[key] for t in d_terms]) / n_d for key in d_terms[0]},
+            **g_terms,
             "leakage": tf.reduce_mean(tf.cast(g_read[-1], tf.float32)),
             # any update of the step whose gradient the guard found non-finite (and skipped)
             "nonfinite": tf.cast(tf.logical_not(tf.reduce_all(tf.stack([*d_ok, g_ok]))), tf.int32),
@@ -374,25 +392,30 @@ class GANModel:
 
     def _discriminator_update(self, real, z, noise, eps, fake, stage: Callable):
         """One discriminator update on ``real`` and ``fake`` points ``[B, d]`` (``eps``
-        ``[B, 1]``: the gradient penalty's mixing weights). Returns ``(loss, finite)``."""
+        ``[B, 1]``: the gradient penalty's mixing weights). Returns ``(terms, finite)``:
+        ``terms`` ``{"d_adversarial": ...}`` plus, when ``gradient_penalty > 0``,
+        ``"d_gradient_penalty"`` (weighted, as added); the loss is their :func:`total`."""
         s = self.settings
         with tf.GradientTape() as tape:
             with stage("discriminator forward"):
-                loss = discriminator_loss(
-                    s.loss,
-                    self.discriminator(real, training=True),
-                    self.discriminator(fake, training=True),
-                )
+                terms = {
+                    "d_adversarial": discriminator_loss(
+                        s.loss,
+                        self.discriminator(real, training=True),
+                        self.discriminator(fake, training=True),
+                    )
+                }
                 if s.gradient_penalty > 0:
-                    loss += s.gradient_penalty * gradient_penalty(
+                    terms["d_gradient_penalty"] = s.gradient_penalty * gradient_penalty(
                         self.discriminator, real, fake, eps
                     )
+                loss = total(terms)
         with stage("backward pass"):
             grads = tape.gradient(loss, self.d_vars)
         with stage("optimizer update"):
             grads, ok = guard_gradients(grads, self.d_vars, s.grad_clip)
             self.d_opt.apply_gradients(zip(grads, self.d_vars, strict=True))
-        return loss, ok
+        return terms, ok
 
     # ------------------------------------------------------------------ evaluation
     def _generate_batch(self, z, noise):
@@ -435,6 +458,16 @@ class GANModel:
                 entries.append(None if grad is None else grad.numpy())
                 names.append(var.name)
         return entries, names
+
+
+def total(terms: dict) -> tf.Tensor:
+    """The loss made of its ``terms`` (a dict of scalars, in order): their sum, added left
+    to right, so that the logged terms add up to the logged total exactly."""
+    values = list(terms.values())
+    loss = values[0]
+    for value in values[1:]:
+        loss = loss + value
+    return loss
 
 
 def guard_gradients(grads, variables, clip):

@@ -138,3 +138,71 @@ def test_a_nonfinite_gradient_in_any_discriminator_update_is_counted(parts, monk
     out = GANModel(gen, dec, disc, real, settings).train_step()
     assert len(calls) == 3  # two discriminator updates, then the generator's
     assert int(out["nonfinite"]) == 1
+
+
+@pytest.mark.slow
+def test_the_step_logs_each_term_of_the_objective(gan_tol):
+    """The step returns, besides the optimised totals, each term as it is added: the
+    generator's adversarial loss and leakage penalty, the discriminator's adversarial loss and
+    gradient penalty. The terms add up to the totals exactly (the same float additions), and
+    the leakage term is ``leakage_penalty`` times the mean leakage of the generator's batch,
+    computed independently by replaying the step's draws through the generator's own
+    ``features_and_leakage`` (a CV circuit with a small cutoff, so the leakage is not 0)."""
+    gen = CVGenerator(
+        n_modes=2,
+        n_layers=1,
+        cutoff=3,
+        latent_dim=2,
+        readout=("quadratures",),
+        encoding_scale=1.0,
+        seed=2,
+    )
+    dec = SpatialDecoder("affine", output_dim=2, n_features=gen.n_features, seed=1)
+    disc = Discriminator(2, hidden=(8,), seed=1)
+    real = np.random.default_rng(0).normal(size=(N_REAL, 2)).astype(np.float32)
+    settings = TrainStepSettings(
+        loss="wgan_gp",
+        batch_size=BATCH,
+        gradient_penalty=2.5,
+        leakage_penalty=10.0,
+        grad_clip=None,
+        seed=SEED,
+    )
+    model = GANModel(gen, dec, disc, real, settings)
+    twin = tf.random.Generator.from_seed(SEED)
+    twin.uniform([BATCH], 0, N_REAL, dtype=tf.int64)  # the discriminator's real batch
+    gen.sample_latent(BATCH, twin)  # its latents
+    twin.uniform([BATCH, 1])  # the gradient penalty's mixing weights
+    g_z = gen.sample_latent(BATCH, twin)
+    features, leakage = gen.features_and_leakage((g_z, None))
+    g_points = dec(features)
+
+    out = {k: v.numpy() for k, v in model.train_step().items()}
+
+    assert out["g_loss"] == out["g_adversarial"] + out["g_leakage_penalty"]  # exact
+    assert out["d_loss"] == out["d_adversarial"] + out["d_gradient_penalty"]  # exact
+    mean_leakage = float(np.mean(leakage.numpy()))
+    assert mean_leakage > 1e-4  # the check can see the penalty
+    np.testing.assert_allclose(out["g_leakage_penalty"], 10.0 * mean_leakage, rtol=gan_tol.rtol)
+    g_adversarial = generator_loss("wgan_gp", disc(g_points)).numpy()  # the updated critic
+    np.testing.assert_allclose(
+        out["g_adversarial"], g_adversarial, rtol=gan_tol.rtol, atol=gan_tol.atol
+    )
+    assert out["d_gradient_penalty"] > 0
+
+
+def test_terms_without_penalties_and_over_several_discriminator_updates(parts):
+    """Without penalties only the adversarial terms are returned, equal to the totals (with
+    ``d_steps`` 2 the discriminator's term is averaged over its updates, as ``d_loss`` is)."""
+    gen, dec, disc, real = parts
+    settings = TrainStepSettings(batch_size=BATCH, d_steps=2, grad_clip=None, seed=SEED)
+    out = {k: float(v) for k, v in GANModel(gen, dec, disc, real, settings).train_step().items()}
+    assert set(out) == {
+        "d_loss",
+        "g_loss",
+        "d_adversarial",
+        "g_adversarial",
+        "leakage",
+        "nonfinite",
+    }
+    assert out["g_loss"] == out["g_adversarial"] and out["d_loss"] == out["d_adversarial"]
