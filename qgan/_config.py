@@ -7,6 +7,10 @@ directory; paths given as overrides (the command line) resolve against the worki
 directory. A resolved config is written with absolute paths, so it reads back the same
 from a run directory. Imports neither TensorFlow nor Strawberry
 Fields: a bad config is reported before either is loaded.
+
+The configs shipped with qgan are installed with the package (``qgan/configs/*.yaml``; a
+clone's ``configs/`` links there): where a config argument names no existing file, a shipped
+config of that name is used (``bimodal`` or ``bimodal.yaml``), see :func:`resolve_path`.
 """
 
 from __future__ import annotations
@@ -46,11 +50,37 @@ def validate(model: type[BaseModel], data):
         raise config_error(err) from None
 
 
-def read_yaml(path, overrides: dict | None = None) -> dict:
-    """The mapping of a YAML config file with ``overrides`` (dotted key -> value) applied."""
+SHIPPED = Path(__file__).resolve().parent / "configs"  # the configs installed with qgan
+
+
+def shipped_configs() -> list[Path]:
+    """The shipped config files (``qgan/configs/*.yaml``), sorted by name."""
+    return sorted(SHIPPED.glob("*.yaml"))
+
+
+def resolve_path(path) -> Path:
+    """The config file ``path`` names: the file itself when it exists, else the shipped
+    config of that name (``bimodal`` or ``bimodal.yaml``, a bare name without folders);
+    a one-line ``ValueError`` when neither exists."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config file {str(path)!r} does not exist")
+    if path.is_file():
+        return path
+    if path.parent == Path(".") and path.name:
+        name = path.name if path.suffix == ".yaml" else f"{path.name}.yaml"
+        shipped = SHIPPED / name
+        if shipped.is_file():
+            return shipped
+        names = ", ".join(p.stem for p in shipped_configs())
+        raise ValueError(
+            f"config file {str(path)!r} does not exist and is not a shipped config ({names})"
+        )
+    raise ValueError(f"config file {str(path)!r} does not exist")
+
+
+def read_yaml(path, overrides: dict | None = None) -> dict:
+    """The mapping of a YAML config file with ``overrides`` (dotted key -> value) applied;
+    ``path`` is a file or a shipped config's name (:func:`resolve_path`)."""
+    path = resolve_path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
@@ -85,13 +115,15 @@ def absolute_paths(data: dict, keys, base) -> None:
 
 
 def load_config(model: type[BaseModel], path, overrides: dict | None = None, *, paths=()):
-    """``model`` validated from the YAML file ``path`` with ``overrides`` (dotted key ->
-    value) applied; a one-line ``ValueError`` naming the key on any problem.
+    """``model`` validated from the YAML file ``path`` (or a shipped config's name, see
+    :func:`resolve_path`) with ``overrides`` (dotted key -> value) applied; a one-line
+    ``ValueError`` naming the key on any problem.
 
     ``paths``: the dotted keys holding file paths. Relative ones in the file are made
     absolute against the config file's folder; ``overrides`` (the command line) are kept
     as given, relative to the working directory.
     """
+    path = resolve_path(path)
     data = read_yaml(path)
     absolute_paths(data, paths, os.path.dirname(os.path.abspath(path)))
     set_keys(data, overrides or {})
