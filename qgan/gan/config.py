@@ -3,12 +3,21 @@
 Every section forbids unknown keys. :func:`load_config` turns any problem into one
 ``ValueError`` line naming the key, e.g. ``config key train.batch_size: must be a multiple
 of discriminator.pack (3), got 256``.
+
+Validation resolves the defaults that depend on other keys, so a validated config holds
+concrete values only: ``train.outcome_gradient: auto`` becomes ``marginal`` where the config
+allows it, else ``straight_through``; ``train.eval_every`` and ``train.checkpoint_every``
+left unset become ``train.steps // 6`` (at least 1). Keys that do not apply to the chosen
+kind (``generator.hidden`` of a CV generator, ``generator.cutoff`` of a classical one,
+``decoder.hidden`` of a decoder other than ``mlp``, ...) are ignored: validation resets
+them to their defaults and :func:`dump_config` leaves them out.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qgan import _config
@@ -23,6 +32,7 @@ PosFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 DATA_KINDS = ("gaussian_mixture", "bimodal", "ring8", "grid25", "moons", "file")
 PATHS = ("data.path",)  # config keys holding file paths (resolved on loading)
+EVALUATIONS_PER_RUN = 6  # train.eval_every / checkpoint_every default: steps // this
 METRIC_DIRECTION = {  # early-stopping metrics and whether larger is better
     "energy_distance": False,
     "mmd": False,
@@ -34,6 +44,16 @@ METRIC_DIRECTION = {  # early-stopping metrics and whether larger is better
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    def not_applicable(self) -> tuple[str, ...]:
+        """The keys of this section that its chosen kind does not use (none by default)."""
+        return ()
+
+    def _reset_not_applicable(self) -> None:
+        """Set the keys of :meth:`not_applicable` to their defaults: they are ignored, and a
+        config that leaves them out (:func:`dump_config`) reads back equal."""
+        for key in self.not_applicable():
+            setattr(self, key, type(self).model_fields[key].get_default(call_default_factory=True))
 
 
 class DataConfig(_Section):
@@ -47,21 +67,42 @@ class DataConfig(_Section):
     noise: NonNegFloat | None = None
     path: str | None = None
 
+    def not_applicable(self) -> tuple[str, ...]:
+        """The kind-specific options (``centers``, ``std``, ...) that ``kind`` does not take."""
+        allowed = {
+            "gaussian_mixture": {"centers", "std", "weights"},
+            "moons": {"noise"},
+            "file": {"path"},
+        }.get(self.kind, set())
+        return tuple(k for k in ("centers", "std", "weights", "noise", "path") if k not in allowed)
+
     @model_validator(mode="after")
     def _kind_options(self):
         needs = {"gaussian_mixture": ("centers", "std"), "file": ("path",)}
         for key in needs.get(self.kind, ()):
             if getattr(self, key) is None:
                 raise ValueError(f"{key}: required when data.kind is {self.kind!r}")
-        allowed = {
-            "gaussian_mixture": {"centers", "std", "weights"},
-            "moons": {"noise"},
-            "file": {"path"},
-        }.get(self.kind, set())
-        for key in ("centers", "std", "weights", "noise", "path"):
-            if getattr(self, key) is not None and key not in allowed:
+        for key in self.not_applicable():  # an option of another kind is a mistake here
+            if getattr(self, key) is not None:
                 raise ValueError(f"{key}: not an option of data.kind {self.kind!r}")
         return self
+
+
+GENERATOR_KIND_KEYS = {  # the generator keys only one kind uses
+    "cv": (
+        "n_modes",
+        "n_layers",
+        "cutoff",
+        "encoding",
+        "encoding_scale",
+        "readout",
+        "sample_modes",
+        "backend",
+        "dtype",
+        "init_std",
+    ),
+    "classical": ("hidden", "n_outcomes", "n_continuous"),
+}
 
 
 class GeneratorConfig(_Section):
@@ -98,8 +139,14 @@ class GeneratorConfig(_Section):
             return self.readout[0] == "photon_samples"
         return self.n_outcomes > 0
 
+    def not_applicable(self) -> tuple[str, ...]:
+        """The keys of the other kind: the circuit's for a classical generator, the MLP's
+        for a CV one."""
+        return GENERATOR_KIND_KEYS["classical" if self.kind == "cv" else "cv"]
+
     @model_validator(mode="after")
     def _consistent(self):
+        self._reset_not_applicable()
         if len(set(self.readout)) < len(self.readout):
             raise ValueError(f"readout: names must be distinct, got {self.readout}")
         if self.sample_modes is not None:
@@ -115,11 +162,22 @@ class GeneratorConfig(_Section):
 
 
 class DecoderConfig(_Section):
-    """``decoder``: SpatialDecoder kind and its options."""
+    """``decoder``: SpatialDecoder kind and its options (``n_clusters``: mode_assignment's
+    k-means centres; ``hidden``: the mlp's widths)."""
 
     kind: Literal[DECODER_KINDS] = "mode_assignment"
     n_clusters: PosInt | None = None
     hidden: list[PosInt] = Field(default_factory=lambda: [32, 32])
+
+    def not_applicable(self) -> tuple[str, ...]:
+        """``n_clusters`` unless ``mode_assignment``, ``hidden`` unless ``mlp``."""
+        uses = {"mode_assignment": ("n_clusters",), "mlp": ("hidden",)}.get(self.kind, ())
+        return tuple(k for k in ("n_clusters", "hidden") if k not in uses)
+
+    @model_validator(mode="after")
+    def _kind_options(self):
+        self._reset_not_applicable()
+        return self
 
 
 class DiscriminatorConfig(_Section):
@@ -151,18 +209,31 @@ class TrainConfig(_Section):
     beta2: Annotated[float, Field(ge=0, lt=1)] = 0.999
     lr_schedule: Literal["constant", "cosine"] = "constant"
     grad_clip: PosFloat | None = 10.0
-    eval_every: PosInt = 250
+    # evaluation / checkpoint every this many steps (and after the last); None (unset):
+    # steps // EVALUATIONS_PER_RUN, at least 1, resolved on validation
+    eval_every: PosInt | None = None
     eval_samples: PosInt = 2500
-    checkpoint_every: PosInt = 250
+    checkpoint_every: PosInt | None = None
     leakage_threshold: NonNegFloat = 1e-3
     # how the generator loss sees a sampled photon-number outcome: "marginal" averages the
     # loss over all outcomes with their exact Born probabilities (needs a mode_assignment
-    # decoder and pack 1); "straight_through" back-propagates through the relaxed sample
-    outcome_gradient: Literal["marginal", "straight_through"] = "straight_through"
+    # decoder, sampled outcomes and pack 1); "straight_through" back-propagates through the
+    # relaxed sample; "auto" (resolved on validation): marginal where allowed, else
+    # straight_through
+    outcome_gradient: Literal["auto", "marginal", "straight_through"] = "auto"
     # weight of the mean norm leakage added to the generator loss (Killoran et al. 2019's
     # trace penalty): keeps the state inside the truncated space, where the simulation is exact
     leakage_penalty: NonNegFloat = 10.0
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+
+    @model_validator(mode="after")
+    def _cadence(self):
+        default = max(1, self.steps // EVALUATIONS_PER_RUN)
+        if self.eval_every is None:
+            self.eval_every = default
+        if self.checkpoint_every is None:
+            self.checkpoint_every = default
+        return self
 
 
 class OutputConfig(_Section):
@@ -183,6 +254,17 @@ class RunConfig(_Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
+    @property
+    def allows_marginal(self) -> bool:
+        """Whether ``train.outcome_gradient: marginal`` applies: a ``mode_assignment``
+        decoder, sampled outcomes (:attr:`GeneratorConfig.samples_outcomes`) and
+        ``discriminator.pack`` 1."""
+        return (
+            self.decoder.kind == "mode_assignment"
+            and self.generator.samples_outcomes
+            and self.discriminator.pack == 1
+        )
+
     @model_validator(mode="after")
     def _cross_section(self):
         pack = self.discriminator.pack
@@ -192,6 +274,8 @@ class RunConfig(_Section):
                     f"train.{key}: must be a multiple of discriminator.pack ({pack}), "
                     f"got {getattr(self.train, key)}"
                 )
+        if self.train.outcome_gradient == "auto":
+            self.train.outcome_gradient = "marginal" if self.allows_marginal else "straight_through"
         if self.train.outcome_gradient == "marginal":
             if self.decoder.kind != "mode_assignment" or not self.generator.samples_outcomes:
                 raise ValueError(
@@ -226,5 +310,11 @@ def load_config(path, overrides: dict | None = None) -> RunConfig:
 
 
 def dump_config(cfg: RunConfig) -> str:
-    """The resolved config (every default filled in) as YAML."""
-    return _config.dump_config(cfg, paths=PATHS)
+    """The resolved config (every default filled in, every value concrete) as YAML,
+    without the keys that do not apply to the chosen kinds (``not_applicable`` of the
+    ``data``, ``generator`` and ``decoder`` sections): it loads back equal to ``cfg``."""
+    data = yaml.safe_load(_config.dump_config(cfg, paths=PATHS))
+    for section in ("data", "generator", "decoder"):
+        for key in getattr(cfg, section).not_applicable():
+            data[section].pop(key, None)
+    return yaml.safe_dump(data, sort_keys=False)

@@ -274,3 +274,131 @@ def test_data_file_path_resolves_against_the_config_files_folder(tmp_path, monke
     saved.parent.mkdir()
     saved.write_text(dump_config(cfg))
     assert load_config(saved) == cfg
+
+
+# --------------------------------------------------------------------------- resolved defaults
+
+
+def resolved(data: dict) -> dict:
+    """The mapping :func:`dump_config` writes for the config ``data``."""
+    return yaml.safe_load(dump_config(parse_config(data)))
+
+
+# (label, config, the outcome gradient "auto" resolves to): marginal exactly where the
+# validator accepts it (mode_assignment decoder, sampled outcomes, pack 1)
+AUTO_OUTCOME_GRADIENT = [
+    ("defaults: cv, photon samples, mode_assignment", {}, "marginal"),
+    (
+        "classical with outcomes",
+        {"generator": {"kind": "classical", "n_outcomes": 4}},
+        "marginal",
+    ),
+    (
+        "quadratures only",
+        {"generator": {"readout": ["quadratures"]}, "decoder": {"kind": "affine"}},
+        "straight_through",
+    ),
+    ("mean photon readout", {"generator": {"readout": ["mean_photon"]}}, "straight_through"),
+    (
+        "pack 2",
+        {"discriminator": {"pack": 2}, "train": {"batch_size": 64, "eval_samples": 100}},
+        "straight_through",
+    ),
+    (
+        "classical without outcomes",
+        {"generator": {"kind": "classical", "n_outcomes": 0}, "decoder": {"kind": "mlp"}},
+        "straight_through",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [a[1:] for a in AUTO_OUTCOME_GRADIENT],
+    ids=[a[0] for a in AUTO_OUTCOME_GRADIENT],
+)
+def test_outcome_gradient_defaults_to_marginal_where_it_applies(data, expected):
+    """``train.outcome_gradient`` unset (``auto``) is the README's recommended ``marginal``
+    where the config allows it, else ``straight_through``; the resolved config (what a run
+    directory's config.yaml and ``qgan config show`` hold) names the concrete value."""
+    assert parse_config(data).train.outcome_gradient == expected
+    assert resolved(data)["train"]["outcome_gradient"] == expected
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_configs_are_unchanged_by_the_defaults_that_change_the_objective(path):
+    """Every shipped config names its outcome gradient (so the ``auto`` default changes none
+    of them), and sets the evaluation and checkpoint cadence the default would give it."""
+    raw = yaml.safe_load(path.read_text())["train"]
+    cfg = load_config(path)
+    assert cfg.train.outcome_gradient == raw["outcome_gradient"] != "auto"
+    assert cfg.train.eval_every == raw["eval_every"] == max(1, cfg.train.steps // 6)
+    assert cfg.train.checkpoint_every == raw["checkpoint_every"]
+
+
+@pytest.mark.parametrize(("steps", "every"), [(1500, 250), (200, 33), (12, 2), (5, 1), (1, 1)])
+def test_evaluation_and_checkpoint_cadence_scale_with_the_steps(steps, every):
+    """Unset, ``eval_every`` and ``checkpoint_every`` are ``steps // 6`` (at least 1): six
+    evaluations per run whatever its length (a 200-step run is evaluated at 33, 66, ...,
+    198 and 200, not once); the resolved config shows the number."""
+    cfg = parse_config({"train": {"steps": steps}})
+    assert (cfg.train.eval_every, cfg.train.checkpoint_every) == (every, every)
+    written = resolved({"train": {"steps": steps}})["train"]
+    assert (written["eval_every"], written["checkpoint_every"]) == (every, every)
+
+
+def test_cadence_follows_a_steps_override_and_explicit_values_are_kept(tmp_path):
+    """A ``--steps`` override is applied before validation, so the cadence follows it; values
+    set in the file (or by an override) are kept."""
+    path = tmp_path / "run.yaml"
+    path.write_text("train:\n  steps: 1500\n")
+    cfg = load_config(path, overrides={"train.steps": 200})
+    assert (cfg.train.eval_every, cfg.train.checkpoint_every) == (33, 33)
+    cfg = load_config(path, overrides={"train.steps": 200, "train.eval_every": 7})
+    assert (cfg.train.eval_every, cfg.train.checkpoint_every) == (7, 33)
+    assert load_config(REFERENCE, overrides={"train.steps": 12}).train.eval_every == 250
+
+
+# (generator / decoder kind, keys that must not be written, keys that must be)
+NOT_APPLICABLE = [
+    (
+        {"generator.kind": "cv"},
+        {"generator": {"hidden", "n_outcomes", "n_continuous"}},
+        {"generator": {"n_modes", "cutoff", "readout"}},
+    ),
+    (
+        {"generator.kind": "classical", "generator.n_outcomes": 2},
+        {
+            "generator": {"n_modes", "n_layers", "cutoff", "readout", "backend", "dtype"},
+            "decoder": {"hidden"},
+        },
+        {"generator": {"hidden", "n_outcomes", "n_continuous", "temperature"}},
+    ),
+    (
+        {
+            "decoder.kind": "mlp",
+            "generator.readout": ["quadratures"],
+            "train.outcome_gradient": "straight_through",
+        },
+        {"decoder": {"n_clusters"}},
+        {"decoder": {"hidden"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "absent", "present"), NOT_APPLICABLE)
+def test_resolved_config_omits_the_keys_of_other_kinds(overrides, absent, present, tmp_path):
+    """The resolved config of the reference (a CV generator and mode_assignment decoder,
+    which sets ``decoder.hidden``) with the kinds switched by overrides lists only the keys
+    the chosen kinds use, and loads back equal: the keys left out are ignored (reset to
+    their defaults) by validation."""
+    cfg = load_config(REFERENCE, overrides=overrides)
+    saved = tmp_path / "config.yaml"
+    saved.write_text(dump_config(cfg))
+    written = yaml.safe_load(saved.read_text())
+    for section, keys in absent.items():
+        assert not keys & set(written[section]), section
+    for section, keys in present.items():
+        assert keys <= set(written[section]), section
+    assert load_config(saved) == cfg
+    assert set(written["data"]) == {"kind", "n_samples"}  # bimodal takes no other option
