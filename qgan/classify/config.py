@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from qgan import _config
 from qgan._config import validate
 from qgan.classify.datasets import FASHION_MNIST_800, packaged
+from qgan.qubit import defaults
 from qgan.qubit.model import ENTANGLERS, MAX_QUBITS, MEASUREMENTS, TOPOLOGIES
 from qgan.qubit.spsa_gains import SPSA_DEFAULTS
 
@@ -81,17 +82,18 @@ class ModelConfig(_Section):
     qubit: PCA to ``n_qubits`` features, standardised on the training split, times
     ``feature_scale`` (radians per standard deviation) -> ``QubitLayer`` -> Dense(10).
     classical: the Keras tutorial's Flatten -> Dense(h, relu) for h in ``hidden`` ->
-    Dense(10) on the pixels (scaled to [0, 1]).
+    Dense(10) on the pixels (scaled to [0, 1]). The circuit's structure defaults are
+    :mod:`qgan.qubit.defaults` (those of ``QubitModel`` and ``QubitLayer``).
     """
 
     kind: Literal["qubit", "classical"] = "qubit"
-    n_qubits: Annotated[int, Field(ge=1, le=MAX_QUBITS, strict=True)] = 8
-    depth: PosInt = 4
+    n_qubits: Annotated[int, Field(ge=1, le=MAX_QUBITS, strict=True)] = defaults.N_QUBITS
+    depth: PosInt = defaults.DEPTH
     # amplitude encoding is not offered: the classifier feeds n_qubits PCA features
-    encoding: Literal["angle", "reupload"] = "reupload"
-    entangler: Literal[ENTANGLERS] = "cnot"
-    topology: Literal[TOPOLOGIES] = "ring"
-    measurement: Literal[MEASUREMENTS] = "z"
+    encoding: Literal["angle", "reupload"] = defaults.ENCODING
+    entangler: Literal[ENTANGLERS] = defaults.ENTANGLER
+    topology: Literal[TOPOLOGIES] = defaults.TOPOLOGY
+    measurement: Literal[MEASUREMENTS] = defaults.MEASUREMENT
     feature_scale: PosFloat = 0.35
     hidden: list[PosInt] = Field(default_factory=lambda: [128])
 

@@ -45,6 +45,15 @@ from qgan.qubit.backends import (
     simulated_readouts,
 )
 from qgan.qubit.cache import CachedBackend, ResultCache
+from qgan.qubit.defaults import (
+    DEPTH,
+    ENCODING,
+    ENTANGLER,
+    MEASUREMENT,
+    N_QUBITS,
+    STRUCTURE_DEFAULTS,
+    TOPOLOGY,
+)
 from qgan.qubit.gradients import (
     METHODS,
     CircuitAccount,
@@ -60,12 +69,7 @@ from qgan.qubit.gradients import (
 from qgan.qubit.model import QubitModel, structure_of
 from qgan.qubit.simulator import expectation_values
 
-_STRUCTURE_DEFAULTS = {
-    "encoding": "reupload",
-    "entangler": "cnot",
-    "topology": "ring",
-    "measurement": "z",
-}
+QASM_PRECISION = 17  # significant digits: a float64 angle survives the text round trip
 _FIELDS = ("evaluations", "samples", "circuits", "shots")
 
 
@@ -75,7 +79,8 @@ class QubitLayer(tf.keras.layers.Layer):
 
     Args:
         model: the circuit structure; or give ``n_qubits``, ``depth`` and the structure
-            keywords (defaults: re-uploading encoding, CNOT ring, <Z_q> readout).
+            keywords (defaults from :mod:`qgan.qubit.defaults`, as ``QubitModel``'s:
+            8 qubits, depth 4, re-uploading encoding, CNOT ring, <Z_q> readout).
         gradient: ``autodiff`` (simulator only, exact shots only), ``parameter_shift`` or
             ``spsa``.
         shots: None (exact expectations) or measurements per circuit.
@@ -94,12 +99,12 @@ class QubitLayer(tf.keras.layers.Layer):
         self,
         model: QubitModel | None = None,
         *,
-        n_qubits=None,
-        depth=None,
-        encoding="reupload",
-        entangler="cnot",
-        topology="ring",
-        measurement="z",
+        n_qubits=N_QUBITS,
+        depth=DEPTH,
+        encoding=ENCODING,
+        entangler=ENTANGLER,
+        topology=TOPOLOGY,
+        measurement=MEASUREMENT,
         gradient="autodiff",
         shots=None,
         backend="simulator",
@@ -110,12 +115,14 @@ class QubitLayer(tf.keras.layers.Layer):
         **kwargs,
     ):
         structure = {
+            "n_qubits": n_qubits,
+            "depth": depth,
             "encoding": encoding,
             "entangler": entangler,
             "topology": topology,
             "measurement": measurement,
         }
-        self.circuit_model = _resolve_model(model, n_qubits, depth, structure)
+        self.circuit_model = _resolve_model(model, structure)
         check_choice(gradient, "gradient", METHODS)
         check_int(seed, "seed", 0)
         if backend == "ionq" and gradient == "autodiff":
@@ -225,6 +232,39 @@ class QubitLayer(tf.keras.layers.Layer):
     def model(self) -> QubitModel:
         """The circuit structure (``QubitModel``)."""
         return self.circuit_model
+
+    def to_cirq(self, features, measure: bool = False):
+        """The circuit of ``features`` with the layer's current angles bound, in Cirq.
+
+        Args:
+            features: [n_features] (one input row) or [B, n_features] float (array or
+                tensor), the layer's inputs.
+            measure: append ``cirq.measure(*qubits, key="z")`` (what hardware runs).
+
+        Returns:
+            a ``cirq.Circuit`` on ``cirq.LineQubit.range(n_qubits)`` (qubit 0 the most
+            significant bit, as in Cirq) for [n_features], a list of B circuits for
+            [B, n_features]. Its final state from |0...0> is the state this layer's
+            readouts are taken from (see :meth:`QubitModel.to_cirq`).
+        """
+        m = self.circuit_model
+        x = features.numpy() if hasattr(features, "numpy") else np.asarray(features)
+        params = self.params.numpy().astype(np.float64)
+        if x.ndim == 1:
+            return m.to_cirq(x, params, measure=measure)
+        rows = m.check_features(x, "features")  # [B, n_features], one-line errors
+        return [m.to_cirq(row, params, measure=measure) for row in rows]
+
+    def to_qasm(self, features, measure: bool = True):
+        """:meth:`to_cirq` as OpenQASM 2.0 text (``cirq.Circuit.to_qasm``; angles written
+        with 17 significant digits, so the text parses back to the same float64 unitary up to
+        a global phase, which QASM does not carry). One string for [n_features], a list for
+        [B, n_features]; ``measure`` (default True) appends the measurement of every qubit.
+        """
+        circuits = self.to_cirq(features, measure=measure)
+        if isinstance(circuits, list):
+            return [c.to_qasm(precision=QASM_PRECISION) for c in circuits]
+        return circuits.to_qasm(precision=QASM_PRECISION)
 
     @property
     def account(self) -> CircuitAccount:
@@ -348,16 +388,15 @@ class QubitLayer(tf.keras.layers.Layer):
 # ------------------------------------------------------------------------------ helpers
 
 
-def _resolve_model(model, n_qubits, depth, structure: dict) -> QubitModel:
+def _resolve_model(model, structure: dict) -> QubitModel:
+    """``model``, or the ``QubitModel`` of the structure keywords; a keyword that differs
+    from its default and from ``model``'s value is refused (give one of them)."""
     if model is None:
-        return QubitModel(n_qubits, depth, **structure)
+        return QubitModel(**structure)
     if not isinstance(model, QubitModel):
         raise ValueError(f"model must be a QubitModel or None, got {type(model).__name__}")
-    for name, value in (("n_qubits", n_qubits), ("depth", depth)):
-        if value is not None and value != getattr(model, name):
-            raise ValueError(f"{name}: given both model and {name}={value!r}; give one")
     for name, value in structure.items():
-        if value != _STRUCTURE_DEFAULTS[name] and value != getattr(model, name):
+        if value != STRUCTURE_DEFAULTS[name] and value != getattr(model, name):
             raise ValueError(f"{name}: given both model and {name}={value!r}; give one")
     return model
 

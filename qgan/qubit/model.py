@@ -31,6 +31,7 @@ import numpy as np
 
 from qgan._tensors import real_array
 from qgan._validate import check_choice, check_int
+from qgan.qubit.defaults import DEPTH, ENCODING, ENTANGLER, MEASUREMENT, N_QUBITS, TOPOLOGY
 
 ENCODINGS = ("angle", "reupload", "amplitude")
 ENTANGLERS = ("cnot", "ms", "zz")
@@ -43,15 +44,19 @@ MAX_QUBITS = 20  # a [B, 2**n] state vector beyond this does not fit a workstati
 class QubitModel:
     """Structure of a hardware-efficient qubit circuit; see the module docstring.
 
+    Defaults (:mod:`qgan.qubit.defaults`, shared with ``QubitLayer`` and the classifier
+    config): 8 qubits, depth 4, ``reupload`` encoding, ``cnot`` entangler on a ``ring``,
+    ``z`` readout.
+
     Frozen and hashable: equal structures are equal models (``structure_key`` names them).
     """
 
-    n_qubits: int
-    depth: int
-    encoding: str = "angle"
-    entangler: str = "cnot"
-    topology: str = "linear"
-    measurement: str = "z"
+    n_qubits: int = N_QUBITS
+    depth: int = DEPTH
+    encoding: str = ENCODING
+    entangler: str = ENTANGLER
+    topology: str = TOPOLOGY
+    measurement: str = MEASUREMENT
 
     def __post_init__(self):
         check_int(self.n_qubits, "n_qubits", 1, MAX_QUBITS)

@@ -372,7 +372,10 @@ class TestErrors:
             QubitLayer(n_qubits=0, depth=1)
         one_line_naming(err, "n_qubits")
         with pytest.raises(ValueError) as err:
-            QubitLayer(n_qubits=2)
+            QubitLayer(n_qubits=2, depth=0)
+        one_line_naming(err, "depth")
+        with pytest.raises(ValueError) as err:
+            QubitLayer(QubitModel(2, 1), depth=3)
         one_line_naming(err, "depth")
         with pytest.raises(ValueError) as err:
             QubitLayer(n_qubits=2, depth=1, topology="star")

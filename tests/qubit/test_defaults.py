@@ -1,0 +1,54 @@
+"""One set of qubit circuit structure defaults (``qgan.qubit.defaults``).
+
+``QubitModel``, ``QubitLayer`` and the classifier config's ``model`` section must default
+to the same circuit: read from their signatures / pydantic fields, not from the module.
+The ``qgan ionq`` structure options default to it too (no CONFIG, no options).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+from qgan.classify.config import ModelConfig
+from qgan.qubit import QubitLayer, QubitModel
+from qgan.qubit.defaults import STRUCTURE_DEFAULTS
+
+KEYS = ("n_qubits", "depth", "encoding", "entangler", "topology", "measurement")
+
+
+def test_the_defaults_are_the_shipped_classifier_circuit():
+    assert tuple(STRUCTURE_DEFAULTS) == KEYS
+    assert STRUCTURE_DEFAULTS == {
+        "n_qubits": 8,
+        "depth": 4,
+        "encoding": "reupload",
+        "entangler": "cnot",
+        "topology": "ring",
+        "measurement": "z",
+    }
+
+
+def test_model_layer_and_config_defaults_agree():
+    model = {f.name: f.default for f in dataclasses.fields(QubitModel)}
+    params = inspect.signature(QubitLayer.__init__).parameters
+    layer = {k: params[k].default for k in KEYS}
+    config = {k: ModelConfig.model_fields[k].default for k in KEYS}
+    assert {k: model[k] for k in KEYS} == STRUCTURE_DEFAULTS
+    assert layer == STRUCTURE_DEFAULTS
+    assert config == STRUCTURE_DEFAULTS
+
+
+def test_default_instances_are_one_circuit():
+    """What each builds with no arguments: one structure."""
+    assert QubitModel() == QubitLayer().model
+    cfg = ModelConfig()
+    assert QubitModel(**{k: getattr(cfg, k) for k in KEYS}) == QubitModel()
+
+
+def test_layer_keywords_at_their_default_do_not_conflict_with_a_model():
+    """A model given with the keywords at their defaults is taken as is; a keyword that
+    differs from both is refused."""
+    model = QubitModel(3, 2, "angle", "ms", "linear", "parity")
+    assert QubitLayer(model).model == model
+    assert QubitLayer(model, n_qubits=3).model == model
