@@ -1,6 +1,18 @@
-"""``simulate``: the public entry point of the photonic layer."""
+"""``simulate``: the public entry point of the photonic layer.
+
+Programs built in a loop: each new ``sf.Program`` is a new circuit, compiled and traced
+anew. :func:`simulate` counts the distinct programs of one structure (the gate sequence with
+its constants left out) and, from :data:`LOOP_WARNING_AFTER` of them, logs one warning that
+names the fix: one program with free parameters (``prog.params``) and the values as
+arguments (see the engine docs, "Programs built in a loop"). TensorFlow's own retracing
+warning about the engine's internal method is dropped: it points at qgan's code, not the
+user's loop.
+"""
 
 from __future__ import annotations
+
+import logging
+import weakref
 
 import tensorflow as tf
 
@@ -11,6 +23,57 @@ from qgan.photonic.program import parse_program
 from qgan.photonic.result import FockResult
 
 BACKENDS = ("compiled", "sf")
+LOOP_WARNING_AFTER = 3  # distinct programs of one structure before the warning
+DOCS_ANCHOR = "docs/engine.md#programs-built-in-a-loop"
+log = logging.getLogger(__name__)
+
+
+class _EngineRetracingFilter(logging.Filter):
+    """Drops TensorFlow's "N out of the last N calls to <CompiledCircuit._simulate>
+    triggered tf.function retracing" warning: it names the engine's internal method, while
+    the cause is a loop building programs, which :func:`simulate` reports itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "CompiledCircuit" in message)
+
+
+tf.get_logger().addFilter(_EngineRetracingFilter())
+_structure_counts: dict[tuple, int] = {}  # program structure -> distinct programs compiled
+_counted: set[int] = set()  # id() of the live programs already counted
+
+
+def structure(circuit, cutoff: int, dtype: tf.DType) -> tuple:
+    """The structure of a parsed circuit: modes, and per instruction its name, modes and
+    which arguments are free (by name) or constant; constant values are left out, so two
+    programs differing only in a numeric argument have the same structure."""
+    ops = tuple(
+        (ins.name, ins.modes, tuple(p.names if p.names else "const" for p in ins.params))
+        for ins in circuit.instructions
+    )
+    return (circuit.n_modes, ops, circuit.free_params, cutoff, dtype.name)
+
+
+def _count_program(prog, circuit, cutoff: int, dtype: tf.DType) -> None:
+    """Count ``prog`` once under its structure; warn once per structure when a loop of
+    programs is apparent (:data:`LOOP_WARNING_AFTER` distinct programs of it)."""
+    if id(prog) in _counted:
+        return
+    _counted.add(id(prog))
+    weakref.finalize(prog, _counted.discard, id(prog))
+    key = structure(circuit, cutoff, dtype)
+    _structure_counts[key] = _structure_counts.get(key, 0) + 1
+    if _structure_counts[key] == LOOP_WARNING_AFTER:
+        gates = ", ".join(name for name, _, _ in key[1]) or "no gates"
+        log.warning(
+            "simulate: %d programs of the same structure (%s) were each compiled and traced "
+            "anew; build one sf.Program with free parameters (prog.params(...)) and pass the "
+            "values as args (shape [B] for a batch): 'Programs built in a loop' in the engine "
+            "docs, %s",
+            LOOP_WARNING_AFTER,
+            gates,
+            DOCS_ANCHOR,
+        )
 
 
 def simulate(
@@ -40,6 +103,10 @@ def simulate(
 
     Raises:
         ValueError: a bad argument (the message names it) or an unsupported operation.
+
+    Each new program is compiled (and traced by TensorFlow) on its first call: build one
+    program with free parameters and pass the values as ``args`` rather than a new program
+    per value; a loop of programs of one structure is reported by one logged warning.
     """
     check_choice(backend, "backend", BACKENDS)
     check_int(cutoff, "cutoff", minimum=2)
@@ -53,6 +120,7 @@ def simulate(
     if backend == "compiled":
         compiled = engine.compiled_circuit(prog, parse_program, cutoff, dtype)
         circuit = compiled.circuit
+        _count_program(prog, circuit, cutoff, dtype)
     else:
         circuit = parse_program(prog)
     values, batch = _bind_args(circuit.free_params, args, batch_size, rdt)
