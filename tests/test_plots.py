@@ -1,6 +1,8 @@
 """Specification of ``qgan._plots``: Agg backend, PNGs of the requested size, figures closed,
 files written atomically. Oracle: the PNG header (IHDR width and height, big-endian) against
-the figure's size in inches times the dots per inch."""
+the figure's size in inches times the dots per inch. ``style_axis``: fractions on [0, 1],
+counts on integer ticks, log scale where a value is positive, R^2 on [0, 1] extended down
+for negative values but not below ``R2_FLOOR``; the axis read back from matplotlib."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import struct
 
 import pytest
 
-from qgan._plots import png_bytes, pyplot, save_png
+from qgan._plots import R2_FLOOR, png_bytes, pyplot, save_png, style_axis
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -60,3 +62,50 @@ def test_a_failing_render_closes_the_figure_and_writes_nothing(tmp_path):
         save_png(fig, tmp_path / "b.png", dpi=-1)
     assert fig.number not in plt.get_fignums()
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- style_axis
+
+
+def styled(key, values):
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    ax.plot(range(len(values)), values)
+    style_axis(ax, key, values)
+    return fig, ax
+
+
+def test_fractions_have_the_fixed_unit_range_whatever_the_values():
+    fig, ax = styled("high_quality_fraction", [0.9996, 1.0])
+    assert ax.get_ylim() == (0.0, 1.0)
+    pyplot().close(fig)
+
+
+def test_counts_have_integer_ticks_from_zero():
+    fig, ax = styled("modes_captured", [3, 7, 8])
+    low, high = ax.get_ylim()
+    assert low == 0.0 and high >= 8
+    assert all(float(t).is_integer() for t in ax.get_yticks() if low <= t <= high)
+    pyplot().close(fig)
+
+
+def test_log_scale_needs_a_positive_value():
+    fig, ax = styled("mmd", [0.1, 0.001, -1e-5])  # an unbiased MMD estimate can dip below 0
+    assert ax.get_yscale() == "log"
+    pyplot().close(fig)
+    fig, ax = styled("mmd", [0.0, -1e-5])
+    assert ax.get_yscale() == "linear"
+    pyplot().close(fig)
+
+
+def test_r2_range_is_unit_unless_negative_and_floored():
+    for values, low in (([0.2, 0.9], 0.0), ([-0.4, 0.9], -0.4), ([-30.0, 0.5], R2_FLOOR)):
+        fig, ax = styled("linear_r2_generated", values)
+        assert ax.get_ylim() == (low, 1.0), values
+        pyplot().close(fig)
+
+
+def test_unknown_quantities_autoscale():
+    fig, ax = styled("g_adversarial", [0.5, 0.7])
+    assert ax.get_yscale() == "linear" and ax.get_autoscaley_on()
+    pyplot().close(fig)
