@@ -5,7 +5,12 @@ anything is submitted) and ``qgan ionq status RUN_DIR`` (the IonQ jobs of a run 
 ``compile`` and ``estimate`` take the circuit structure from a classifier config (CONFIG,
 read by ``qgan.classify.config``: model, ``backend`` target, ``train`` shots, epochs and
 gradient, ``data`` size) or from ``--n-qubits``/``--depth`` and the structure options
-(then ``estimate`` needs ``--circuits`` and ``--shots``).
+(defaults: :mod:`qgan.qubit.defaults`; then ``estimate`` needs ``--circuits`` and
+``--shots``). ``compile`` also takes a trained classifier's run directory (RUN_DIR, written
+by ``qgan classify``): its circuit with the trained angles bound, for one input of the
+run's validation split (``--input INDEX``). ``estimate`` refuses ``train.gradient:
+autodiff`` (no circuits to run on hardware) unless ``--gradient`` names the hardware
+gradient to count.
 """
 
 from __future__ import annotations
@@ -14,7 +19,11 @@ import argparse
 import json
 from pathlib import Path
 
-STRUCTURE = ("encoding", "entangler", "topology", "measurement")
+from qgan.qubit.defaults import STRUCTURE_DEFAULTS
+
+STRUCTURE = ("n_qubits", "depth", "encoding", "entangler", "topology", "measurement")
+HARDWARE_GRADIENTS = ("parameter_shift", "spsa")
+QASM_PRECISION = 17  # as QubitLayer.to_qasm: float64 angles survive the text
 
 
 #: Images in a loader's pool (no .npz: digits, data.full) when ``data.n_samples`` is null.
@@ -27,13 +36,13 @@ def _workload(args) -> dict:
     from qgan.qubit import QubitModel
 
     if args.config is not None:
-        work = _classify_workload(args.config)
+        work = _classify_workload(args.config, getattr(args, "gradient", None))
     else:
-        if args.n_qubits is None or args.depth is None:
-            raise ValueError("give a classifier CONFIG, or --n-qubits and --depth")
+        if getattr(args, "gradient", None) is not None:
+            raise ValueError("--gradient: only with a classifier CONFIG (it sets its training)")
         structure = {k: getattr(args, k) for k in STRUCTURE if getattr(args, k) is not None}
         work = {
-            "model": QubitModel(args.n_qubits, args.depth, **structure),
+            "model": QubitModel(**structure),
             "gateset": None,
             "shots": None,
             "circuits": None,
@@ -46,35 +55,34 @@ def _workload(args) -> dict:
     return work
 
 
-def _classify_workload(path: str) -> dict:
+def _classify_workload(path: str, gradient: str | None = None) -> dict:
     """The circuits a classifier config runs: a training run of ``train.epochs`` epochs,
     each a forward and a gradient pass over the training split and one forward pass over
-    the validation split (the split of ``qgan.classify.data.split``)."""
+    the validation split (the split of ``qgan.classify.data.split``).
+
+    ``gradient``: count that hardware gradient instead of ``train.gradient`` (``autodiff``
+    differentiates the simulated state: it has no gradient circuits to run on hardware).
+    """
     import math
 
     from qgan.classify.config import load_config
     from qgan.qubit import QubitModel
     from qgan.qubit.gradients import gradient_circuits_per_sample
     from qgan.qubit.ionq.options import IonQOptions
+    from qgan.qubit.model import structure_of
 
     cfg = load_config(path)
     m, t, d = cfg.model, cfg.train, cfg.data
     if m.kind != "qubit":
         raise ValueError(f"config key model.kind: IonQ runs qubit models, got {m.kind!r}")
-    model = QubitModel(
-        m.n_qubits,
-        m.depth,
-        encoding=m.encoding,
-        entangler=m.entangler,
-        topology=m.topology,
-        measurement=m.measurement,
-    )
+    method = t.gradient if gradient is None else gradient
+    model = QubitModel(**structure_of(m))
     options = IonQOptions(**cfg.backend.options) if cfg.backend.kind == "ionq" else IonQOptions()
     pool = POOL_SIZE[d.kind] if d.npz is None else _npz_size(str(d.npz))
     n = pool if d.n_samples is None else min(d.n_samples, pool)
     n_val = math.ceil(d.validation_fraction * n)
     n_train = n - n_val
-    per_sample = gradient_circuits_per_sample(t.gradient, model.n_params)
+    per_sample = gradient_circuits_per_sample(method, model.n_params)
     breakdown = {
         "epochs": t.epochs,
         "train_forward": n_train * t.epochs,
@@ -88,7 +96,8 @@ def _classify_workload(path: str) -> dict:
         "shots": t.shots,
         "circuits": sum(v for k, v in breakdown.items() if k != "epochs"),
         "breakdown": breakdown,
-        "gradient": t.gradient,
+        "gradient": method,
+        "config_gradient": t.gradient,
     }
 
 
@@ -110,6 +119,70 @@ def _describe(model) -> str:
     )
 
 
+def trained_circuit(run_dir, index: int = 0):
+    """The circuit of a trained classifier run for one validation input, angles bound.
+
+    Args:
+        run_dir: a run directory of ``qgan classify`` (``config.yaml``, ``features.npz``,
+            ``checkpoints/final``) of a qubit model.
+        index: which input of the run's validation split (the seeded split of
+            :func:`qgan.classify.data.split`, in its order), 0-based.
+
+    Returns:
+        ``(circuit, info)``: the ``cirq.Circuit`` (:meth:`QubitLayer.to_cirq` of the trained
+        layer, measured) and ``info``: ``run_dir``, ``checkpoint``, ``input``,
+        ``n_validation``, ``label``, ``predicted``, ``features`` ([n_qubits] list, the
+        circuit's input), ``readout`` (the trained layer's readouts for it, the head's
+        inputs), ``gateset`` (the config's IonQ gateset or ``aria``) and ``model``.
+
+    Raises:
+        ValueError: not a classifier run, no checkpoint, a classical model, or ``index``
+            outside the validation split (one line each).
+    """
+    import numpy as np
+
+    from qgan.classify.data import load_images, split
+    from qgan.classify.training import load_classifier
+
+    run_dir = Path(run_dir)
+    clf = load_classifier(run_dir)
+    cfg = clf.cfg
+    if clf.circuit is None:
+        raise ValueError(
+            f"run_dir: {str(run_dir)!r} trained a {cfg.model.kind} model; IonQ runs qubit models"
+        )
+    data = load_images(cfg.data, cfg.seed)
+    val = split(data, cfg.data.validation_fraction, cfg.seed, cfg.data.stratify).validation
+    if not 0 <= index < len(val):
+        raise ValueError(
+            f"--input: the run's validation split has {len(val)} inputs (0..{len(val) - 1}), "
+            f"got {index}"
+        )
+    x = clf.features(val.images[index : index + 1])  # [1, n_qubits] float32
+    logits = clf.logits_of_features(x)
+    readout = clf.circuit(x).numpy()[0]
+    circuit = clf.circuit.to_cirq(x[0].astype(np.float64), measure=True)
+    gateset = "aria"
+    if cfg.backend.kind == "ionq":
+        from qgan.qubit.ionq.options import IonQOptions
+
+        options = IonQOptions(**cfg.backend.options)
+        gateset = options.native_gateset or options.system or "aria"
+    info = {
+        "run_dir": str(run_dir),
+        "checkpoint": "checkpoints/final/ckpt",
+        "input": int(index),
+        "n_validation": len(val),
+        "label": int(val.labels[index]),
+        "predicted": int(np.argmax(logits[0])),
+        "features": [float(v) for v in x[0]],
+        "readout": [float(v) for v in readout],
+        "gateset": gateset,
+        "model": clf.circuit.model,
+    }
+    return circuit, info
+
+
 def _compile(args) -> int:
     import cirq_ionq
     import numpy as np
@@ -118,23 +191,43 @@ def _compile(args) -> int:
     from qgan.qubit.ionq.compilation import compile_with_report
     from qgan.qubit.ionq.estimate import sample_circuit
 
-    work = _workload(args)
-    model = work["model"]
-    gateset = args.gateset or work["gateset"] or "aria"
-    circuit = sample_circuit(model, np.random.default_rng(args.seed))
+    trained = args.config is not None and Path(args.config).is_dir()
+    if args.input is not None and not trained:
+        raise ValueError("--input: only with a trained run directory (RUN_DIR)")
+    if trained:
+        given = [k for k in STRUCTURE if getattr(args, k) is not None]
+        if given:
+            raise ValueError(
+                f"--{given[0].replace('_', '-')}: a run directory's circuit is the trained one"
+            )
+        circuit, info = trained_circuit(args.config, 0 if args.input is None else args.input)
+        model = info["model"]
+        gateset = args.gateset or info["gateset"]
+        what = (
+            f"the trained circuit of {info['run_dir']} ({info['checkpoint']}) for validation "
+            f"input {info['input']} of {info['n_validation']} (label {info['label']}, "
+            f"predicted {info['predicted']})"
+        )
+    else:
+        work = _workload(args)
+        model = work["model"]
+        gateset = args.gateset or work["gateset"] or "aria"
+        circuit = sample_circuit(model, np.random.default_rng(args.seed))
+        what = f"one circuit with random features and angles (seed {args.seed})"
     compiled, report = compile_with_report(circuit, gateset)
     if args.output is not None:
         program = cirq_ionq.Serializer().serialize_single_circuit(compiled)
         payload = {"input": program.input, "metadata": program.metadata}
         write_text_atomic(args.output, json.dumps(payload, indent=1) + "\n")
+    if args.qasm is not None:
+        text = circuit.to_qasm(precision=QASM_PRECISION)
+        write_text_atomic(args.qasm, text)
     if args.json:
-        print(json.dumps({"model": model.structure_key, **report.as_dict()}, indent=2))
+        extra = {k: v for k, v in info.items() if k != "model"} if trained else {}
+        print(json.dumps({"model": model.structure_key, **extra, **report.as_dict()}, indent=2))
         return 0
     if not args.quiet:
-        print(
-            f"{_describe(model)}: one circuit with random features and angles (seed "
-            f"{args.seed}), compiled to IonQ {gateset} native gates"
-        )
+        print(f"{_describe(model)}: {what}, compiled to IonQ {gateset} native gates")
         print(report.table())
         natives = ", ".join(f"{name} x{n}" for name, n in report.native_gates.items())
         print(f"native gates: {natives}")
@@ -147,6 +240,8 @@ def _compile(args) -> int:
             )
         if args.output is not None:
             print(f"IonQ JSON of the compiled circuit: {args.output}")
+        if args.qasm is not None:
+            print(f"OpenQASM 2.0 of the circuit before compilation: {args.qasm}")
     return 0
 
 
@@ -155,6 +250,12 @@ def _estimate(args) -> int:
 
     work = _workload(args)
     model, shots, circuits = work["model"], work["shots"], work["circuits"]
+    if work.get("config_gradient") == "autodiff" and args.gradient is None:
+        raise ValueError(
+            "config key train.gradient: 'autodiff' differentiates the simulated state and "
+            "cannot run on hardware; give --gradient parameter_shift or --gradient spsa to "
+            "estimate the hardware gradient it would need"
+        )
     if shots is None:
         raise ValueError("shots: the config has train.shots null; give --shots")
     if circuits is None:
@@ -165,13 +266,23 @@ def _estimate(args) -> int:
     if args.json:
         print(
             json.dumps(
-                {"model": model.structure_key, "breakdown": breakdown, **estimate.as_dict()},
+                {
+                    "model": model.structure_key,
+                    "gradient": work.get("gradient"),
+                    "breakdown": breakdown,
+                    **estimate.as_dict(),
+                },
                 indent=2,
             )
         )
         return 0
     if not args.quiet:
         print(f"{_describe(model)}: {circuits:,} circuits x {shots:,} shots")
+        if work.get("config_gradient") not in (None, work["gradient"]):
+            print(
+                f"  train.gradient is {work['config_gradient']!r}; counted as --gradient "
+                f"{work['gradient']!r}, the hardware gradient it would need"
+            )
         if breakdown is not None:
             print(
                 f"  {breakdown['epochs']} epochs ({work['gradient']}): "
@@ -249,14 +360,21 @@ def _status(args) -> int:
     return 0
 
 
-def _add_model_options(parser) -> None:
-    parser.add_argument("config", nargs="?", help="classifier config (YAML)")
-    parser.add_argument("--n-qubits", type=int, help="qubits (without CONFIG)")
-    parser.add_argument("--depth", type=int, help="ansatz layers (without CONFIG)")
-    parser.add_argument("--encoding", help="angle, reupload or amplitude (default angle)")
-    parser.add_argument("--entangler", help="cnot, ms or zz (default cnot)")
-    parser.add_argument("--topology", help="linear, ring or all_to_all (default linear)")
-    parser.add_argument("--measurement", help="z, parity or z_parity (default z)")
+def _add_model_options(parser, config_help: str = "classifier config (YAML)") -> None:
+    """CONFIG and the structure options (defaults: ``qgan.qubit.defaults``, used without
+    CONFIG), ``--seed``, ``--quiet`` / ``--json``."""
+    d = STRUCTURE_DEFAULTS
+    parser.add_argument("config", nargs="?", help=config_help)
+    parser.add_argument("--n-qubits", type=int, help=f"qubits (default {d['n_qubits']})")
+    parser.add_argument("--depth", type=int, help=f"ansatz layers (default {d['depth']})")
+    choices = {
+        "encoding": "angle, reupload or amplitude",
+        "entangler": "cnot, ms or zz",
+        "topology": "linear, ring or all_to_all",
+        "measurement": "z, parity or z_parity",
+    }
+    for name, text in choices.items():
+        parser.add_argument(f"--{name}", help=f"{text} (default {d[name]})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random circuit(s)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -271,7 +389,20 @@ def register(verbs) -> None:
     sub = ionq.add_subparsers(dest="ionq_verb", required=True)
 
     comp = sub.add_parser("compile", help="compile a model circuit to IonQ native gates")
-    _add_model_options(comp)
+    _add_model_options(
+        comp,
+        "classifier config (YAML): one circuit with random features and angles; or a "
+        "trained classifier's run directory: its circuit with the trained angles",
+    )
+    comp.add_argument(
+        "--input",
+        type=int,
+        metavar="INDEX",
+        help="with RUN_DIR: which input of the run's validation split (default 0)",
+    )
+    comp.add_argument(
+        "--qasm", metavar="FILE", help="write the circuit (before compilation) as OpenQASM 2.0"
+    )
     comp.add_argument(
         "--gateset", help="aria (GPI, GPI2, MS) or forte (ZZ); default: the config's target's"
     )
@@ -283,6 +414,11 @@ def register(verbs) -> None:
     est.add_argument("--circuits", type=int, help="circuits to run (default: the config's run)")
     est.add_argument("--shots", type=int, help="shots per circuit (default: train.shots)")
     est.add_argument("--targets", help="comma-separated targets (default: all known)")
+    est.add_argument(
+        "--gradient",
+        choices=HARDWARE_GRADIENTS,
+        help="count this hardware gradient instead of train.gradient (needed for autodiff)",
+    )
     est.set_defaults(run=_estimate, positive=("n_qubits", "depth", "circuits", "shots"))
 
     status = sub.add_parser("status", help="the IonQ jobs and results of a run directory")

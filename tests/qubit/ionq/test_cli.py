@@ -111,7 +111,6 @@ def test_estimate_table_with_spsa_and_overrides(capsys, tmp_path):
     [
         (["ionq", "estimate", "--n-qubits", "2", "--depth", "1", "--shots", "10"], "circuits"),
         (["ionq", "estimate", "--n-qubits", "2", "--depth", "1", "--circuits", "3"], "shots"),
-        (["ionq", "compile"], "CONFIG"),
         (["ionq", "compile", "missing.yaml"], "missing.yaml"),
         (["ionq", "compile", "--n-qubits", "2", "--depth", "1", "--gateset", "x"], "gateset"),
         (
