@@ -15,16 +15,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from qgan._io import write_bytes_atomic, write_text_atomic
-from qgan._plots import png_bytes, pyplot
+from qgan._plots import png_bytes, pyplot, style_axis
 from qgan._rundir import read_jsonl
 from qgan.reports.kinds import RunKind, read_run
 from qgan.reports.run import fmt
 
 DEFAULT_DIR = Path("reports")
 MAX_NAME_CHARS = 120  # of a default file name's <names> part
+MAX_COLUMNS = 4  # of the comparison figure's grid
+PANEL_SIZE = (3.2, 3.0)  # inches per panel of the comparison figure
 _ABSENT = object()
 
 
@@ -191,26 +191,46 @@ def render_comparison(
     return "\n".join(lines) + "\n"
 
 
-def curves(run: ComparedRun) -> dict[str, tuple[list, list]]:
-    """``{quantity: (x values, y values)}`` of the run's logged curves (numeric points only)."""
+def _series(records: list[dict], x_key: str, key: str) -> tuple[list, list]:
+    """``(x values, y values)`` of the records with numbers at both keys."""
+    points = [
+        (r[x_key], r[key])
+        for r in records
+        if isinstance(r.get(key), (int, float)) and isinstance(r.get(x_key), (int, float))
+    ]
+    return [x for x, _ in points], [y for _, y in points]
+
+
+def curves(run: ComparedRun) -> dict[str, tuple[list, list, str]]:
+    """``{quantity: (x values, y values, logged key)}`` of the run's logged curves (numeric
+    points only); the logged key is the quantity's, or its ``curve_fallbacks`` entry for a
+    run that predates the quantity."""
+    fallbacks = dict(run.kind.curve_fallbacks)
     out = {}
     for filename, x_key, keys in run.kind.curves:
         records = read_jsonl(run.path / filename)
         for key in keys:
-            points = [
-                (r[x_key], r[key])
-                for r in records
-                if isinstance(r.get(key), (int, float)) and isinstance(r.get(x_key), (int, float))
-            ]
-            if points:
-                out[key] = ([x for x, _ in points], [y for _, y in points])
+            for logged in (key, fallbacks.get(key)):
+                xs, ys = _series(records, x_key, logged) if logged else ([], [])
+                if xs:
+                    out[key] = (xs, ys, logged)
+                    break
     return out
 
 
-def comparison_figure(runs: list[ComparedRun]) -> bytes | None:
-    """PNG: each run's picture (GAN samples, classifier confusion matrix) side by side on
-    top, below one panel per logged quantity with every run's curve overlaid; None if the
-    runs have neither."""
+def grid_shape(n_panels: int, max_columns: int = MAX_COLUMNS) -> tuple[int, int]:
+    """``(rows, columns)`` of a grid holding ``n_panels`` panels with fewer than one row
+    left empty: ``min(n_panels, max_columns)`` columns."""
+    columns = max(1, min(n_panels, max_columns))
+    return -(-max(n_panels, 1) // columns), columns
+
+
+def comparison_figure(runs: list[ComparedRun]):
+    """The comparison's Figure, or None if the runs have neither pictures nor curves: each
+    run's picture (GAN samples, classifier confusion matrix), then one panel per logged
+    quantity with every run's curve overlaid (axes as :func:`qgan._plots.style_axis` draws
+    them), all in one compact grid (:func:`grid_shape`, :data:`PANEL_SIZE` inches a panel).
+    A curve read from a fallback key is labelled ``run (key)``."""
     pictures = [
         r.path / r.kind.picture if r.kind.picture and (r.path / r.kind.picture).is_file() else None
         for r in runs
@@ -222,30 +242,36 @@ def comparison_figure(runs: list[ComparedRun]) -> bytes | None:
     plt = pyplot()
     import matplotlib.image as mpimg
 
-    width = 3.2 * max(len(runs), len(keys), 1)
-    rows = [part for part, present in (("pictures", any(pictures)), ("curves", keys)) if present]
-    fig = plt.figure(figsize=(width, 3.4 * len(rows)))
-    parts = dict(zip(rows, np.atleast_1d(fig.subfigures(len(rows), 1))))
-    if "pictures" in parts:
-        axes = np.atleast_1d(parts["pictures"].subplots(1, len(runs)))
-        for ax, run, picture in zip(axes, runs, pictures):
-            ax.axis("off")
-            ax.set_title(run.name, fontsize=8)
-            if picture is None:
-                ax.text(0.5, 0.5, f"no {run.kind.picture}", ha="center", va="center", color="0.5")
-            else:
-                ax.imshow(mpimg.imread(picture))
-    if "curves" in parts:
-        axes = np.atleast_1d(parts["curves"].subplots(1, len(keys)))
-        for ax, key in zip(axes, keys):
-            for i, (run, c) in enumerate(zip(runs, logged)):
-                if key in c:
-                    marker = "." if len(c[key][0]) <= 60 else None  # dots hide dense curves
-                    ax.plot(*c[key], marker=marker, ms=4, lw=1, color=f"C{i}", label=run.name)
-            ax.set_title(key, fontsize=9)
-            ax.tick_params(labelsize=7)
-        axes[0].legend(fontsize=7)
-    return png_bytes(fig, dpi=100)
+    n_pictures = len(runs) if any(pictures) else 0
+    rows, columns = grid_shape(n_pictures + len(keys))
+    fig = plt.figure(figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows))
+    panel = iter(range(1, rows * columns + 1))
+    for run, picture in zip(runs, pictures[:n_pictures]):
+        ax = fig.add_subplot(rows, columns, next(panel))
+        ax.axis("off")
+        ax.set_title(run.name, fontsize=8)
+        if picture is None:
+            ax.text(0.5, 0.5, f"no {run.kind.picture}", ha="center", va="center", color="0.5")
+        else:
+            ax.imshow(mpimg.imread(picture))
+    for j, key in enumerate(keys):
+        ax = fig.add_subplot(rows, columns, next(panel))
+        values, substituted = [], False
+        for i, (run, c) in enumerate(zip(runs, logged)):
+            if key in c:
+                xs, ys, source = c[key]
+                marker = "." if len(xs) <= 60 else None  # dots hide dense curves
+                label = run.name if source == key else f"{run.name} ({source})"
+                ax.plot(xs, ys, marker=marker, ms=4, lw=1, color=f"C{i}", label=label)
+                values += ys
+                substituted |= source != key
+        style_axis(ax, key, values)
+        ax.set_title(key, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if j == 0 or substituted:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def _markdown_path(out) -> Path:
@@ -265,7 +291,8 @@ def write_comparison(run_dirs, out=None, command: str | None = None) -> Path:
     """
     runs = read_runs(run_dirs)
     md = _markdown_path(out) if out is not None else default_output(runs)
-    png = comparison_figure(runs)
+    fig = comparison_figure(runs)
+    png = None if fig is None else png_bytes(fig, dpi=100)
     if png is not None:
         write_bytes_atomic(md.with_suffix(".png"), png)
     payload = {

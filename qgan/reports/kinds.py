@@ -47,7 +47,9 @@ class RunKind:
     ``metric_rows`` are ``(key, label)`` pairs in display order (other keys follow).
     ``picture`` names the PNG that shows one run's result (GAN: its samples; classifier:
     its confusion matrix); ``curves`` are ``(JSON-lines file, x key, y keys)`` of the
-    quantities a comparison overlays run against run.
+    quantities a comparison overlays run against run; ``curve_fallbacks`` maps a y key to
+    the key older runs logged in its place (plotted, labelled with its own name, for runs
+    without the key).
     """
 
     name: str
@@ -59,6 +61,7 @@ class RunKind:
     metric_rows: tuple[tuple[str, str], ...]
     picture: str | None = None
     curves: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    curve_fallbacks: tuple[tuple[str, str], ...] = ()
 
 
 # ------------------------------------------------------------------------------ GAN
@@ -94,8 +97,10 @@ GAN = RunKind(
     summary=_gan_summary,
     metric_rows=METRIC_ROWS,
     picture="samples.png",
+    # the adversarial losses, not the optimised totals: a penalty (the CV generator's
+    # leakage penalty) must not make one run's loss look worse than another's
     curves=(
-        ("losses.jsonl", "step", ("d_loss", "g_loss")),
+        ("losses.jsonl", "step", ("d_adversarial", "g_adversarial")),
         (
             "metrics.jsonl",
             "step",
@@ -108,6 +113,7 @@ GAN = RunKind(
             ),
         ),
     ),
+    curve_fallbacks=(("d_adversarial", "d_loss"), ("g_adversarial", "g_loss")),
 )
 
 

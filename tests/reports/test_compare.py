@@ -8,7 +8,10 @@ significant digits it is printed with); its config-difference table lists exactl
 dotted keys whose values differ between the runs' ``config.yaml``; parameter counts and wall
 times are the runs' own; the PNG and JSON twin exist; runs of different kinds, a single
 run and directories that are not finished runs are refused with an error naming the
-problem, and nothing is written then.
+problem, and nothing is written then. The figure is inspected through its matplotlib
+objects: a compact grid (less than a row of empty cells), the adversarial generator loss
+compared (read back against each run's losses.jsonl), with a fallback to ``g_loss`` for runs
+logged before the loss terms.
 """
 
 from __future__ import annotations
@@ -21,9 +24,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from qgan._plots import pyplot
 from qgan.reports.compare import (
+    PANEL_SIZE,
+    comparison_figure,
     config_differences,
+    curves,
     default_output,
+    grid_shape,
     read_runs,
     render_comparison,
     write_comparison,
@@ -381,3 +389,89 @@ def test_config_differences_of_nested_configs():
     assert diffs["g.cutoff"] == [3, 4]
     assert diffs["only_a"][0] is True and diffs["only_a"][1] is not None  # absent, not null
     assert config_differences([a, a]) == {}
+
+
+# --------------------------------------------------------------------------- the figure
+
+
+def losses(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "losses.jsonl").read_text().splitlines()]
+
+
+def curve_panels(fig) -> dict:
+    """``{title: axes}`` of the figure's curve panels (the pictures' axes are switched off)."""
+    return {ax.get_title(): ax for ax in fig.axes if ax.axison}
+
+
+@pytest.mark.parametrize(
+    ("panels", "shape"), [(1, (1, 1)), (3, (1, 3)), (4, (1, 4)), (5, (2, 4)), (9, (3, 4))]
+)
+def test_grid_shape_leaves_less_than_a_row_empty(panels, shape):
+    rows, columns = grid_shape(panels)
+    assert (rows, columns) == shape
+    assert 0 <= rows * columns - panels < columns
+
+
+def test_comparison_figure_is_a_compact_grid(gan_runs):
+    """One panel per run picture and per logged quantity, laid out in a grid with less than
+    one row of empty cells, the figure's size that of the grid's panels."""
+    runs = read_runs(gan_runs)
+    keys = {k for run in runs for k in curves(run)}
+    fig = comparison_figure(runs)
+    try:
+        assert len(fig.axes) == len(runs) + len(keys)
+        rows, columns = grid_shape(len(fig.axes))
+        assert rows * columns - len(fig.axes) < columns
+        assert tuple(fig.get_size_inches()) == pytest.approx(
+            (PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows)
+        )
+        panels = curve_panels(fig)
+        assert set(panels) == keys
+        assert panels["high_quality_fraction"].get_ylim() == (0.0, 1.0)
+        assert panels["mode_kl"].get_yscale() == "log"
+    finally:
+        pyplot().close(fig)
+
+
+def test_the_adversarial_generator_loss_is_compared(gan_runs):
+    """The CV run's leakage penalty is not in the compared generator loss: the panel
+    ``g_adversarial`` holds each run's logged adversarial loss (for the CV run, its
+    ``g_loss`` minus its logged penalty), and no panel shows the totals."""
+    runs = read_runs(gan_runs)
+    fig = comparison_figure(runs)
+    try:
+        panels = curve_panels(fig)
+        assert "g_loss" not in panels and "d_loss" not in panels
+        lines = {line.get_label(): line for line in panels["g_adversarial"].get_lines()}
+        for run in runs:
+            logged = losses(run.path)
+            ys = list(lines[run.name].get_ydata())
+            assert ys == [r["g_adversarial"] for r in logged]
+        cv = losses(runs[0].path)
+        assert all(r["g_leakage_penalty"] > 0 for r in cv)
+        for r in cv:
+            total = r["g_adversarial"] + r["g_leakage_penalty"]
+            assert r["g_loss"] == pytest.approx(total, rel=1e-6)
+    finally:
+        pyplot().close(fig)
+
+
+def test_runs_logged_before_the_terms_fall_back_to_the_totals(gan_runs, tmp_path):
+    """A run whose losses.jsonl has only ``d_loss`` and ``g_loss`` (written before the terms
+    were logged) is compared on those, labelled with the key it was read from."""
+    old = []
+    for run in gan_runs:
+        copy = tmp_path / run.name
+        shutil.copytree(run, copy)
+        records = [{k: r[k] for k in ("step", "d_loss", "g_loss")} for r in losses(run)]
+        (copy / "losses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        old.append(copy)
+    runs = read_runs(old)
+    fig = comparison_figure(runs)
+    try:
+        lines = {line.get_label(): line for line in curve_panels(fig)["g_adversarial"].get_lines()}
+        for run in runs:
+            ys = list(lines[f"{run.name} (g_loss)"].get_ydata())
+            assert ys == [r["g_loss"] for r in losses(run.path)]
+    finally:
+        pyplot().close(fig)
