@@ -164,6 +164,16 @@ RULES = [
         "needs the [bench] extra (PennyLane, JAX), not part of the test install",
     ),
     Rule(r"^qgan demo$", "qgan demo --cutoff 3 --layers 1 --modes 2 --batch-size 8 --sf-samples 2"),
+    Rule(r"^qgan config list$", "qgan config list"),
+    Rule(r"^qgan config reference$", "qgan config reference"),
+    # a shipped config's name resolves as `qgan config show` resolves it (no training here)
+    Rule(r"^qgan (config show|train) bimodal$", "qgan config show bimodal"),
+    Rule(r"^pip install -e \"\.\[docs\]\"$", None, "installing"),
+    Rule(
+        r"^mkdocs (serve|build --strict)$",
+        None,
+        "the site build: .ci/run's docs phase and tests/test_docs.py (with the docs extra)",
+    ),
 ]
 
 
@@ -363,6 +373,12 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
             record = json.loads(stdout)
             assert record["n_eval"] == 20, command
             assert "fashion_mnist_800.npz" in record["data_source"], command
+        if argv[1:3] == ["config", "show"]:
+            assert yaml.safe_load(stdout)["name"] == "bimodal", command
+        if argv[1:3] == ["config", "list"]:
+            assert stdout.split()[0] == "bimodal", command
+        if argv[1:3] == ["config", "reference"]:
+            assert "| `train.steps` |" in stdout, command
         if argv[1:2] == ["sample"]:
             assert np.load(clone / "samples.npy").shape == (50, 2), command
 
