@@ -1,0 +1,165 @@
+"""``scripts/classify_results.py`` and ``qgan.classify.results``: run classifier configs
+over seeds, write ``OUT.{md,json}`` and fill a README's classify-results block.
+
+Oracles: each run's own ``metrics.json`` on disk (the numbers the report and README must
+carry), the README copy's text outside the markers (must be unchanged byte for byte), and
+the block's content rebuilt from those files. Configs are the shipped ones shrunk to a
+second each (60 digits / Fashion-MNIST images, 1 epoch, 2 qubits, depth 1).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from qgan.classify.results import END, SHIPPED, START, replace_block
+
+ROOT = Path(__file__).resolve().parents[2]
+README = "# Title\n\nIntro text.\n\n{start}\nold results\n{end}\n\nAfter the block.\n"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "classify_results", ROOT / "scripts" / "classify_results.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _shrunk(tmp_path) -> list[str]:
+    """The shipped configs, shrunk (same names and kinds)."""
+    out = []
+    for rel in SHIPPED:
+        data = yaml.safe_load((ROOT / rel).read_text())
+        data["data"]["n_samples"] = 60
+        data["train"]["epochs"] = 1
+        data["output"]["plots"] = False
+        if data["model"]["kind"] == "qubit":
+            data["model"].update(n_qubits=2, depth=1)
+        else:
+            data["model"]["hidden"] = [8]
+        path = tmp_path / Path(rel).name
+        path.write_text(yaml.safe_dump(data))
+        out.append(str(path))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """One run of the script: 3 shrunk configs x seeds 0, 1 against a README copy."""
+    tmp = tmp_path_factory.mktemp("results")
+    readme = tmp / "README_copy.md"
+    readme.write_text(README.format(start=START, end=END))
+    configs = _shrunk(tmp)
+    argv = [*configs, "--seeds", "0,1", "--readme", str(readme), "--out", str(tmp / "out" / "r")]
+    argv += ["--runs-dir", str(tmp / "runs")]
+    status = _script().main(argv)
+    return {"status": status, "tmp": tmp, "readme": readme, "configs": configs, "argv": argv}
+
+
+@pytest.mark.slow
+def test_one_row_per_config_and_seed_from_the_runs_metrics(sweep):
+    assert sweep["status"] == 0
+    data = json.loads((sweep["tmp"] / "out" / "r.json").read_text())
+    rows = data["runs"]
+    assert [(r["config"], r["seed"]) for r in rows] == [
+        (c, s) for c in sweep["configs"] for s in (0, 1)
+    ]
+    for row in rows:
+        metrics = json.loads((Path(row["run_dir"]) / "metrics.json").read_text())
+        assert Path(row["run_dir"]).parent == sweep["tmp"] / "runs"
+        for key in (
+            "accuracy", "train_accuracy", "n_params", "wall_s", "circuits_executed",
+            "shots_executed", "seed", "n_validation",
+        ):  # fmt: skip
+            assert row[key] == metrics[key], key
+    assert data["command"].startswith("python scripts/classify_results.py ")
+    assert "--seeds 0,1" in data["command"]
+    qubit = [r for r in rows if r["model"] == "qubit"]
+    assert all(r["circuits_executed"] > 0 and r["n_params"]["quantum"] == 4 for r in qubit)
+    md = (sweep["tmp"] / "out" / "r.md").read_text()
+    assert data["command"] in md
+    for row in rows:
+        assert f"| {row['accuracy']:.4f} | {row['train_accuracy']:.4f} |" in md
+
+
+@pytest.mark.slow
+def test_readme_block_replaced_and_nothing_else(sweep):
+    text = sweep["readme"].read_text()
+    before, rest = text.split(START)
+    block, after = rest.split(END)
+    assert before == "# Title\n\nIntro text.\n\n"
+    assert after == "\n\nAfter the block.\n"
+    assert "old results" not in block
+    data = json.loads((sweep["tmp"] / "out" / "r.json").read_text())
+    assert f"`{data['command']}`" in block
+    assert "(out/r.md)" in block  # linked relative to the README's folder
+    table = [line for line in block.splitlines() if line.startswith("| `")]
+    assert len(table) == 3  # one row per config
+    for line, config in zip(table, SHIPPED):
+        runs = [r for r in data["runs"] if r["name"] == Path(config).stem]
+        accs = sorted(f"{r['accuracy']:.3f}" for r in runs)
+        span = accs[0] if accs[0] == accs[-1] else f"{accs[0]}-{accs[-1]}"
+        assert line.startswith(f"| `{Path(config).stem}` (1 epochs) | {span} |")
+
+
+@pytest.mark.slow
+def test_running_again_replaces_the_block_again(sweep, tmp_path):
+    """The block is replaced, not appended to: a second fill leaves one block."""
+    from qgan.classify.results import readme_block, update_readme
+
+    rows = json.loads((sweep["tmp"] / "out" / "r.json").read_text())["runs"]
+    copy = tmp_path / "README.md"
+    copy.write_text(sweep["readme"].read_text())
+    update_readme(copy, readme_block(rows, "cmd", "r.md"))
+    update_readme(copy, readme_block(rows, "cmd", "r.md"))
+    text = copy.read_text()
+    assert text.count(START) == 1 and text.count(END) == 1 and text.count("`cmd`") == 1
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("no markers\n", "found 0 and 0"),
+        (f"{START}\n{START}\n{END}\n", "found 2 and 1"),
+        (f"{END}\n", "found 0 and 1"),
+        (f"x{END}y{START}z", "comes before"),
+    ],
+)
+def test_replace_block_needs_one_pair_of_markers(text, found):
+    with pytest.raises(ValueError) as err:
+        replace_block(text, "x", name="R.md")
+    msg = str(err.value)
+    assert "\n" not in msg and "R.md" in msg and found in msg
+
+
+def test_replace_block_keeps_the_rest():
+    text = f"a\n{START}\nold\n{END}\nb\n"
+    assert replace_block(text, "new\n") == f"a\n{START}\nnew\n{END}\nb\n"
+
+
+def test_bad_readme_is_refused_before_any_run(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers here\n")
+    runs = tmp_path / "runs"
+    argv = [*_shrunk(tmp_path), "--readme", str(readme), "--runs-dir", str(runs)]
+    assert _script().main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--readme" in err and str(readme) in err
+    assert readme.read_text() == "no markers here\n" and not runs.exists()
+
+
+def test_bad_config_is_refused_before_any_run(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train: {epochs: 0}\n")
+    runs = tmp_path / "runs"
+    argv = [str(bad), "--readme", "", "--runs-dir", str(runs), "--out", str(tmp_path / "r")]
+    assert _script().main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "train.epochs" in err and str(bad) in err
+    assert not runs.exists()
