@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from qgan._io import write_text_atomic
-from qgan._rundir import read_finished_run
+from qgan._rundir import read_finished_run, read_jsonl
 
 METRIC_ROWS = (
     ("modes_captured", "modes captured"),
@@ -39,8 +39,51 @@ def fmt(value) -> str:
     return str(value)
 
 
+LOSS_ROWS = (  # losses.jsonl keys of the objective, in display order
+    ("g_adversarial", "generator, adversarial"),
+    ("g_leakage_penalty", "generator, leakage penalty"),
+    ("g_loss", "generator, total (optimised)"),
+    ("d_adversarial", "discriminator, adversarial"),
+    ("d_gradient_penalty", "discriminator, gradient penalty"),
+    ("d_loss", "discriminator, total (optimised)"),
+)
+
+
+def objective_lines(cfg: dict, last_losses: dict | None) -> list[str]:
+    """The ``## Objective`` section: the terms the run optimised, as configured (loss,
+    penalty weights, outcome gradient), and their values in the last logged window of
+    ``losses.jsonl`` (``last_losses``; None if nothing was logged)."""
+    t, disc = cfg["train"], cfg["discriminator"]
+    leakage, gp = t.get("leakage_penalty", 0), disc.get("gradient_penalty", 0)
+    lines = [
+        "## Objective",
+        "",
+        f"Generator: `{t['loss']}` adversarial loss"
+        + (f" + {fmt(leakage)} x mean norm leakage" if leakage else "")
+        + f" (outcome gradient `{t.get('outcome_gradient')}`); discriminator: `{t['loss']}` "
+        + "adversarial loss"
+        + (f" + {fmt(gp)} x gradient penalty" if gp else "")
+        + ".",
+    ]
+    if last_losses:
+        lines += [
+            "",
+            f"Last logged window (step {last_losses.get('step')}):",
+            "",
+            "| term | value |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {label} | {fmt(last_losses[key])} |"
+            for key, label in LOSS_ROWS
+            if key in last_losses
+        ]
+    return lines + [""]
+
+
 def render_run_report(run_dir) -> str:
-    """Markdown for one run: metrics, timings, parameter counts, plots and the config."""
+    """Markdown for one run: objective, metrics, timings, parameter counts, plots and the
+    config."""
     run_dir = Path(run_dir)
     cfg, final = read_finished_run(run_dir)
     m = final["metrics"]
@@ -63,6 +106,7 @@ def render_run_report(run_dir) -> str:
         + f"; weights from step {final.get('weights_from_step')} (best "
         f"`{final.get('selection_metric')}` on the training data's reference sample).",
         "",
+        *objective_lines(cfg, (read_jsonl(run_dir / "losses.jsonl") or [None])[-1]),
         "## Metrics",
         "",
         f"{cfg['train']['eval_samples']} generated samples against the real reference sample.",

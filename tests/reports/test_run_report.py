@@ -3,8 +3,9 @@
 Checked on one finished tiny run (configs/bimodal.yaml shrunk to a few seconds): the
 metrics table holds a row for every metric in ``metrics.json`` whose printed value is the
 stored one (to the 4 significant digits it is printed with), the PNGs that exist are
-linked (and only those), the config block is the run's resolved config, and a directory
-that is not a finished run is refused with an error naming it.
+linked (and only those), the config block is the run's resolved config, the objective
+section names the penalties and the last logged loss terms, and a directory that is not a
+finished run is refused with an error naming it.
 """
 
 from __future__ import annotations
@@ -169,3 +170,24 @@ def test_non_finite_and_missing_values_print_as_dash(run_dir, tmp_path):
     rows = table(section(render_run_report(tmp_path), "Metrics"))
     assert rows[dict(METRIC_ROWS)["linear_r2_generated"]] == "-"
     assert np.isfinite(parse(rows[dict(METRIC_ROWS)["energy_distance"]]))
+
+
+def test_objective_names_the_penalties_and_the_last_logged_terms(run_dir):
+    """The report says what was optimised: the loss, the leakage penalty's weight (the
+    config's), the outcome gradient, and the last logged window's loss terms (read back
+    against losses.jsonl), the adversarial ones apart from the totals."""
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    lines = section(render_run_report(run_dir), "Objective")
+    text = "\n".join(lines)
+    assert f"+ {cfg['train']['leakage_penalty']:g} x mean norm leakage" in text
+    assert f"outcome gradient `{cfg['train']['outcome_gradient']}`" in text
+    last = json.loads((run_dir / "losses.jsonl").read_text().splitlines()[-1])
+    rows = table(lines)
+    for key, label in (
+        ("g_adversarial", "generator, adversarial"),
+        ("g_leakage_penalty", "generator, leakage penalty"),
+        ("g_loss", "generator, total (optimised)"),
+        ("d_adversarial", "discriminator, adversarial"),
+    ):
+        assert parse(rows[label]) == pytest.approx(last[key], rel=PRINTED_REL, abs=PRINTED_ABS)
+    assert "discriminator, gradient penalty" not in rows  # none configured
