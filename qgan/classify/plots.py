@@ -1,6 +1,7 @@
 """Classifier run plots: confusion matrix and training curves.
 
-Each function writes one PNG atomically (:func:`qgan._plots.save_png`) and returns its path.
+``*_figure`` functions build a matplotlib ``Figure`` (inspectable before saving); the
+writers save one as a PNG atomically (:func:`qgan._plots.save_png`) and return its path.
 """
 
 from __future__ import annotations
@@ -9,10 +10,20 @@ from pathlib import Path
 
 import numpy as np
 
-from qgan._plots import pyplot, save_png
+from qgan._plots import pyplot, save_png, style_axis
 
 
 def confusion_matrix(path, matrix, class_names, title: str = "") -> Path:
+    """Write :func:`confusion_figure` to ``path``; returns the path."""
+    return save_png(confusion_figure(matrix, class_names, title), path)
+
+
+def training_curves(path, history: list[dict], title: str = "") -> Path:
+    """Write :func:`curves_figure` to ``path``; returns the path."""
+    return save_png(curves_figure(history, title), path)
+
+
+def confusion_figure(matrix, class_names, title: str = ""):
     """Counts ``matrix[true, predicted]`` as a heat map with the counts written in."""
     plt = pyplot()
     m = np.asarray(matrix)
@@ -31,12 +42,12 @@ def confusion_matrix(path, matrix, class_names, title: str = "") -> Path:
                 color = "white" if m[i, j] > threshold else "black"
                 ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7, color=color)
     ax.set_title(title, fontsize=9)
-    return save_png(fig, path)
+    return fig
 
 
-def training_curves(path, history: list[dict], title: str = "") -> Path:
-    """Loss and accuracy per epoch, training (running mean over the epoch's batches) and
-    validation."""
+def curves_figure(history: list[dict], title: str = ""):
+    """Loss and accuracy per epoch of ``metrics.jsonl`` records, training (running mean
+    over the epoch's batches) and validation; accuracy on a fixed [0, 1] range."""
     plt = pyplot()
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
@@ -49,7 +60,7 @@ def training_curves(path, history: list[dict], title: str = "") -> Path:
     ax_acc.plot(epochs, [r["accuracy"] for r in history], label="validation")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy")
-    ax_acc.set_ylim(0, 1)
+    style_axis(ax_acc, "accuracy")
     ax_acc.legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
-    return save_png(fig, path)
+    return fig
