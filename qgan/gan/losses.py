@@ -1,5 +1,9 @@
 """GAN losses on discriminator logits (float32 tensors ``[N]``); each returns a scalar.
 
+These are the adversarial terms of the objective; the training step
+(:mod:`qgan.gan.model`) adds the penalties (the discriminator's :func:`gradient_penalty`,
+the generator's leakage penalty) and logs each term apart from the totals.
+
 * ``non_saturating``: Goodfellow et al. 2014, the generator maximises log D(G(z)).
 * ``wgan_gp``: Gulrajani et al. 2017, critic scores, use with a gradient penalty.
 * ``hinge``: Lim & Ye 2017 / Miyato et al. 2018.
@@ -13,6 +17,8 @@ from qgan.gan.names import LOSSES
 
 
 def discriminator_loss(kind: str, real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """The discriminator's adversarial loss of ``kind`` on logits of real and generated
+    points (``[N]`` each): a scalar the discriminator minimises."""
     if kind == "non_saturating":
         return tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(
             tf.nn.softplus(fake_logits)
@@ -36,6 +42,8 @@ def generator_loss_terms(kind: str, fake_logits: tf.Tensor) -> tf.Tensor:
 
 
 def generator_loss(kind: str, fake_logits: tf.Tensor) -> tf.Tensor:
+    """The generator's adversarial loss of ``kind``: the mean of
+    :func:`generator_loss_terms`, a scalar the generator minimises."""
     return tf.reduce_mean(generator_loss_terms(kind, fake_logits))
 
 
