@@ -52,3 +52,18 @@ def test_layer_keywords_at_their_default_do_not_conflict_with_a_model():
     model = QubitModel(3, 2, "angle", "ms", "linear", "parity")
     assert QubitLayer(model).model == model
     assert QubitLayer(model, n_qubits=3).model == model
+
+
+def test_shipped_qubit_configs_set_their_structure_explicitly():
+    """A change of the defaults cannot change a shipped config's circuit: each names every
+    structure key in its YAML."""
+    from pathlib import Path
+
+    import yaml
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    shipped = sorted(configs.glob("*qubit*.yaml"))
+    assert shipped
+    for path in shipped:
+        model = yaml.safe_load(path.read_text())["model"]
+        assert set(KEYS) <= set(model), f"{path.name} leaves {set(KEYS) - set(model)} default"
