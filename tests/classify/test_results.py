@@ -105,7 +105,8 @@ def test_readme_block_replaced_and_nothing_else(sweep):
         runs = [r for r in data["runs"] if r["name"] == Path(config).stem]
         accs = sorted(f"{r['accuracy']:.3f}" for r in runs)
         span = accs[0] if accs[0] == accs[-1] else f"{accs[0]}-{accs[-1]}"
-        assert line.startswith(f"| `{Path(config).stem}` (1 epochs) | {span} |")
+        n_val = runs[0]["n_validation"]
+        assert line.startswith(f"| `{Path(config).stem}` (1 epochs) | {span} ({n_val}) |")
 
 
 @pytest.mark.slow
