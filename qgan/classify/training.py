@@ -252,7 +252,7 @@ def classify(
     history: list[dict] = []
     bar = tqdm(
         total=t.epochs * steps_per_epoch,
-        disable=not progress,
+        disable=None if progress else True,  # None: only on a terminal
         desc=cfg.name,
         unit="batch",
         dynamic_ncols=True,

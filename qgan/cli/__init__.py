@@ -4,25 +4,105 @@ Each module of this package registers its verbs with ``register(verbs)`` (an arg
 subparsers object) and sets ``run`` (a function ``args -> exit status``) on each verb;
 an optional ``positive`` tuple names integer options that must be >= 1 (``cutoff`` >= 2).
 Library errors (``ValueError``) become one line on stderr and exit status 2.
+
+Quiet start-up: unless the user set ``TF_CPP_MIN_LOG_LEVEL``, :func:`main` sets it to 2
+(TensorFlow's C++ warnings and info hidden, errors shown) and :func:`import_tensorflow`,
+which a verb calls once its input is validated, drops the lines TensorFlow's native code
+prints while it loads and probes for a GPU (absl's "All log messages before
+absl::InitializeLog()" notice, ``cudart_stub`` and ``cuInit`` lines): those are written
+before the variable is read, so it cannot hide them. Anything else written meanwhile is
+passed on. A user-set ``TF_CPP_MIN_LOG_LEVEL`` turns both off.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import pkgutil
+import re
 import sys
+import tempfile
+from importlib import metadata
+
+#: the variable TensorFlow's C++ logger reads; set to 2 by :func:`main` unless the user set it
+TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
+#: a line of TensorFlow's (absl/glog) C++ logger: severity and date, time, thread, file:line]
+NATIVE_LOG_LINE = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ [^\s:]+:\d+\] ")
+#: absl's notice printed before the logger is initialised
+ABSL_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
+_filter_native_startup = False  # set by main(): the user left TF_CPP_MIN_LOG_LEVEL unset
+
+
+def version() -> str:
+    """The installed package's version (``importlib.metadata``), ``"unknown"`` when qgan runs
+    from a checkout that was never installed."""
+    try:
+        return metadata.version("qgan")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def is_native_startup_line(line: str) -> bool:
+    """Whether ``line`` comes from TensorFlow's C++ logger (or is absl's notice)."""
+    return line.startswith(ABSL_NOTICE) or NATIVE_LOG_LINE.match(line) is not None
+
+
+@contextlib.contextmanager
+def _native_stderr_filtered():
+    """File descriptor 2 goes to a temporary file for the block; afterwards the lines that
+    are not :func:`is_native_startup_line` are written to stderr (all of them when the
+    block raised)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    failed = True
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+            failed = False
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines = tmp.read().decode(errors="replace").splitlines(keepends=True)
+            kept = [ln for ln in lines if failed or not is_native_startup_line(ln)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def import_tensorflow():
+    """``import tensorflow`` and its device probe, with the native start-up lines dropped
+    (see the module docstring) when :func:`main` runs and the user did not set
+    ``TF_CPP_MIN_LOG_LEVEL``; a plain import otherwise. Verbs call it after validating
+    their input, so that a bad config is one quick line. Returns the module."""
+    if "tensorflow" in sys.modules or not _filter_native_startup:
+        import tensorflow as tf
+
+        return tf
+    with _native_stderr_filtered():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the cuInit probe prints here
+    return tf
 
 
 def add_run_options(parser: argparse.ArgumentParser, overrides: dict[str, str]) -> None:
-    """The options of a verb that runs a config: ``--quiet`` or ``--json``, and one
-    ``--<option>`` per entry of ``overrides`` (option name -> the dotted config key it
-    overrides; ``seed`` and ``steps``/``epochs`` take integers)."""
+    """The options of a verb that runs a config: ``--quiet`` (stdout: only the run
+    directory) or ``--json``, and one ``--<option>`` per entry of ``overrides`` (option
+    name -> the dotted config key it overrides; ``seed`` and ``steps``/``epochs`` take
+    integers). Progress bars are drawn only when stderr is a terminal."""
     mode = parser.add_mutually_exclusive_group()
     # default SUPPRESS: without the flag here, the top-level ``qgan --quiet`` still counts
     mode.add_argument(
-        "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar or summary"
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print only the run directory (no progress bar, summary or info log)",
     )
     mode.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     for option, key in overrides.items():
@@ -44,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``qgan`` parser with the verbs of every module in ``qgan.cli``."""
     parser = argparse.ArgumentParser(prog="qgan", description=__doc__.splitlines()[0])
     parser.add_argument("--quiet", action="store_true", help="only warnings and errors in the log")
+    parser.add_argument(
+        "--version", action="version", version=f"qgan {version()}", help="print the version"
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not info.name.startswith("_"):
@@ -52,7 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``qgan`` command; returns the exit status."""
+    """Entry point of the ``qgan`` command; returns the exit status. Sets
+    ``TF_CPP_MIN_LOG_LEVEL=2`` unless the user set it (see the module docstring)."""
+    global _filter_native_startup
+    _filter_native_startup = TF_LOG_LEVEL not in os.environ
+    os.environ.setdefault(TF_LOG_LEVEL, "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = argv

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from qgan.cli import add_run_options, config_overrides
+from qgan.cli import add_run_options, config_overrides, import_tensorflow
 
 #: ``qgan classify`` options -> the config keys they override
 OVERRIDES = {
@@ -22,6 +22,7 @@ def _classify(args) -> int:
     # validated before TensorFlow is imported: a bad config is one line, at once
     cfg = load_config(args.config, config_overrides(args, OVERRIDES))
 
+    import_tensorflow()
     from qgan.classify.training import classify
 
     quiet = args.quiet or args.json
@@ -42,7 +43,9 @@ def _classify(args) -> int:
     m = result.metrics
     if args.json:
         print(json.dumps({"run_dir": str(result.run_dir), **m}, indent=2))
-    elif not args.quiet:
+    elif args.quiet:
+        print(result.run_dir)
+    else:
         p = m["n_params"]
         print(f"run directory: {result.run_dir}")
         print(f"  validation accuracy  {m['accuracy']:.4f} ({m['n_validation']} images)")

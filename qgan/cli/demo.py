@@ -4,10 +4,13 @@ SF's tf backend, agreement and timings). The benchmark against other libraries i
 
 from __future__ import annotations
 
+from qgan.cli import import_tensorflow
+
 
 def _demo(args) -> int:
     import numpy as np
-    import tensorflow as tf
+
+    tf = import_tensorflow()
 
     from qgan.photonic import simulate
     from qgan.profiling.reference import reference_program

@@ -7,6 +7,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from qgan.cli import import_tensorflow
+
 # the library's defaults (qgan.profiling.performance), spelled out here so that building the
 # parser does not import TensorFlow; tests/cli/test_profile_cli.py keeps them equal
 DEFAULTS = {"batch_sizes": "1,4,16,64,256,1024", "cutoffs": "3,4,5,6", "layers": "1,2,3"}
@@ -40,6 +42,7 @@ def _profile(args) -> int:
 
     cfg = load_config(args.config)  # before TensorFlow is imported: a bad config is quick
 
+    import_tensorflow()
     from qgan.profiling.performance import load_targets, profile
     from qgan.reports.performance import write_profile_report
 
