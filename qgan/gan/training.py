@@ -19,6 +19,7 @@ from qgan.gan import plots
 from qgan.gan.config import METRIC_DIRECTION, RunConfig, dump_config, load_config
 from qgan.gan.data import make_dataset
 from qgan.gan.model import GANModel, build_model
+from qgan.gan.resume import resumed_config
 
 log = logging.getLogger("qgan.train")
 EVAL_SEED_OFFSET = 7919  # evaluation latents: a fixed stream apart from the training stream
@@ -107,33 +108,18 @@ class OpenedRun:
     latest: dict = field(default_factory=dict)
 
 
-def resumed_config(cfg: RunConfig | None, run_dir: Path) -> RunConfig:
-    """The config to resume ``run_dir`` with: its own ``config.yaml``, with ``cfg``'s
-    ``train.steps`` when ``cfg`` is given (nothing else but ``output.dir`` may differ)."""
-    if not (run_dir / "config.yaml").is_file():
-        raise ValueError(f"--resume {str(run_dir)!r}: not a run directory (no config.yaml)")
-    saved = load_config(run_dir / "config.yaml")
-    if cfg is None:
-        return saved
-    mine = cfg.model_dump()
-    theirs = saved.model_dump()
-    mine["train"]["steps"] = theirs["train"]["steps"]
-    mine["output"]["dir"] = theirs["output"]["dir"]  # the run directory is given
-    if mine != theirs:
-        raise ValueError(
-            f"--resume {str(run_dir)!r}: the config differs from the run's config.yaml "
-            "(only train.steps and output.dir may differ)"
-        )
-    return saved.model_copy(
-        update={"train": saved.train.model_copy(update={"steps": cfg.train.steps})}
-    )
-
-
-def open_run(cfg: RunConfig | None, resume: str | Path | None = None) -> OpenedRun:
+def open_run(
+    cfg: RunConfig | None, resume: str | Path | None = None, overrides: dict | None = None
+) -> OpenedRun:
     """A new run directory for ``cfg`` (config and calibration written), or the run
-    ``resume`` restored from its latest checkpoint, its logs cut back to that step."""
+    ``resume`` restored from its latest checkpoint, its logs cut back to that step, with
+    the config :func:`qgan.gan.resume.resumed_config` gives (``cfg`` optional, checked
+    against the run's; ``overrides`` may set ``train.steps``, which ``config.yaml`` then
+    records)."""
+    if resume is None and cfg is None:
+        raise ValueError("a config is required to start a run (or resume=RUN_DIR)")
     if resume is not None:
-        cfg = resumed_config(cfg, Path(resume))
+        cfg = resumed_config(resume, cfg, overrides)
     model, reference, mixture, calibration = build(cfg)
     if resume is None:
         run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
@@ -141,6 +127,8 @@ def open_run(cfg: RunConfig | None, resume: str | Path | None = None) -> OpenedR
         write_text_atomic(run_dir / "calibration.json", json.dumps(calibration, indent=2))
         return OpenedRun(cfg, run_dir, model, reference, mixture)
     run_dir = Path(resume)
+    if overrides and "train.steps" in overrides:
+        write_text_atomic(run_dir / rundir.CONFIG_FILE, dump_config(cfg))
     latest = rundir.latest_checkpoint(run_dir) or {}
     if latest:
         model.checkpoint.read(str(run_dir / "checkpoints" / latest["path"])).assert_consumed()
@@ -159,13 +147,17 @@ class TrainingLoop:
     ``state``: best value and step of the selection metric, evaluations since the best,
     non-finite steps; ``window``: losses of the steps since the last ``losses.jsonl`` line.
     Both are saved with every checkpoint, so a resumed run logs and selects as an
-    uninterrupted one.
+    uninterrupted one. The wall time of earlier segments (``elapsed_s`` of the checkpoint)
+    is carried on, so ``time_s`` and ``wall_time_s`` count every segment of a run.
+
+    ``progress``: a tqdm bar on stderr, shown only when stderr is a terminal.
     """
 
     def __init__(self, run: OpenedRun, *, progress: bool = True, start: float | None = None):
         self.run, self.cfg, self.model = run, run.cfg, run.model
         self.start = time.perf_counter() if start is None else start
         latest = run.latest
+        self.elapsed_before = float(latest.get("elapsed_s", 0.0))  # earlier segments
         self.state = {"best_value": None, "best_step": None, "nonfinite_steps": 0}
         self.state["evals_since_best"] = 0
         self.state.update({k: latest[k] for k in self.state if k in latest})
@@ -182,15 +174,20 @@ class TrainingLoop:
         self.bar = tqdm(
             total=self.cfg.train.steps,
             initial=self.step,
-            disable=not progress,
+            disable=None if progress else True,  # None: only on a terminal
             desc=self.cfg.name,
             unit="step",
             dynamic_ncols=True,
         )
 
+    def elapsed(self) -> float:
+        """Seconds of wall time of the run so far, earlier segments included."""
+        return self.elapsed_before + time.perf_counter() - self.start
+
     def save(self, step: int, pending: bool = False) -> None:
         """Checkpoint the model and the loop state after ``step``."""
         extra = {**self.state, "window": self.window, "pending": pending}
+        extra["elapsed_s"] = self.elapsed()
         rundir.save_checkpoint(self.model.checkpoint, self.run.run_dir, step, extra)
 
     def log_losses(self, step: int) -> None:
@@ -209,7 +206,7 @@ class TrainingLoop:
         t, run, state = self.cfg.train, self.run, self.state
         metric = t.early_stopping.metric
         result, _ = evaluate_generator(self.model, run.reference, run.mixture, self.cfg)
-        record = {"step": step, "time_s": time.perf_counter() - self.start, **result}
+        record = {"step": step, "time_s": self.elapsed(), **result}
         rundir.append_jsonl(run.run_dir / "metrics.jsonl", record)
         if self.writer is not None:
             with self.writer.as_default(step=step):
@@ -346,7 +343,7 @@ def finish_run(loop: TrainingLoop) -> RunResult:
         "selection_metric": t.early_stopping.metric,
         "stopped_early": step < t.steps,
         "metrics": result,
-        "wall_time_s": time.perf_counter() - loop.start,
+        "wall_time_s": loop.elapsed(),
         "trace_time_s": loop.trace_time,
         "step_time_ms_median": float(np.median(times) * 1e3) if times else None,
         "nonfinite_steps": state["nonfinite_steps"],
@@ -360,48 +357,89 @@ def finish_run(loop: TrainingLoop) -> RunResult:
 
 
 def train(
-    cfg: RunConfig,
+    cfg: RunConfig | None = None,
     *,
     resume: str | Path | None = None,
+    overrides: dict | None = None,
     progress: bool = True,
     on_step=None,
 ) -> RunResult:
     """Train the GAN of ``cfg`` and write its run directory.
 
-    ``resume``: an existing run directory; its own ``config.yaml`` is used (``cfg`` may
-    raise ``train.steps`` to train longer and name another ``output.dir``, nothing else may
-    differ) and training goes on from its last checkpoint, ending as the uninterrupted run
-    would have. ``on_step(step, losses)`` is called after every step (tests use it to
-    interrupt a run). Returns a :class:`RunResult`.
+    ``resume``: an existing run directory, trained on from its last checkpoint with its own
+    ``config.yaml`` (``cfg`` is then optional), ending as the uninterrupted run would have:
+    to the run's own ``train.steps``, or to ``overrides["train.steps"]`` (recorded in the
+    run's ``config.yaml``). A given ``cfg`` and any other override must agree with the
+    run's config (:func:`qgan.gan.resume.resumed_config`; ``cfg``'s ``output.dir`` and
+    ``train.steps`` are not compared). ``progress``: a progress bar on a terminal.
+    ``on_step(step, losses)`` is called after every step (tests use it to interrupt a
+    run). Returns a :class:`RunResult`; its ``wall_time_s`` counts every segment.
     """
     start = time.perf_counter()
-    loop = TrainingLoop(open_run(cfg, resume), progress=progress, start=start)
+    loop = TrainingLoop(open_run(cfg, resume, overrides), progress=progress, start=start)
     loop.loop(on_step)
     return finish_run(loop)
 
 
-def load_trained_run(run_dir) -> tuple[RunConfig, GANModel]:
-    """The config and model of a finished (or checkpointed) run, weights restored."""
+#: ``checkpoint`` choices of :func:`load_trained_run` besides a step number
+CHECKPOINT_NAMES = ("final", "best", "latest")
+
+
+def _checkpoints_on_disk(run_dir: Path) -> list[str]:
+    """The checkpoints a run holds, as ``--checkpoint`` names them (``final``, ``best``,
+    step numbers)."""
+    folder = run_dir / "checkpoints"
+    names = [n for n in ("final", "best") if (folder / n / "ckpt.index").is_file()]
+    steps = sorted(folder.glob("step-*/ckpt.index")) if folder.is_dir() else []
+    return names + [str(int(p.parent.name.removeprefix("step-"))) for p in steps]
+
+
+def load_trained_run(run_dir, checkpoint: str | int | None = None) -> tuple[RunConfig, GANModel]:
+    """The config and model of a finished (or checkpointed) run, weights restored.
+
+    ``checkpoint``: ``"final"`` (the final weights, the best evaluated ones with
+    ``keep_best``), ``"best"`` (``checkpoints/best``: the best evaluated weights so far),
+    ``"latest"`` (the newest step checkpoint), or a step number (``checkpoints/step-N``;
+    the run keeps the newest two); ``None``: ``final`` if it exists, else ``latest``. A
+    missing checkpoint is a one-line ``ValueError`` naming those that exist.
+    """
     run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise ValueError(f"{str(run_dir)!r} is not a run directory (no config.yaml)")
-    cfg = load_config(run_dir / "config.yaml")
-    model, _, _, _ = build(cfg)
-    final = run_dir / "checkpoints" / "final" / "ckpt"
-    if final.with_suffix(".index").exists():
-        model.weights_checkpoint.read(str(final)).expect_partial()
-    else:
+    if not (run_dir / rundir.CONFIG_FILE).is_file():
+        raise ValueError(f"{str(run_dir)!r} is not a run directory (no {rundir.CONFIG_FILE})")
+    folder = run_dir / "checkpoints"
+    if checkpoint is None:
+        checkpoint = "final" if (folder / "final" / "ckpt.index").is_file() else "latest"
+    checkpoint = str(checkpoint)
+    full = False  # step checkpoints hold the whole training state, named ones the weights
+    if checkpoint in ("final", "best"):
+        path = folder / checkpoint / "ckpt"
+    elif checkpoint == "latest":
         latest = rundir.latest_checkpoint(run_dir)
-        if latest is None:
-            raise ValueError(f"{str(run_dir)!r} has no checkpoint to sample from")
-        model.checkpoint.read(str(run_dir / "checkpoints" / latest["path"])).expect_partial()
+        path, full = (None, True) if latest is None else (folder / latest["path"], True)
+    elif checkpoint.isdigit():
+        path, full = folder / f"step-{int(checkpoint):07d}" / "ckpt", True
+    else:
+        raise ValueError(
+            f"checkpoint must be one of {', '.join(CHECKPOINT_NAMES)} or a step number, "
+            f"got {checkpoint!r}"
+        )
+    if path is None or not path.with_suffix(".index").is_file():
+        found = ", ".join(_checkpoints_on_disk(run_dir)) or "none"
+        raise ValueError(
+            f"{str(run_dir)!r} has no {checkpoint!r} checkpoint (checkpoints: {found})"
+        )
+    cfg = load_config(run_dir / rundir.CONFIG_FILE)
+    model, _, _, _ = build(cfg)
+    (model.checkpoint if full else model.weights_checkpoint).read(str(path)).expect_partial()
     return cfg, model
 
 
-def sample(run_dir, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` points ``[n, d]`` float32 from a trained run's generator."""
+def sample(run_dir, n: int, seed: int = 0, checkpoint: str | int | None = None) -> np.ndarray:
+    """``n`` points ``[n, d]`` float32 from a trained run's generator, with the weights of
+    ``checkpoint`` (see :func:`load_trained_run`; default ``final``, else ``latest``) and
+    latents drawn from ``seed``."""
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    _, model = load_trained_run(run_dir)
+    _, model = load_trained_run(run_dir, checkpoint)
     points, _ = model.generate(n, seed)
     return points

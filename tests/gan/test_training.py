@@ -9,20 +9,24 @@ steps). The trained runs are module-scoped and shared:
 * ``other_seed``: seed 1;
 * ``resumed``: seed 0, interrupted by ``KeyboardInterrupt`` right after step 8 (an
   evaluation and checkpoint step, past the checkpoint of step 4), then resumed from its
-  run directory;
+  run directory alone (``train(resume=run_dir)``, no config);
 * ``classical``: the classical-generator ablation.
 
 The resume contract, precisely: a run interrupted after any step and resumed with
-``train(cfg, resume=run_dir)`` ends with the same files as the uninterrupted run of the
+``train(resume=run_dir)`` ends with the same files as the uninterrupted run of the
 same seed -- equal ``metrics.json`` metrics and step counts, equal ``metrics.jsonl`` and
 ``losses.jsonl`` records (wall-clock times aside), equal generated points and a final
 checkpoint with equal generator, decoder and discriminator weights. Equality is exact: the
-same ops run in the same order on the same data and random streams.
+same ops run in the same order on the same data and random streams. Its ``wall_time_s``
+counts both segments. A config given beside the run may differ from the run's only in
+``output.dir`` and ``train.steps``; any other key is refused by name.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,15 +85,18 @@ def other_seed(root, tiny_config):
 def resumed(root, tiny_config):
     """``(state at the interrupt, RunResult of the resumed run)``."""
     cfg = tiny_config(root / "resumed")
-    seen = []
+    seen, clock = [], {1: [], 2: []}  # clock: perf_counter at each on_step, per segment
 
     def interrupt(step, losses):
         seen.append(step)
+        clock[1].append(time.perf_counter())
         if step == INTERRUPT_AFTER:
             raise KeyboardInterrupt
 
+    tick = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         train(cfg, progress=False, on_step=interrupt)
+    first_segment = time.perf_counter() - tick
     (run_dir,) = (root / "resumed").iterdir()
     at_interrupt = {
         "steps_seen": list(seen),
@@ -97,10 +104,12 @@ def resumed(root, tiny_config):
         "finished": (run_dir / "metrics.json").exists(),
         "files": sorted(p.name for p in run_dir.iterdir()),
     }
-    # the run directory is given explicitly, so output.dir may differ from the saved one
-    elsewhere = tiny_config(root / "elsewhere")
-    result = train(elsewhere, resume=run_dir, progress=False)
-    assert not (root / "elsewhere").exists()
+    tick = time.perf_counter()
+    result = train(
+        resume=run_dir, progress=False, on_step=lambda s, _: clock[2].append(time.perf_counter())
+    )
+    at_interrupt["segments_s"] = (first_segment, time.perf_counter() - tick)
+    at_interrupt["steps_s"] = tuple(clock[k][-1] - clock[k][0] for k in (1, 2))
     return at_interrupt, result
 
 
@@ -273,11 +282,46 @@ def test_resumed_run_equals_the_uninterrupted_run(reference, resumed):
         np.testing.assert_array_equal(mine[name], theirs[name], err_msg=name)
 
 
-def test_resume_with_another_config_is_refused(reference, tiny_config, root):
+def test_resumed_wall_time_counts_both_segments(resumed):
+    """``wall_time_s`` of the resumed run: the first segment's time up to the interrupt
+    (``elapsed_s`` of its checkpoint) plus the second's. Oracles: the test's own clock
+    around each ``train`` call (upper bounds) and between the first and last ``on_step``
+    of each segment (lower bounds)."""
+    at_interrupt, r = resumed
+    first, second = at_interrupt["segments_s"]
+    first_steps, second_steps = at_interrupt["steps_s"]
+    elapsed = at_interrupt["latest"]["elapsed_s"]
+    assert first_steps <= elapsed <= first
+    assert r.metrics["wall_time_s"] >= elapsed + second_steps
+    assert r.metrics["wall_time_s"] <= first + second
+    times = [rec["time_s"] for rec in r.history]  # evaluations' times count on, too
+    assert times == sorted(times) and times[-1] > elapsed
+
+
+def test_resume_with_a_config_naming_another_output_dir_is_accepted(reference, resumed, root):
+    """The run directory is given, so a config's ``output.dir`` does not matter."""
+    _, r = resumed
+    assert not (root / "elsewhere").exists()
+    cfg, _ = reference
+    elsewhere = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": "x"})})
+    assert training.resumed_config(r.run_dir, elsewhere) == training.resumed_config(r.run_dir)
+
+
+def test_resume_with_another_config_is_refused_naming_the_key(reference, tiny_config, root):
     cfg, a = reference
     changed = tiny_config(root / "reference", **{"train.lr_generator": 0.5})
-    with pytest.raises(ValueError, match="config"):
+    expected = (
+        f"config key train.lr_generator: differs from the run's config.yaml "
+        f"(0.5 given vs {cfg.train.lr_generator!r}); a resumed run keeps its config"
+    )
+    with pytest.raises(ValueError, match=re.escape(expected)):
         train(changed, resume=a.run_dir, progress=False)
+
+
+def test_resume_with_a_differing_override_is_refused_naming_the_key(reference):
+    _, a = reference
+    with pytest.raises(ValueError, match=re.escape("config key seed: differs")):
+        train(resume=a.run_dir, overrides={"seed": 5}, progress=False)
 
 
 def test_resume_of_a_non_run_directory_names_it(tmp_path, reference):
