@@ -8,9 +8,9 @@ gradient, ``data`` size) or from ``--n-qubits``/``--depth`` and the structure op
 (defaults: :mod:`qgan.qubit.defaults`; then ``estimate`` needs ``--circuits`` and
 ``--shots``). ``compile`` also takes a trained classifier's run directory (RUN_DIR, written
 by ``qgan classify``): its circuit with the trained angles bound, for one input of the
-run's validation split (``--input INDEX``). ``estimate`` refuses ``train.gradient:
-autodiff`` (no circuits to run on hardware) unless ``--gradient`` names the hardware
-gradient to count.
+run's validation split (``--input INDEX``). ``train.gradient: autodiff`` has no circuits
+to run on hardware: ``estimate`` counts the parameter-shift gradient instead (the hardware
+gradient of the same value) and says so; ``--gradient`` picks the hardware gradient.
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ def _classify_workload(path: str, gradient: str | None = None) -> dict:
     each a forward and a gradient pass over the training split and one forward pass over
     the validation split (the split of ``qgan.classify.data.split``).
 
-    ``gradient``: count that hardware gradient instead of ``train.gradient`` (``autodiff``
-    differentiates the simulated state: it has no gradient circuits to run on hardware).
+    ``gradient``: count that hardware gradient instead of ``train.gradient``. ``autodiff``
+    differentiates the simulated state and has no gradient circuits to run on hardware: it
+    is counted as ``parameter_shift``, the hardware gradient of the same (exact) value.
     """
     import math
 
@@ -76,6 +77,8 @@ def _classify_workload(path: str, gradient: str | None = None) -> dict:
     if m.kind != "qubit":
         raise ValueError(f"config key model.kind: IonQ runs qubit models, got {m.kind!r}")
     method = t.gradient if gradient is None else gradient
+    if method == "autodiff":  # no circuits hardware could run: the shift rule's instead
+        method = "parameter_shift"
     model = QubitModel(**structure_of(m))
     options = IonQOptions(**cfg.backend.options) if cfg.backend.kind == "ionq" else IonQOptions()
     pool = POOL_SIZE[d.kind] if d.npz is None else _npz_size(str(d.npz))
@@ -245,17 +248,26 @@ def _compile(args) -> int:
     return 0
 
 
+def _gradient_note(work: dict) -> str | None:
+    """The line saying which hardware gradient an estimate counts when it is not the
+    config's ``train.gradient`` (None when it is, or without a config)."""
+    config, used = work.get("config_gradient"), work.get("gradient")
+    if config is None or config == used:
+        return None
+    if config == "autodiff":
+        why = (
+            "train.gradient 'autodiff' differentiates the simulated state and cannot run on "
+            f"hardware; counted as {used!r}, the hardware gradient it would need"
+        )
+        return why + (" (--gradient spsa for SPSA)" if used == "parameter_shift" else "")
+    return f"train.gradient {config!r}; counted as --gradient {used!r}"
+
+
 def _estimate(args) -> int:
     from qgan.qubit.ionq.estimate import DEFAULT_TARGETS, estimate_model, sources
 
     work = _workload(args)
     model, shots, circuits = work["model"], work["shots"], work["circuits"]
-    if work.get("config_gradient") == "autodiff" and args.gradient is None:
-        raise ValueError(
-            "config key train.gradient: 'autodiff' differentiates the simulated state and "
-            "cannot run on hardware; give --gradient parameter_shift or --gradient spsa to "
-            "estimate the hardware gradient it would need"
-        )
     if shots is None:
         raise ValueError("shots: the config has train.shots null; give --shots")
     if circuits is None:
@@ -269,6 +281,7 @@ def _estimate(args) -> int:
                 {
                     "model": model.structure_key,
                     "gradient": work.get("gradient"),
+                    "gradient_note": _gradient_note(work),
                     "breakdown": breakdown,
                     **estimate.as_dict(),
                 },
@@ -278,11 +291,9 @@ def _estimate(args) -> int:
         return 0
     if not args.quiet:
         print(f"{_describe(model)}: {circuits:,} circuits x {shots:,} shots")
-        if work.get("config_gradient") not in (None, work["gradient"]):
-            print(
-                f"  train.gradient is {work['config_gradient']!r}; counted as --gradient "
-                f"{work['gradient']!r}, the hardware gradient it would need"
-            )
+        note = _gradient_note(work)
+        if note:
+            print(f"  {note}")
         if breakdown is not None:
             print(
                 f"  {breakdown['epochs']} epochs ({work['gradient']}): "
@@ -417,7 +428,8 @@ def register(verbs) -> None:
     est.add_argument(
         "--gradient",
         choices=HARDWARE_GRADIENTS,
-        help="count this hardware gradient instead of train.gradient (needed for autodiff)",
+        help="count this hardware gradient instead of train.gradient (default for an "
+        "autodiff config: parameter_shift)",
     )
     est.set_defaults(run=_estimate, positive=("n_qubits", "depth", "circuits", "shots"))
 

@@ -1,5 +1,6 @@
 """``qgan ionq compile RUN_DIR [--input INDEX]``: a trained classifier's circuit, compiled;
-``qgan ionq estimate`` on an ``autodiff`` config; the structure options' defaults.
+``qgan ionq estimate`` on an ``autodiff`` config (counted as the hardware gradient it would
+need); the structure options' defaults.
 
 Oracles: the trained model reloaded on its own (``load_classifier``) and its validation
 split recomputed (``load_images`` + ``split``); the compiled circuit read back from the
@@ -187,13 +188,23 @@ def _autodiff_config(tmp_path) -> str:
     return str(path)
 
 
-def test_estimate_refuses_autodiff_in_one_line(capsys, tmp_path):
-    """autodiff differentiates the simulated state: no hardware circuits to count."""
-    status, out, err = run(capsys, "ionq", "estimate", _autodiff_config(tmp_path), "--shots", "9")
-    assert status == 2 and out == ""
-    assert err.count("\n") == 1
-    for word in ("train.gradient", "autodiff", "hardware", "parameter_shift", "spsa"):
-        assert word in err
+def test_estimate_of_autodiff_counts_the_parameter_shift_gradient(capsys, tmp_path):
+    """autodiff differentiates the simulated state: no hardware circuits of its own. The
+    estimate counts the shift rule's 2 n_params circuits per image and says so in a line
+    naming train.gradient, autodiff, hardware and the alternative."""
+    config = _autodiff_config(tmp_path)
+    status, out, _ = run(capsys, "ionq", "estimate", config, "--shots", "9")
+    assert status == 0
+    (line,) = [x for x in out.splitlines() if "train.gradient" in x]
+    for word in ("'autodiff'", "cannot run on hardware", "'parameter_shift'", "spsa"):
+        assert word in line
+    n_train, n_val, epochs, n_params = 80, 20, 2, 6
+    assert f"{epochs * (n_train * (1 + 2 * n_params) + n_val):,} circuits x 9 shots" in out
+    status, out, _ = run(capsys, "ionq", "estimate", config, "--shots", "9", "--json")
+    data = json.loads(out)
+    assert data["gradient"] == "parameter_shift"
+    assert data["breakdown"]["train_gradient"] == epochs * n_train * 2 * n_params
+    assert "cannot run on hardware" in data["gradient_note"]
 
 
 @pytest.mark.parametrize("gradient, per_sample", [("parameter_shift", 2 * 6), ("spsa", 2)])
@@ -210,7 +221,7 @@ def test_estimate_autodiff_as_a_hardware_gradient(capsys, tmp_path, gradient, pe
     assert data["targets"][0]["circuits"] == epochs * (n_train * (1 + per_sample) + n_val)
     status, out, _ = run(capsys, "ionq", "estimate", config, "--gradient", gradient, "--shots", "9")
     assert status == 0
-    assert f"train.gradient is 'autodiff'; counted as --gradient '{gradient}'" in out
+    assert f"cannot run on hardware; counted as '{gradient}'" in out
 
 
 def test_gradient_option_needs_a_config(capsys):
