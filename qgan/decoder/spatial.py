@@ -13,8 +13,9 @@ from qgan.generator.inputs import latent_and_noise
 PROBE_SAMPLES = 2048  # latents whose generator features calibrate the decoder
 
 
+@tf.keras.utils.register_keras_serializable(package="qgan")
 class SpatialDecoder(tf.keras.layers.Layer):
-    r"""Maps features ``[B, F]`` to points ``[B, output_dim]`` (float32), one matmul per block.
+    r"""Maps features ``[B, F]`` to points ``[B, output_dim]``, one matmul per block.
 
     .. math::
 
@@ -43,7 +44,29 @@ class SpatialDecoder(tf.keras.layers.Layer):
 
     Call :meth:`calibrate` with real data (and a sample of generator features) before
     training: it sets anchors/bias and scales the offset so the initial spread matches the
-    data's.
+    data's. Everything it sets is a variable (``mode_assignment``'s anchor origin and unit
+    are non-trainable ones), so checkpoints and ``.keras`` files carry the calibration.
+
+    ``n_features``: build now for that feature width (else on first call). ``seed`` draws
+    the initial weights. Other keyword arguments (``name``, ``trainable``, ``dtype``) go to
+    ``tf.keras.layers.Layer``.
+
+    **Serialisation.** A registered Keras class (``"qgan>SpatialDecoder"``); ``get_config``
+    holds every constructor argument (``n_features`` once built), so a calibrated decoder
+    saved alone, in a ``tf.keras.Sequential`` or in a functional model reloads with
+    ``tf.keras.models.load_model`` (after importing this module) and decodes identically.
+
+    **Mixed precision.** The decoder follows its dtype policy like ``Dense``: weights in
+    the variable dtype (float32 under ``mixed_float16``), features cast to the compute dtype
+    (float16 under ``mixed_float16``) and the output in that dtype. The default policy
+    ``float32`` gives float32 points; pass ``dtype="float32"`` to pin it under a global
+    mixed policy. :meth:`calibrate` and :meth:`outcome_points` compute in the variable dtype.
+
+    >>> from qgan.decoder import SpatialDecoder
+    >>> import tensorflow as tf
+    >>> dec = SpatialDecoder("affine", output_dim=2, n_features=3, dtype="mixed_float16")
+    >>> dec(tf.ones((1, 3))).dtype, dec.kernel.dtype
+    (tf.float16, 'float32')
     """
 
     def __init__(
@@ -56,8 +79,9 @@ class SpatialDecoder(tf.keras.layers.Layer):
         hidden=(32, 32),
         seed: int = 0,
         name: str = "spatial_decoder",
+        **kwargs,
     ):
-        super().__init__(name=name)
+        super().__init__(name=name, **kwargs)
         check_choice(kind, "kind", KINDS)
         if kind == "mode_assignment" and n_outcomes < 1:
             raise ValueError("kind 'mode_assignment' needs n_outcomes >= 1 assignment columns")
@@ -65,11 +89,13 @@ class SpatialDecoder(tf.keras.layers.Layer):
         self.n_clusters = n_clusters
         self._seed = seed
         self._hidden = tuple(hidden)
+        self.n_features = None  # set by build
         if n_features is not None:
             self.build((None, n_features))
 
     def build(self, input_shape):
         n_features = int(input_shape[-1])
+        self.n_features = n_features
         rng = np.random.default_rng(self._seed)
         d = self.output_dim
         if self.kind == "affine":
@@ -109,7 +135,7 @@ class SpatialDecoder(tf.keras.layers.Layer):
         return self.add_weight(
             shape=value.shape,
             initializer=tf.keras.initializers.Constant(value),
-            dtype="float32",
+            dtype=self.variable_dtype,
             name=name,
             trainable=trainable,
         )
@@ -127,13 +153,34 @@ class SpatialDecoder(tf.keras.layers.Layer):
             return self.unit * self.offset_kernel
         return self._kernel
 
+    def get_config(self) -> dict:
+        """Every constructor argument (``n_features`` as built, None before) plus Keras'
+        ``name``, ``trainable`` and ``dtype`` (policy)."""
+        config = super().get_config()
+        config.update(
+            kind=self.kind,
+            output_dim=self.output_dim,
+            n_features=self.n_features,
+            n_outcomes=self.n_outcomes,
+            n_clusters=self.n_clusters,
+            hidden=list(self._hidden),
+            seed=self._seed,
+        )
+        return config
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.output_dim)
+
     def call(self, features):
-        f = tf.cast(features, tf.float32)
+        # variables read inside the call are cast to the compute dtype by Keras' autocast
+        f = tf.cast(features, self.compute_dtype)
         if self.kind == "affine":
             return f @ self.kernel + self.bias
         if self.kind == "mode_assignment":
             w = f[:, : self.n_outcomes]
-            w = w / tf.maximum(tf.reduce_sum(tf.stop_gradient(w), axis=-1, keepdims=True), 1e-12)
+            floor = max(1e-12, float(np.finfo(self.compute_dtype).tiny))  # 1e-12 underflows
+            total = tf.reduce_sum(tf.stop_gradient(w), axis=-1, keepdims=True)
+            w = w / tf.maximum(total, tf.cast(floor, w.dtype))
             return w @ self.anchors + f[:, self.n_outcomes :] @ self.kernel
         h = f
         for i, (kernel, bias) in enumerate(self.layers_):
@@ -147,7 +194,7 @@ class SpatialDecoder(tf.keras.layers.Layer):
         features ``rest`` ``[B, F - n_outcomes]``: ``[B, n_outcomes, output_dim]``."""
         if self.kind != "mode_assignment":
             raise ValueError(f"outcome_points needs kind 'mode_assignment', not {self.kind!r}")
-        offset = tf.cast(rest, tf.float32) @ self.kernel
+        offset = tf.cast(rest, self.variable_dtype) @ self.kernel
         return self.anchors[None, :, :] + offset[:, None, :]
 
     def calibrate_to(self, generator, real: np.ndarray, seed: int = 0) -> dict:

@@ -29,12 +29,20 @@ class GeneratorCircuit:
     ``weight_names`` are the trainable, batch-independent gate arguments, in program order.
     ``weight_kinds[j]`` says which gate argument ``weight_names[j]`` is (``bs_theta``,
     ``bs_phi``, ``r_phi``, ``s_r``, ``s_phi``, ``d_r``, ``d_phi``, ``k``), for initialisation.
+    ``weight_labels[j]`` is its readable name, ``layer{l}.{block}.{gate}{k}.{argument}``:
+    block ``interferometer1``/``interferometer2`` (beamsplitters ``BS{k}`` in program order,
+    then rotations ``R{mode}``), ``squeezers``, ``displacements`` or ``kerr``; e.g.
+    ``layer0.interferometer1.BS0.theta``, ``layer1.squeezers.S2.r``, ``layer0.kerr.K1.kappa``.
+    ``weight_gates[j]`` is the SF gate class it is an argument of (``BSgate``, ``Rgate``,
+    ``Sgate``, ``Dgate``, ``Kgate``).
     """
 
     program: sf.Program
     latent_names: tuple[str, ...]
     weight_names: tuple[str, ...]
     weight_kinds: tuple[str, ...]
+    weight_labels: tuple[str, ...]
+    weight_gates: tuple[str, ...]
     n_modes: int
     n_layers: int
     encoding: str
@@ -62,23 +70,31 @@ def cv_layer_program(
     latent = tuple(f"z{i}" for i in range(latent_dim))
     names: list[str] = []
     kinds: list[str] = []
+    labels: list[str] = []
+    gates: list[str] = []
 
-    def param(name: str, kind: str):
+    def param(name: str, kind: str, label: str, gate: str):
         names.append(name)
         kinds.append(kind)
+        labels.append(label)
+        gates.append(gate)
         return prog.params(name)
 
-    def interferometer(tag: str, q) -> None:
+    def interferometer(tag: str, label: str, q) -> None:
         # Clements rectangular mesh: n_modes columns of nearest-neighbour beamsplitters
         # (none for one mode, where the interferometer is the single rotation, as in
         # Killoran et al.'s one-mode layer R S R D K).
+        k = 0
         for col in range(n_modes):
             for i in range(col % 2, n_modes - 1, 2):
-                theta = param(f"{tag}_bs{col}_{i}_theta", "bs_theta")
-                phi = param(f"{tag}_bs{col}_{i}_phi", "bs_phi")
+                theta = param(
+                    f"{tag}_bs{col}_{i}_theta", "bs_theta", f"{label}.BS{k}.theta", "BSgate"
+                )
+                phi = param(f"{tag}_bs{col}_{i}_phi", "bs_phi", f"{label}.BS{k}.phi", "BSgate")
                 ops.BSgate(theta, phi) | (q[i], q[i + 1])
+                k += 1
         for i in range(n_modes):
-            ops.Rgate(param(f"{tag}_r{i}", "r_phi")) | q[i]
+            ops.Rgate(param(f"{tag}_r{i}", "r_phi", f"{label}.R{i}.phi", "Rgate")) | q[i]
 
     with prog.context as q:
         for i, name in enumerate(latent):
@@ -92,30 +108,28 @@ def cv_layer_program(
                 ops.Dgate(1.0, 0.0) | q[mode]
                 ops.Rgate(z) | q[mode]
         for layer in range(n_layers):
-            interferometer(f"l{layer}_u1", q)
+            tag = f"layer{layer}"
+            interferometer(f"l{layer}_u1", f"{tag}.interferometer1", q)
             for i in range(n_modes):
-                (
-                    ops.Sgate(
-                        param(f"l{layer}_s{i}_r", "s_r"), param(f"l{layer}_s{i}_phi", "s_phi")
-                    )
-                    | q[i]
-                )
-            interferometer(f"l{layer}_u2", q)
+                r = param(f"l{layer}_s{i}_r", "s_r", f"{tag}.squeezers.S{i}.r", "Sgate")
+                phi = param(f"l{layer}_s{i}_phi", "s_phi", f"{tag}.squeezers.S{i}.phi", "Sgate")
+                ops.Sgate(r, phi) | q[i]
+            interferometer(f"l{layer}_u2", f"{tag}.interferometer2", q)
             for i in range(n_modes):
-                (
-                    ops.Dgate(
-                        param(f"l{layer}_d{i}_r", "d_r"), param(f"l{layer}_d{i}_phi", "d_phi")
-                    )
-                    | q[i]
-                )
+                r = param(f"l{layer}_d{i}_r", "d_r", f"{tag}.displacements.D{i}.r", "Dgate")
+                phi = param(f"l{layer}_d{i}_phi", "d_phi", f"{tag}.displacements.D{i}.phi", "Dgate")
+                ops.Dgate(r, phi) | q[i]
             if final_kerr or layer < n_layers - 1:
                 for i in range(n_modes):
-                    ops.Kgate(param(f"l{layer}_k{i}", "k")) | q[i]
+                    kappa = param(f"l{layer}_k{i}", "k", f"{tag}.kerr.K{i}.kappa", "Kgate")
+                    ops.Kgate(kappa) | q[i]
     return GeneratorCircuit(
         program=prog,
         latent_names=latent,
         weight_names=tuple(names),
         weight_kinds=tuple(kinds),
+        weight_labels=tuple(labels),
+        weight_gates=tuple(gates),
         n_modes=n_modes,
         n_layers=n_layers,
         encoding=encoding,

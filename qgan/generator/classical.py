@@ -9,14 +9,31 @@ what the quantum circuit contributes.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from qgan._validate import check_choice, check_int
 from qgan.generator.readout import gumbel_softmax
 
 
+@tf.keras.utils.register_keras_serializable(package="qgan")
 class ClassicalGenerator(tf.keras.Model):
-    """Latent ``z`` ``[B, latent_dim]`` -> MLP -> features ``[B, n_outcomes + n_continuous]``."""
+    """Latent ``z`` ``[B, latent_dim]`` -> MLP -> features ``[B, n_outcomes + n_continuous]``.
+
+    ``hidden`` tanh layers then a linear head (Glorot-uniform kernels seeded ``seed``); the
+    first ``n_outcomes`` head outputs are logits of a relaxed categorical sample (Gumbel
+    noise ``[B, n_outcomes]`` from ``(z, noise)`` or from the model's stream seeded
+    ``seed + 1``). Features are float32. Other keyword arguments (``name``, ``trainable``,
+    ``dtype``) go to ``tf.keras.Model``.
+
+    **Serialisation.** A registered Keras class (``"qgan>ClassicalGenerator"``) whose
+    ``get_config`` holds every constructor argument: ``.keras`` save/load restores the
+    weights and the noise stream's state, so the reloaded model gives identical features.
+
+    **Mixed precision.** The MLP follows the dtype policy like ``Dense`` (under
+    ``mixed_float16`` it computes in float16 with float32 weights); the softmax, the
+    Gumbel-softmax sample and the features are float32.
+    """
 
     def __init__(
         self,
@@ -30,8 +47,9 @@ class ClassicalGenerator(tf.keras.Model):
         latent: str = "normal",
         seed: int = 0,
         name: str = "classical_generator",
+        **kwargs,
     ):
-        super().__init__(name=name)
+        super().__init__(name=name, **kwargs)
         hidden = tuple(hidden)
         check_int(latent_dim, "latent_dim", 1)
         for width in hidden:
@@ -49,11 +67,16 @@ class ClassicalGenerator(tf.keras.Model):
         self.latent_dim, self.latent = latent_dim, latent
         self.n_outcomes, self.n_continuous = n_outcomes, n_continuous
         self.temperature, self.straight_through = float(temperature), bool(straight_through)
+        self.hidden, self.seed = hidden, int(seed)
         init = tf.keras.initializers.GlorotUniform(seed=seed)
+        policy = self.dtype_policy
         self.hidden_layers = [
-            tf.keras.layers.Dense(w, activation="tanh", kernel_initializer=init) for w in hidden
+            tf.keras.layers.Dense(w, activation="tanh", kernel_initializer=init, dtype=policy)
+            for w in hidden
         ]
-        self.head = tf.keras.layers.Dense(n_outcomes + n_continuous, kernel_initializer=init)
+        self.head = tf.keras.layers.Dense(
+            n_outcomes + n_continuous, kernel_initializer=init, dtype=policy
+        )
         self.noise_rng = tf.random.Generator.from_seed(seed + 1)
         self.build((None, latent_dim))
 
@@ -64,6 +87,38 @@ class ClassicalGenerator(tf.keras.Model):
             width = layer.units
         self.head.build((None, width))
         super().build(input_shape)
+
+    def get_config(self) -> dict:
+        """Every constructor argument (JSON types) plus Keras' ``name``, ``trainable`` and
+        ``dtype`` (policy)."""
+        config = super().get_config()
+        config.update(
+            latent_dim=self.latent_dim,
+            hidden=list(self.hidden),
+            n_outcomes=self.n_outcomes,
+            n_continuous=self.n_continuous,
+            temperature=self.temperature,
+            straight_through=self.straight_through,
+            latent=self.latent,
+            seed=self.seed,
+        )
+        return config
+
+    def save_own_variables(self, store) -> None:
+        """Keras saving: the noise stream's state (the Dense layers save their own)."""
+        super().save_own_variables(store)
+        store[str(self._n_own_variables)] = self.noise_rng.state.numpy()
+
+    def load_own_variables(self, store) -> None:
+        """Keras loading: inverse of :meth:`save_own_variables`."""
+        n = self._n_own_variables
+        self.noise_rng.state.assign(np.asarray(store[str(n)]))
+        super().load_own_variables({str(i): store[str(i)] for i in range(n)})
+
+    @property
+    def _n_own_variables(self) -> int:
+        """How many variables Keras' own ``save_own_variables`` stores here."""
+        return len(self._trainable_variables) + len(self._non_trainable_variables)
 
     @property
     def n_features(self) -> int:
@@ -92,9 +147,7 @@ class ClassicalGenerator(tf.keras.Model):
     def features_and_leakage(self, inputs) -> tuple[tf.Tensor, tf.Tensor]:
         z, noise = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         h = self._latent(z)
-        for layer in self.hidden_layers:
-            h = layer(h)
-        out = self.head(h)
+        out = self._head(h)
         leakage = tf.zeros([tf.shape(out)[0]], out.dtype)  # no truncation in a classical model
         if not self.n_outcomes:
             return out, leakage
@@ -109,15 +162,18 @@ class ClassicalGenerator(tf.keras.Model):
         if not self.n_outcomes:
             raise ValueError("outcome_distribution needs n_outcomes >= 1")
         z = inputs[0] if isinstance(inputs, (tuple, list)) else inputs
-        h = self._latent(z)
-        for layer in self.hidden_layers:
-            h = layer(h)
-        out = self.head(h)
+        out = self._head(self._latent(z))
         probs = tf.nn.softmax(out[:, : self.n_outcomes], axis=-1)
         return probs, out[:, self.n_outcomes :], tf.zeros([tf.shape(out)[0]], out.dtype)
 
     def call(self, inputs, training=None):
         return self.features_and_leakage(inputs)[0]
+
+    def _head(self, h: tf.Tensor) -> tf.Tensor:
+        """The MLP's output ``[B, n_outcomes + n_continuous]`` in float32."""
+        for layer in self.hidden_layers:
+            h = layer(h)
+        return tf.cast(self.head(h), tf.float32)
 
     def _latent(self, z) -> tf.Tensor:
         z = tf.convert_to_tensor(z, tf.float32)

@@ -23,6 +23,7 @@ PHASE_SENSITIVE = ("quadratures", "homodyne")  # readouts that depend on Fock-ba
 LATENTS = ("normal", "uniform")
 
 
+@tf.keras.utils.register_keras_serializable(package="qgan")
 class CVGenerator(tf.keras.Model):
     r"""Latent ``z`` ``[B, latent_dim]`` -> circuit -> readout features ``[B, n_features]``.
 
@@ -62,6 +63,29 @@ class CVGenerator(tf.keras.Model):
     phase-sensitive readout (``quadratures``, ``homodyne``) is read, since Kerr gates are
     diagonal in the Fock basis and no photon-number statistic depends on the last ones
     (they would be parameters with an identically zero gradient).
+
+    ``init_std``: gate arguments start N(0, init_std^2), drawn from ``seed`` (which also seeds
+    the readout noise stream, as ``seed + 1``). ``dtype``: ``tf.complex64`` or
+    ``tf.complex128`` (or their names), the circuit's dtype; its real counterpart (float32
+    or float64) is the layer's dtype policy, the dtype of ``z``, the weights and the
+    features. Other keyword arguments (``name``, ``trainable``) go to ``tf.keras.Model``.
+
+    **Serialisation.** A registered Keras class (``"qgan>CVGenerator"``): ``get_config``
+    holds every constructor argument, so ``model.save("g.keras")`` and
+    ``tf.keras.models.load_model("g.keras")`` (after importing this module, e.g. ``from
+    qgan.generator import CVGenerator``) rebuild the same circuit with the same weights and
+    the readout-noise stream's state: the reloaded model gives identical features, alone, in
+    a ``tf.keras.Sequential`` or in a functional model. ``tf.train.Checkpoint`` over the
+    model tracks ``weights_vector`` and ``noise_rng`` as before.
+
+    **Mixed precision.** The circuit keeps its complex dtype under any global policy
+    (``mixed_float16`` included): the generator pins its own policy to its real dtype, so
+    its weights, its computation and its features stay float32 (complex64) or float64
+    (complex128); a following layer that computes in float16 casts them itself.
+
+    **Gate arguments.** ``weights_vector`` (one variable ``gate_arguments``, kept whole for
+    checkpoints) holds the gate arguments in program order; :attr:`gate_argument_names`
+    names each entry and :meth:`summary` ends with a table of them by gate kind.
     """
 
     def __init__(
@@ -84,6 +108,7 @@ class CVGenerator(tf.keras.Model):
         latent: str = "normal",
         seed: int = 0,
         name: str = "cv_generator",
+        **kwargs,
     ):
         try:
             complex_dtype = tf.as_dtype(dtype)
@@ -94,7 +119,8 @@ class CVGenerator(tf.keras.Model):
         real = tf.float64 if complex_dtype == tf.complex128 else tf.float32
         # Keras casts floating inputs of __call__ to the layer's compute dtype: make it the
         # circuit's real dtype, so a complex128 generator does not round z to float32.
-        super().__init__(name=name, dtype=real.name)
+        kwargs.pop("dtype", None)  # the base config's policy: ``dtype`` above sets it
+        super().__init__(name=name, dtype=real.name, **kwargs)
         latent_dim = n_modes if latent_dim is None else latent_dim
         readout = (readout,) if isinstance(readout, str) else tuple(readout)
         check_int(n_modes, "n_modes", 1)
@@ -123,6 +149,7 @@ class CVGenerator(tf.keras.Model):
         self.n_modes, self.n_layers, self.cutoff = n_modes, n_layers, cutoff
         self.latent_dim, self.encoding, self.backend = latent_dim, encoding, backend
         self.encoding_scale, self.latent = float(encoding_scale), latent
+        self.init_std, self.seed = float(init_std), int(seed)
         self.complex_dtype = complex_dtype
         if final_kerr is None:  # only phase-sensitive readouts can see the last Kerr gates
             final_kerr = any(r in PHASE_SENSITIVE for r in readout)
@@ -145,6 +172,7 @@ class CVGenerator(tf.keras.Model):
             name="gate_arguments",
         )
         self.noise_rng = tf.random.Generator.from_seed(seed + 1)
+        self.built = True  # every weight exists: no build step (and none on reloading)
 
     @property
     def n_features(self) -> int:
@@ -273,12 +301,77 @@ class CVGenerator(tf.keras.Model):
         return self.features_and_leakage(inputs)[0]
 
     def get_config(self) -> dict:
-        return {
-            "n_modes": self.n_modes,
-            "n_layers": self.n_layers,
-            "cutoff": self.cutoff,
-            "latent_dim": self.latent_dim,
-            "encoding": self.encoding,
-            "readout": list(self.spec.names),
-            "backend": self.backend,
-        }
+        """Every constructor argument (JSON types; ``dtype`` as its name, ``complex64`` or
+        ``complex128``), plus Keras' ``name`` and ``trainable``."""
+        config = super().get_config()
+        config.update(
+            n_modes=self.n_modes,
+            n_layers=self.n_layers,
+            cutoff=self.cutoff,
+            latent_dim=self.latent_dim,
+            encoding=self.encoding,
+            readout=list(self.spec.names),
+            encoding_scale=self.encoding_scale,
+            sample_modes=[int(m) for m in self.spec.sample_modes],
+            temperature=self.spec.temperature,
+            straight_through=self.spec.straight_through,
+            backend=self.backend,
+            dtype=self.complex_dtype.name,
+            init_std=self.init_std,
+            final_kerr=self.final_kerr,
+            latent=self.latent,
+            seed=self.seed,
+        )
+        return config
+
+    def save_own_variables(self, store) -> None:
+        """Keras saving: the weights, then the readout-noise stream's state."""
+        super().save_own_variables(store)
+        store[str(self._n_own_variables)] = self.noise_rng.state.numpy()
+
+    def load_own_variables(self, store) -> None:
+        """Keras loading: inverse of :meth:`save_own_variables`."""
+        n = self._n_own_variables
+        self.noise_rng.state.assign(np.asarray(store[str(n)]))
+        super().load_own_variables({str(i): store[str(i)] for i in range(n)})
+
+    @property
+    def _n_own_variables(self) -> int:
+        """How many variables Keras' own ``save_own_variables`` stores (the weights)."""
+        return len(self._trainable_variables) + len(self._non_trainable_variables)
+
+    @property
+    def gate_argument_names(self) -> tuple[str, ...]:
+        """One readable name per entry of ``weights_vector``, in order, e.g.
+        ``layer0.interferometer1.BS0.theta`` (see
+        :class:`~qgan.generator.circuit.GeneratorCircuit`'s ``weight_labels``)."""
+        return self.circuit.weight_labels
+
+    def gate_argument_table(self) -> list[tuple[str, int, int]]:
+        """``(gate kind, gates, arguments)`` per SF gate class with trainable arguments, in
+        order of first appearance; the encoding gates (latent-driven) are not counted."""
+        rows: dict[str, list[int]] = {}
+        seen: set[str] = set()
+        for label, gate in zip(self.circuit.weight_labels, self.circuit.weight_gates, strict=True):
+            row = rows.setdefault(gate, [0, 0])
+            row[1] += 1
+            owner = label.rsplit(".", 1)[0]
+            if owner not in seen:
+                seen.add(owner)
+                row[0] += 1
+        return [(gate, n_gates, n_args) for gate, (n_gates, n_args) in rows.items()]
+
+    def summary(self, *args, print_fn=None, **kwargs) -> None:
+        """Keras' summary, then the gate arguments inside ``gate_arguments``: gates and
+        arguments per gate kind, then every argument's name with its index (``print_fn``
+        as in Keras; default ``print``)."""
+        super().summary(*args, print_fn=print_fn, **kwargs)
+        emit = print_fn or print
+        lines = [f"gate_arguments ({len(self.gate_argument_names)} entries) by gate kind:"]
+        lines.append(f"  {'gate':<8}{'gates':>6}{'arguments':>11}")
+        for gate, n_gates, n_args in self.gate_argument_table():
+            lines.append(f"  {gate:<8}{n_gates:>6}{n_args:>11}")
+        lines.append("gate_arguments entries:")
+        lines += [f"  [{i}] {name}" for i, name in enumerate(self.gate_argument_names)]
+        for line in lines:
+            emit(line)

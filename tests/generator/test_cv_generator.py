@@ -428,6 +428,18 @@ class TestInterface:
             "encoding": "phase",
             "readout": ["homodyne", "quadratures"],
             "backend": "compiled",
+            # every other constructor argument too (tests/generator/test_keras_serialisation)
+            "encoding_scale": 0.5,
+            "sample_modes": [0, 1, 2],
+            "temperature": 0.5,
+            "straight_through": True,
+            "dtype": "complex64",
+            "init_std": 0.1,
+            "final_kerr": True,  # resolved: a phase-sensitive readout is read
+            "latent": "normal",
+            "seed": 0,
+            "name": "cv_generator",
+            "trainable": True,
         }
 
 
