@@ -81,6 +81,15 @@ def _finite(values) -> list[float]:
     ]
 
 
+def grid_shape(n_panels: int, max_columns: int) -> tuple[int, int]:
+    """``(rows, columns)`` of a balanced grid for ``n_panels`` panels: as few rows as
+    ``max_columns`` allow, then as few columns as fill them, so fewer than ``rows`` cells
+    stay empty (7 panels, at most 4 columns: 2 x 4; 5 panels: 2 x 3)."""
+    n = max(int(n_panels), 1)
+    rows = -(-n // max(int(max_columns), 1))
+    return rows, -(-n // rows)
+
+
 def style_axis(ax, key: str, values=()) -> None:
     """Draw the y-axis of ``ax``, which plots quantity ``key``, as :data:`AXIS_KINDS` says;
     ``values``: every y value the panel shows (data and reference lines), for the ranges

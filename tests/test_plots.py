@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from qgan._plots import R2_FLOOR, png_bytes, pyplot, save_png, style_axis
+from qgan._plots import R2_FLOOR, grid_shape, png_bytes, pyplot, save_png, style_axis
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -109,3 +109,15 @@ def test_unknown_quantities_autoscale():
     fig, ax = styled("g_adversarial", [0.5, 0.7])
     assert ax.get_yscale() == "linear" and ax.get_autoscaley_on()
     pyplot().close(fig)
+
+
+@pytest.mark.parametrize(
+    ("panels", "shape"),
+    [(1, (1, 1)), (3, (1, 3)), (4, (1, 4)), (5, (2, 3)), (7, (2, 4)), (9, (3, 3)), (13, (4, 4))],
+)
+def test_grid_shape_is_balanced(panels, shape):
+    """As few rows as 4 columns allow, then as few columns as fill them: fewer than ``rows``
+    empty cells."""
+    rows, columns = grid_shape(panels, 4)
+    assert (rows, columns) == shape
+    assert columns <= 4 and 0 <= rows * columns - panels < rows

@@ -15,13 +15,12 @@ the real data's R^2) and the step whose weights the run kept marked on every pan
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
 from qgan import _rundir as rundir
-from qgan._plots import pyplot, save_png, style_axis
+from qgan._plots import grid_shape, pyplot, save_png, style_axis
 
 # metrics.png's panels, in order (those a run logged)
 METRIC_KEYS = (
@@ -38,7 +37,7 @@ LEGACY_LOSS_KEYS = ("d_loss", "g_loss")  # logs written before the terms were lo
 PENALTY_KEYS = ("g_leakage_penalty", "d_gradient_penalty")
 HISTOGRAM_BINS = 60
 PANEL_SIZE = (3.4, 2.8)  # inches per metric panel
-MAX_COLUMNS = 3
+MAX_COLUMNS = 4
 REFERENCE_GID = "reference"  # gid of the horizontal reference lines
 SELECTED_GID = "selected_step"  # gid of the vertical line at the kept weights' step
 
@@ -152,7 +151,8 @@ def metrics_figure(
     selected_step: int | None = None,
 ):
     """One panel per metric of ``keys`` that the ``metrics.jsonl`` records hold, against the
-    step, in a grid of at most :data:`MAX_COLUMNS` columns. Axes as
+    step, in a balanced grid (:func:`qgan._plots.grid_shape`) of at most
+    :data:`MAX_COLUMNS` columns. Axes as
     :func:`qgan._plots.style_axis` draws them; dashed reference lines (gid
     :data:`REFERENCE_GID`): ``n_modes`` (the true number of modes) on ``modes_captured``,
     ``r2_real`` (the real data's linear R^2) on ``linear_r2_generated``; a dotted vertical
@@ -160,9 +160,7 @@ def metrics_figure(
     kept) on every panel. Returns the Figure."""
     plt = pyplot()
     keys = _logged(records, keys)
-    n = max(len(keys), 1)
-    cols = min(n, MAX_COLUMNS)
-    rows = math.ceil(n / cols)
+    rows, cols = grid_shape(len(keys), MAX_COLUMNS)
     fig = plt.figure(figsize=(PANEL_SIZE[0] * cols, PANEL_SIZE[1] * rows))
     references = {
         "modes_captured": (n_modes, "true modes"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qgan._io import write_bytes_atomic, write_text_atomic
-from qgan._plots import png_bytes, pyplot, style_axis
+from qgan._plots import grid_shape, png_bytes, pyplot, style_axis
 from qgan._rundir import read_jsonl
 from qgan.reports.kinds import RunKind, read_run
 from qgan.reports.run import fmt
@@ -218,18 +218,12 @@ def curves(run: ComparedRun) -> dict[str, tuple[list, list, str]]:
     return out
 
 
-def grid_shape(n_panels: int, max_columns: int = MAX_COLUMNS) -> tuple[int, int]:
-    """``(rows, columns)`` of a grid holding ``n_panels`` panels with fewer than one row
-    left empty: ``min(n_panels, max_columns)`` columns."""
-    columns = max(1, min(n_panels, max_columns))
-    return -(-max(n_panels, 1) // columns), columns
-
-
 def comparison_figure(runs: list[ComparedRun]):
     """The comparison's Figure, or None if the runs have neither pictures nor curves: each
     run's picture (GAN samples, classifier confusion matrix), then one panel per logged
     quantity with every run's curve overlaid (axes as :func:`qgan._plots.style_axis` draws
-    them), all in one compact grid (:func:`grid_shape`, :data:`PANEL_SIZE` inches a panel).
+    them), all in one compact grid (:func:`qgan._plots.grid_shape` with at most
+    :data:`MAX_COLUMNS` columns, :data:`PANEL_SIZE` inches a panel).
     A curve read from a fallback key is labelled ``run (key)``."""
     pictures = [
         r.path / r.kind.picture if r.kind.picture and (r.path / r.kind.picture).is_file() else None
@@ -243,7 +237,7 @@ def comparison_figure(runs: list[ComparedRun]):
     import matplotlib.image as mpimg
 
     n_pictures = len(runs) if any(pictures) else 0
-    rows, columns = grid_shape(n_pictures + len(keys))
+    rows, columns = grid_shape(n_pictures + len(keys), MAX_COLUMNS)
     fig = plt.figure(figsize=(PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows))
     panel = iter(range(1, rows * columns + 1))
     for run, picture in zip(runs, pictures[:n_pictures]):

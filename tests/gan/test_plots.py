@@ -26,6 +26,7 @@ from qgan import _rundir as rundir
 from qgan._plots import R2_FLOOR, pyplot
 from qgan.gan.config import RunConfig
 from qgan.gan.plots import (
+    PANEL_SIZE,
     REFERENCE_GID,
     SELECTED_GID,
     loss_figure,
@@ -153,10 +154,10 @@ def test_metrics_panels_form_a_compact_grid_and_skip_unlogged_metrics():
     records = [{"step": s, "mode_kl": 0.1, "mmd": 0.01, "other": "text"} for s in STEPS]
     fig = metrics_figure(records)
     assert sorted(panels(fig)) == ["mmd", "mode_kl"]
-    width, _ = fig.get_size_inches()
-    assert width <= 2 * 3.5  # two panels, two columns
-    seven = metrics_figure(history())
-    assert len(seven.axes) == 7 and seven.get_size_inches()[0] <= 3 * 3.5  # 3 columns
+    assert tuple(fig.get_size_inches()) == pytest.approx((2 * PANEL_SIZE[0], PANEL_SIZE[1]))
+    seven = metrics_figure(history())  # 2 rows of 4 columns, one cell empty
+    assert len(seven.axes) == 7
+    assert tuple(seven.get_size_inches()) == pytest.approx((4 * PANEL_SIZE[0], 2 * PANEL_SIZE[1]))
 
 
 # --------------------------------------------------------------------------- losses
