@@ -127,6 +127,9 @@ class SpatialDecoder(tf.keras.layers.Layer):
                 kernel = self._weight(f"kernel{i}", rng.normal(0, np.sqrt(1 / width), (width, w)))
                 bias = self._weight(f"bias{i}", np.zeros(w))
                 self.layers_.append((kernel, bias))
+                # attributes too: tf.train.Checkpoint does not see into Keras' tracked lists
+                setattr(self, f"kernel{i}", kernel)
+                setattr(self, f"bias{i}", bias)
                 width = w
         super().build(input_shape)
 

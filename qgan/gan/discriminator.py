@@ -32,6 +32,8 @@ class Discriminator(tf.keras.Model):
         self.hidden, self.seed = tuple(int(w) for w in hidden), int(seed)
         init = tf.keras.initializers.GlorotUniform(seed=seed)
         self.hidden_layers = [tf.keras.layers.Dense(w, kernel_initializer=init) for w in hidden]
+        for i, layer in enumerate(self.hidden_layers):  # Keras' lists are not in checkpoints
+            setattr(self, f"hidden{i}", layer)
         self.head = tf.keras.layers.Dense(1, kernel_initializer=init)
         width = self.input_dim * self.pack
         for layer in self.hidden_layers:

@@ -74,6 +74,8 @@ class ClassicalGenerator(tf.keras.Model):
             tf.keras.layers.Dense(w, activation="tanh", kernel_initializer=init, dtype=policy)
             for w in hidden
         ]
+        for i, layer in enumerate(self.hidden_layers):  # Keras' lists are not in checkpoints
+            setattr(self, f"hidden{i}", layer)
         self.head = tf.keras.layers.Dense(
             n_outcomes + n_continuous, kernel_initializer=init, dtype=policy
         )
