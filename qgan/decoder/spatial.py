@@ -176,12 +176,16 @@ class SpatialDecoder(tf.keras.layers.Layer):
 
     def call(self, features):
         # variables read inside the call are cast to the compute dtype by Keras' autocast
-        f = tf.cast(features, self.compute_dtype)
+        return self._decode(tf.cast(features, self.compute_dtype))
+
+    def _decode(self, f: tf.Tensor) -> tf.Tensor:
+        """The kind's formula on features ``f`` ``[B, F]``, in ``f``'s dtype (the compute
+        dtype inside :meth:`call`; the variable dtype when called directly)."""
         if self.kind == "affine":
             return f @ self.kernel + self.bias
         if self.kind == "mode_assignment":
             w = f[:, : self.n_outcomes]
-            floor = max(1e-12, float(np.finfo(self.compute_dtype).tiny))  # 1e-12 underflows
+            floor = max(1e-12, float(np.finfo(f.dtype.as_numpy_dtype).tiny))  # float16: 6e-5
             total = tf.reduce_sum(tf.stop_gradient(w), axis=-1, keepdims=True)
             w = w / tf.maximum(total, tf.cast(floor, w.dtype))
             return w @ self.anchors + f[:, self.n_outcomes :] @ self.kernel
@@ -272,7 +276,8 @@ class SpatialDecoder(tf.keras.layers.Layer):
         mean, std = real.mean(0), real.std(0)
         bias.assign(mean.astype(np.float32))
         if features is not None:
-            out = self(tf.constant(features, tf.float32)).numpy() - bias.numpy()
+            # in the variable dtype (float32) whatever the policy's compute dtype
+            out = self._decode(tf.constant(features, self.variable_dtype)).numpy() - bias.numpy()
             scale = std / np.maximum(out.std(0), 1e-9)
             kernel.assign((kernel.numpy() * scale).astype(np.float32))
             bias.assign((mean - out.mean(0) * scale).astype(np.float32))

@@ -11,7 +11,7 @@ Mixed precision: under ``mixed_float16`` the decoder computes in float16 with fl
 weights, like ``Dense``. Its output is compared with the float32 decoder carrying the same
 weights, on features of order 1: float16 rounds to 2^-11 relative (4.9e-4), each output is
 a sum of at most 6 products of rounded float16 values, so 1e-2 absolute + 1e-2 relative
-bounds the difference with room (observed: at most 4.7e-3 on outputs up to 5.6 in
+bounds the difference with room (observed: at most 4.1e-3 on outputs up to 5.6 in
 magnitude, over the three kinds).
 """
 
