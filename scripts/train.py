@@ -1,6 +1,7 @@
 """Train a GAN from a YAML config (thin wrapper over ``qgan train``).
 
-Usage: python scripts/train.py configs/bimodal.yaml [--seed N] [--resume RUN_DIR] [--quiet|--json]
+Usage: python scripts/train.py configs/bimodal.yaml [--steps N] [--seed N] [--quiet|--json]
+       python scripts/train.py --resume RUN_DIR [--steps N] [--quiet|--json]
 """
 
 import sys

@@ -96,14 +96,15 @@ def sample_file_bytes(points, suffix: str) -> bytes:
 
 def _sample(args) -> int:
     from qgan._io import write_bytes_atomic
+    from qgan._rundir import CONFIG_FILE
 
     out = Path(args.output)
     if out.suffix not in SAMPLE_SUFFIXES:
         raise ValueError(
             f"-o/--output must end in {' or '.join(SAMPLE_SUFFIXES)}, got {str(out)!r}"
         )
-    if not (Path(args.run_dir) / "config.yaml").is_file():
-        raise ValueError(f"{args.run_dir!r} is not a run directory (no config.yaml)")
+    if not (Path(args.run_dir) / CONFIG_FILE).is_file():  # at once, before TensorFlow
+        raise ValueError(f"{args.run_dir!r} is not a run directory (no {CONFIG_FILE})")
     import_tensorflow()
     from qgan.gan.training import sample
 
@@ -133,7 +134,10 @@ def register(verbs) -> None:
         "--output-dir that differ from the run's are refused, naming the key.",
     )
     train.add_argument(
-        "config", nargs="?", help="YAML config, e.g. configs/bimodal.yaml (optional with --resume)"
+        "config",
+        nargs="?",
+        help="YAML config file or a shipped config's name (qgan config list), e.g. "
+        "configs/bimodal.yaml or bimodal; optional with --resume",
     )
     train.add_argument(
         "--resume", metavar="RUN_DIR", help="continue this run from its last checkpoint"

@@ -55,8 +55,9 @@ def resumed_config(
     from the step count compare equal); every key but ``train.steps`` and ``output.dir``
     must equal the run's. ``overrides`` (dotted key -> value, the command
     line's ``--steps``/``--seed``/``--output-dir``): any key but ``train.steps`` must equal
-    the run's. A difference is a one-line ``ValueError`` naming the first differing key
-    and both values; a directory without ``config.yaml`` is one naming the directory.
+    the run's, and ``train.steps`` may not be below the step of the run's last checkpoint.
+    A difference is a one-line ``ValueError`` naming the first differing key and both
+    values; a directory without ``config.yaml`` is one naming the directory.
     """
     run_dir = Path(run_dir)
     if not (run_dir / rundir.CONFIG_FILE).is_file():
@@ -83,4 +84,10 @@ def resumed_config(
         raise _refuse(run_dir, key, value, theirs.get(key))
     if STEPS_KEY not in overrides:
         return saved
+    done = (rundir.latest_checkpoint(run_dir) or {}).get("step", 0)
+    if overrides[STEPS_KEY] < done:
+        raise ValueError(
+            f"--resume {str(run_dir)!r}: {STEPS_KEY} {overrides[STEPS_KEY]} is below the "
+            f"step the run has reached ({done})"
+        )
     return load_config(run_dir / rundir.CONFIG_FILE, {STEPS_KEY: overrides[STEPS_KEY]})

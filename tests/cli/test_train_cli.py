@@ -182,6 +182,13 @@ def test_resume_with_a_differing_config_names_the_key(json_run, tmp_path):
     )
 
 
+def test_resume_with_fewer_steps_than_done_is_an_error_line(json_run):
+    run_dir = json.loads(json_run["stdout"])["run_dir"]
+    code, out, err = run_cli(["train", "--resume", run_dir, "--steps", STEPS - 1])
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"train.steps {STEPS - 1} is below the step the run has reached ({STEPS})" in err
+
+
 def test_train_without_config_or_resume_is_an_error_line():
     code, out, err = run_cli(["train"])
     assert code == 2 and out == ""
