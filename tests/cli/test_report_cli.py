@@ -57,8 +57,9 @@ def assert_error_line(code, out, err, *named):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> list[Path]:
-    """A finished tiny GAN run and a copy whose config says cutoff + 1 and seed + 5 (a
-    second run of the same kind for --compare; the report reads only the files)."""
+    """A finished tiny GAN run and a copy whose config says batch size + 32 and seed + 5 (a
+    second run of the same kind for --compare; the report reads only the files). The run
+    is the classical ablation: its resolved config has no circuit keys such as cutoff."""
     from qgan.gan.config import load_config
     from qgan.gan.training import train
 
@@ -69,7 +70,7 @@ def runs(tmp_path_factory) -> list[Path]:
     shutil.copytree(first, second, ignore=shutil.ignore_patterns("checkpoints", "tensorboard"))
     data = yaml.safe_load((second / "config.yaml").read_text())
     data["seed"] += 5
-    data["generator"]["cutoff"] += 1
+    data["train"]["batch_size"] += 32
     (second / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return [first, second]
 
@@ -118,7 +119,7 @@ def test_one_bad_directory_means_no_report_is_written(fresh, tmp_path):
 
 
 def test_compare_writes_the_comparison_to_out(runs, tmp_path):
-    target = tmp_path / "cmp" / "cutoff.md"
+    target = tmp_path / "cmp" / "batch.md"
     code, out, err = run_cli(["report", "--compare", *runs, "--out", target])
     assert code == 0, err
     assert out.strip() == str(target)
@@ -126,12 +127,12 @@ def test_compare_writes_the_comparison_to_out(runs, tmp_path):
     assert text == render_comparison(
         read_runs(runs),
         target,
-        "cutoff.png",
+        "batch.png",
         command="qgan report --compare " + " ".join(map(str, runs)) + f" --out {target}",
     )
     a, b = (yaml.safe_load((r / "config.yaml").read_text()) for r in runs)
-    cutoffs = (a["generator"]["cutoff"], b["generator"]["cutoff"])
-    assert "| `generator.cutoff` | {} | {} |".format(*cutoffs) in text
+    sizes = (a["train"]["batch_size"], b["train"]["batch_size"])
+    assert "| `train.batch_size` | {} | {} |".format(*sizes) in text
     assert f"| `seed` | {a['seed']} | {b['seed']} |" in text
     assert target.with_suffix(".png").is_file() and target.with_suffix(".json").is_file()
 
