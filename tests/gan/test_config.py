@@ -358,7 +358,14 @@ def test_cadence_follows_a_steps_override_and_explicit_values_are_kept(tmp_path)
     assert (cfg.train.eval_every, cfg.train.checkpoint_every) == (33, 33)
     cfg = load_config(path, overrides={"train.steps": 200, "train.eval_every": 7})
     assert (cfg.train.eval_every, cfg.train.checkpoint_every) == (7, 33)
-    assert load_config(REFERENCE, overrides={"train.steps": 12}).train.eval_every == 250
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_a_steps_override_scales_the_shipped_configs_cadence(path):
+    """The shipped configs leave the cadence to the default, so ``--steps 200`` gets six
+    evaluations and checkpoints (every 33 steps), not one at the end."""
+    cfg = load_config(path, overrides={"train.steps": 200})
+    assert (cfg.train.eval_every, cfg.train.checkpoint_every) == (33, 33)
 
 
 # (generator / decoder kind, keys that must not be written, keys that must be)
