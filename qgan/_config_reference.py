@@ -47,9 +47,8 @@ _GAN = {
     "`photon_marginals`, `fock_probs`, `photon_samples`, `homodyne`).",
     "generator.sample_modes": "`cv`: the modes whose joint photon-number outcome "
     "`photon_samples` samples (null: every mode).",
-    "generator.temperature": "`cv`: temperature of the relaxed (Gumbel-softmax) photon-number "
-    "sample.",
-    "generator.straight_through": "`cv`: one-hot samples forward, relaxed gradients backward.",
+    "generator.temperature": "Temperature of the relaxed (Gumbel-softmax) photon-number sample.",
+    "generator.straight_through": "One-hot samples forward, relaxed gradients backward.",
     "generator.backend": "`cv`: `compiled` (qgan's engine) or `sf` (Strawberry Fields' `tf` "
     "backend, the slow reference).",
     "generator.dtype": "`cv`: complex dtype of the simulation.",
@@ -78,14 +77,18 @@ _GAN = {
     "train.beta2": "Adam's beta2 (every optimiser).",
     "train.lr_schedule": "`constant`, or `cosine` decay over `steps`.",
     "train.grad_clip": "Clip each gradient to this global norm (null: no clipping).",
-    "train.eval_every": "Evaluate the metrics every this many steps.",
+    "train.eval_every": "Evaluate the metrics every this many steps (and after the last); "
+    "null: `steps // 6`, at least 1 (resolved on loading, so `--steps` changes it).",
     "train.eval_samples": "Generated points per evaluation (a multiple of `discriminator.pack`).",
-    "train.checkpoint_every": "Write a checkpoint every this many steps.",
+    "train.checkpoint_every": "Write a checkpoint every this many steps (and after the last); "
+    "null: `steps // 6`, at least 1 (resolved on loading, so `--steps` changes it).",
     "train.leakage_threshold": "Warn once when the mean norm leakage exceeds this.",
     "train.outcome_gradient": "How the generator loss sees a sampled photon-number outcome: "
     "`marginal` averages the loss over all outcomes with their exact Born probabilities "
     "(needs a `mode_assignment` decoder and pack 1); `straight_through` back-propagates "
-    "through the relaxed sample.",
+    "through the relaxed sample; `auto` (the default): `marginal` where it applies (a "
+    "`mode_assignment` decoder, sampled outcomes, `discriminator.pack` 1), else "
+    "`straight_through`; the resolved config names the one in use.",
     "train.leakage_penalty": "Weight of the mean norm leakage added to the generator loss "
     "(Killoran et al. 2019's trace penalty): keeps the state inside the truncated space.",
     "train.early_stopping.metric": "The evaluation metric that selects the best checkpoint "

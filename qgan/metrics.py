@@ -1,4 +1,5 @@
-"""Sample-quality metrics for generative models, keys as fixed by DESIGN.md ("Metrics").
+"""Sample-quality metrics for generative models, under the keys every run records
+(:func:`evaluate`).
 
 All functions take NumPy-compatible point arrays ``[n, d]`` and return plain Python
 floats, ints and lists (JSON-ready); :func:`evaluate` gathers them into one dict.
@@ -10,7 +11,7 @@ adversarial networks", NeurIPS), whose reference code (github.com/fjxmlzn/PacGAN
 ``synthetic_data_experiments/PacGAN/pacgan/extensions.py``, ``MetricLogger``) assigns every
 generated point to the centre with the smallest standardised distance
 ``|x - mu_k| / sigma`` and calls it high quality if that distance is below 3
-(``dis_thre=3``). Where DESIGN.md fixes a definition it wins; the differences from the
+(``dis_thre=3``). The definitions here are the package's own; the differences from the
 PacGAN code are stated on :func:`mode_statistics`.
 
 Distribution distances (any data): :func:`mmd` (Gretton et al. 2012, "A kernel two-sample
@@ -31,7 +32,7 @@ import numpy as np
 from qgan._validate import check_int
 
 HIGH_QUALITY_STDS = 3.0  # "within 3 std of a centre" (VEEGAN, PacGAN)
-MODE_CAPTURE_SHARE = 0.25  # DESIGN.md: a captured mode holds >= 1/4 of its expected samples
+MODE_CAPTURE_SHARE = 0.25  # a captured mode holds >= 1/4 of its expected samples
 MMD_BANDWIDTH_FACTORS = (2.0, 1.0, 0.5, 0.25, 0.125, 0.0625)  # times the median heuristic
 
 
@@ -98,18 +99,18 @@ def mode_statistics(samples, mixture: IsotropicMixture) -> dict:
       (= of some centre). For exact samples of a d-dimensional isotropic component this is
       ``P(chi2_d <= 9)``: ``1 - exp(-9/2) = 0.98889`` in 2-D (PacGAN's 2D-ring/grid).
     * ``modes_captured``: number of centres k whose high-quality samples number at least
-      ``MODE_CAPTURE_SHARE * weights[k] * n`` (DESIGN.md: "at least a quarter of the
-      samples their weight predicts").
+      ``MODE_CAPTURE_SHARE * weights[k] * n`` (at least a quarter of the samples
+      their weight predicts).
     * ``mode_kl``: reverse KL, ``KL(mode_weights || weights) = sum_k q_k log(q_k / w_k)``
       in nats (0 log 0 = 0), as PacGAN reports it. All samples on one centre of K equal ones
       give ``log K``; it is finite whenever the weights are positive (which
       :class:`qgan.gan.data.Mixture` enforces).
 
     Differences from the PacGAN code (``MetricLogger``): there a mode counts as captured
-    if it holds at least one high-quality sample (DESIGN.md's quarter rule is stricter and
+    if it holds at least one high-quality sample (the quarter rule here is stricter and
     does not count a handful of stray points as a mode), and its mode histogram counts only
     high-quality samples, whereas ``mode_kl`` and ``mode_weights`` here use all samples,
-    nearest-centre assignment, as DESIGN.md fixes. PacGAN uses ``< 3`` std, this uses
+    nearest-centre assignment. PacGAN uses ``< 3`` std, this uses
     ``<= 3`` (a null set apart). Its reverse KL is computed offline from those histograms
     against the uniform mode distribution; here against the mixture's weights.
     """
@@ -343,7 +344,7 @@ def _json_float(v: float) -> float | None:
 def evaluate(
     generated, real, mixture: IsotropicMixture | None = None, *, max_points=2500, seed=0
 ) -> dict:
-    """Every DESIGN.md metric that applies, for ``generated`` [n, d] against ``real`` [m, d].
+    """Every metric of this module that applies, for ``generated`` [n, d] against ``real`` [m, d].
 
     Keys: ``mmd``, ``energy_distance`` (on at most ``max_points`` points of each set, a
     seeded random subset: these are O(n^2)), ``wasserstein_1d`` (per axis, all points);

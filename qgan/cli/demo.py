@@ -1,4 +1,4 @@
-"""Engine demo verb: ``demo`` (the reference generator circuit on the compiled engine and on
+"""Engine demo verb: ``demo`` (the engine benchmark circuit on the compiled engine and on
 SF's tf backend, agreement and timings). The benchmark against other libraries is a script,
 ``python scripts/bench/engine.py``, not part of the package."""
 
@@ -21,7 +21,7 @@ def _demo(args) -> int:
     weights = {n: rng.normal(0.0, 0.1) for n in trainable}
     z = {n: rng.normal(0.0, 0.5, args.batch_size) for n in encoding}
     print(
-        f"reference generator circuit: {args.modes} modes, {args.layers} layers, cutoff "
+        f"engine benchmark circuit: {args.modes} modes, {args.layers} layers, cutoff "
         f"{args.cutoff}, batch {args.batch_size}, {len(trainable)} trainable arguments"
     )
     timing = measure(lambda: simulate(prog, args.cutoff, args={**z, **weights}).ket(), 1, 0)
@@ -62,7 +62,7 @@ def _circuit_options(p, batch):
 def register(verbs) -> None:
     """Add the ``demo`` verb to the ``qgan`` parser's subparsers."""
     demo = verbs.add_parser(
-        "demo", help="engine demo: compiled engine vs SF on the reference circuit"
+        "demo", help="engine demo: compiled engine vs SF on the engine benchmark circuit"
     )
     _circuit_options(demo, 256)
     demo.add_argument("--sf-samples", type=int, default=4, help="samples run on SF (default 4)")

@@ -144,6 +144,9 @@ def trained_circuit(run_dir, index: int = 0):
     """
     import numpy as np
 
+    from qgan.cli import import_tensorflow
+
+    import_tensorflow()  # quiet: TensorFlow's start-up lines are dropped (see qgan.cli)
     from qgan.classify.data import load_images, split
     from qgan.classify.training import load_classifier
 

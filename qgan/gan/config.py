@@ -57,7 +57,7 @@ class _Section(BaseModel):
 
 
 class DataConfig(_Section):
-    """``data``: which real distribution to learn (DESIGN.md, "Data")."""
+    """``data``: which real distribution to learn (the presets of :mod:`qgan.gan.data`)."""
 
     kind: Literal[DATA_KINDS] = "bimodal"
     n_samples: PosInt = 10_000

@@ -3,7 +3,7 @@
 Points are NumPy ``float32`` arrays of shape ``[n, d]``. Mixtures keep their centres
 (:class:`Mixture`), so that :mod:`qgan.metrics` can count modes and high-quality samples.
 
-Presets (DESIGN.md, "Data"):
+Presets (``data.kind``):
 
 * ``bimodal`` -- the reference task of the project this package grew out of: centres
   (-1.5, -1.5) and (1.5, 1.5), std 0.3, equal weights.
@@ -258,7 +258,7 @@ def _read_csv(p: Path) -> np.ndarray:
 def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, Mixture | None]:
     """``n`` real points ``[n, d]`` float32 of ``data.kind`` and, for mixtures, their Mixture.
 
-    ``kind``: one of ``DATA_KINDS``. ``options`` are the config keys of DESIGN.md for that
+    ``kind``: one of ``DATA_KINDS``. ``options`` are the ``data`` config keys for that
     kind: ``centers``, ``std``, ``weights`` (``gaussian_mixture``), ``noise``
     (``moons``, default 0.1), ``path`` (``file``); an option set to ``None`` counts as absent.
     ``seed`` fixes the draw (``np.random.default_rng(seed)``). For ``file`` the points are

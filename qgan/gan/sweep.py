@@ -17,7 +17,8 @@ def seed_sweep(cfg: RunConfig, seeds, output_dir=None, progress: bool = True) ->
     """Train ``cfg`` once per seed in ``seeds``; returns one row per run.
 
     A row is ``{"config", "data", "generator", "seed", "run_dir", "wall_time_s", "steps",
-    **metrics}`` with the final metrics of :func:`qgan.gan.training.train` (DESIGN.md keys).
+    **metrics}`` with the final metrics of :func:`qgan.gan.training.train` (the keys of
+    :func:`qgan.metrics.evaluate`).
     ``output_dir`` overrides ``output.dir`` for the runs.
     """
     seeds = list(seeds)

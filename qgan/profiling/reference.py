@@ -1,4 +1,5 @@
-"""The reference generator circuit of the engine demo and benchmark, as an SF Program."""
+"""The engine benchmark circuit (of ``qgan demo`` and scripts/bench/engine.py), as an SF Program:
+not the generator circuit of :class:`qgan.CVGenerator`."""
 
 from __future__ import annotations
 

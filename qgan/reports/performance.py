@@ -210,7 +210,7 @@ def _batch_section(rows: list[dict], plot: str | None) -> list[str]:
     return lines
 
 
-QUALITY_KEYS = (  # DESIGN.md metric keys shown for the sweep's short runs, in this order
+QUALITY_KEYS = (  # metric keys shown for the sweep's short runs, in this order
     "energy_distance",
     "mmd",
     "modes_captured",

@@ -73,7 +73,7 @@ def render(
         f"{machine.get('cores')} cores; Python {machine.get('python')}, TensorFlow "
         f"{machine.get('tensorflow')}, Strawberry Fields {machine.get('strawberryfields')}.",
         "",
-        "Metrics (DESIGN.md keys) of the final generator of each run on "
+        "Metrics (the keys of `qgan.metrics.evaluate`) of the final generator of each run on "
         "`train.eval_samples` generated points against a fresh sample of the real "
         "distribution; `wall s` is the whole `train` call (data, tracing, training, "
         "evaluations, checkpoints, plots). Samples: [the figure](#samples).",

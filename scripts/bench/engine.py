@@ -1,5 +1,5 @@
 """Benchmark the compiled Fock engine against Strawberry Fields' own ``tf`` backend and
-Piquasso (forward + gradient on the reference generator circuit).
+Piquasso (forward + gradient on the engine benchmark circuit).
 
 Usage:
     python scripts/bench/engine.py [--batch-size 256] [--cutoff 4] [--layers 2] [--modes 4]

@@ -280,8 +280,8 @@ def format_report(result: dict, machine: dict | None = None) -> str:
         verdict = "met" if t["met"] else "missed"
         lines += [
             "",
-            f"Target (issue 5): at most {t['us_per_sample']:g} us per sample with at most "
-            f"{t['compile_s']:g} s of compilation. qgan complex64: "
+            f"Target (`targets.toml` [qubit]): at most {t['us_per_sample']:g} us per sample "
+            f"with at most {t['compile_s']:g} s of compilation. qgan complex64: "
             f"{t['qgan_complex64_us_per_sample']:,.1f} us per sample, first call "
             f"{t['qgan_complex64_first_call_s']:.2f} s: **{verdict}**.",
         ]

@@ -1,7 +1,7 @@
 """Helpers of ``scripts/bench/qubit.py``: the qubit state-vector simulator (``qgan.qubit``)
 against Cirq and PennyLane.
 
-The circuit is the hardware-efficient classifier ansatz of issue 5: ``n_qubits`` qubits,
+The circuit is the hardware-efficient classifier ansatz of `qgan.qubit`: ``n_qubits`` qubits,
 ``depth`` layers, re-uploading encoding (``RY(x_q)`` before every layer), ``RY`` + ``RZ``
 per qubit per layer, a CNOT ring (other entanglers as extra rows), ``<Z_q>`` readout (see
 ``qgan/qubit/model.py``). One timed **step** is the forward pass plus the gradient of a

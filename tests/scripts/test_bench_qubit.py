@@ -303,6 +303,6 @@ def test_script_writes_markdown_and_json(bench, tmp_path, monkeypatch):
     assert payload["command"] == command
     assert payload["machine"]["date"] in text and payload["machine"]["cpu"] in text
     assert [r["simulator"] for r in payload["rows"]] == ["qgan", "qgan", "cirq.Simulator"]
-    assert "Target (issue 5)" in text and payload["target"]["us_per_sample"] > 0
+    assert "Target (`targets.toml` [qubit])" in text and payload["target"]["us_per_sample"] > 0
     assert main(["--batch-size", "0"]) == 2
     assert main(["--targets", str(tmp_path / "missing.toml")]) == 2
