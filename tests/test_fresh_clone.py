@@ -93,13 +93,18 @@ RULES = [
     Rule(r"^ruff check \.$", "ruff check --no-cache ."),
     Rule(r"^qgan train configs/bimodal\.yaml$", TRAIN),
     Rule(r"^qgan train configs/bimodal\.yaml --seed 3 --json$", TRAIN),
+    Rule(r"^qgan train --resume runs/\S+$", "qgan train --resume {json_run} --quiet"),
     Rule(
-        r"^qgan train configs/bimodal\.yaml --resume runs/\S+$",
-        "qgan train {tiny_gan} --seed 3 --resume {json_run} --quiet",
+        r"^qgan train --resume runs/\S+ --steps \d+$",
+        "qgan train --resume {json_run} --steps 3 --quiet",
     ),
     Rule(
-        r"^qgan sample runs/\S+ -n 5000 -o samples\.npy$",
-        "qgan sample {json_run} -n 50 -o samples.npy",
+        r"^qgan sample runs/\S+ -n 5000 -o samples\.csv$",
+        "qgan sample {json_run} -n 50 -o samples.csv",
+    ),
+    Rule(
+        r"^qgan sample runs/\S+ -n 5000 -o best\.npy --checkpoint best$",
+        "qgan sample {json_run} -n 50 -o samples.npy --checkpoint best",
     ),
     Rule(
         r"^python scripts/train\.py configs/bimodal\.yaml$",
@@ -149,8 +154,16 @@ RULES = [
         "qgan ionq compile configs/fashion_mnist_qubit.yaml --gateset aria",
     ),
     Rule(
+        r"^qgan ionq compile runs/<run> --input 3 --qasm circuit\.qasm$",
+        "qgan ionq compile {classify_run} --input 3 --qasm circuit.qasm",
+    ),
+    Rule(
         r"^qgan ionq estimate configs/fashion_mnist_qubit\.yaml --shots 1000$",
         "qgan ionq estimate configs/fashion_mnist_qubit.yaml --shots 1000",
+    ),
+    Rule(
+        r"^qgan ionq estimate configs/fashion_mnist_qubit\.yaml --shots 1000 --gradient spsa$",
+        "qgan ionq estimate configs/fashion_mnist_qubit.yaml --shots 1000 --gradient spsa",
     ),
     Rule(
         r"^python scripts/ionq_demo\.py$",
@@ -372,6 +385,7 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
         if argv[1:2] == ["classify"] and "--evaluate" in argv:
             record = json.loads(stdout)
             assert record["n_eval"] == 20, command
+            tiny["classify_run"] = record["run_dir"]  # compiled by `qgan ionq compile RUN_DIR`
             assert "fashion_mnist_800.npz" in record["data_source"], command
         if argv[1:3] == ["config", "show"]:
             assert yaml.safe_load(stdout)["name"] == "bimodal", command
@@ -379,8 +393,12 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
             assert stdout.split()[0] == "bimodal", command
         if argv[1:3] == ["config", "reference"]:
             assert "| `train.steps` |" in stdout, command
-        if argv[1:2] == ["sample"]:
+        if argv[1:2] == ["sample"] and argv[-1] == "samples.csv":
+            assert np.loadtxt(clone / "samples.csv", delimiter=",", skiprows=1).shape == (50, 2)
+        elif argv[1:2] == ["sample"]:
             assert np.load(clone / "samples.npy").shape == (50, 2), command
+        if argv[1:3] == ["ionq", "compile"] and "--qasm" in argv:
+            assert (clone / "circuit.qasm").read_text().startswith("// Generated from Cirq")
 
     # The first command runs through the installed ``qgan`` entry point in its own process;
     # the others of a stage share one interpreter (one TensorFlow import instead of one per
