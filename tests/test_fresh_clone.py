@@ -146,6 +146,11 @@ RULES = [
         "qgan classify {tiny_fashion_qubit} --evaluate other.npz --json",
     ),
     Rule(
+        r"^python scripts/classify_results\.py$",
+        "python scripts/classify_results.py {tiny_fashion_qubit} {tiny_fashion_classical} "
+        "--readme= --out reports/tiny_classify_results --runs-dir runs/classify_results",
+    ),
+    Rule(
         r"^python scripts/classify\.py configs/fashion_mnist_qubit\.yaml$",
         "python scripts/classify.py {tiny_fashion_qubit} --quiet",
     ),
@@ -387,6 +392,8 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
             assert record["n_eval"] == 20, command
             tiny["classify_run"] = record["run_dir"]  # compiled by `qgan ionq compile RUN_DIR`
             assert "fashion_mnist_800.npz" in record["data_source"], command
+        if "classify_results" in argv[1]:
+            assert (clone / "reports/tiny_classify_results.md").is_file(), command
         if argv[1:3] == ["config", "show"]:
             assert yaml.safe_load(stdout)["name"] == "bimodal", command
         if argv[1:3] == ["config", "list"]:
