@@ -359,8 +359,9 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
 
     def stage(command: str) -> int:
         """Runs that later commands read come first (--json's run: sample, resume,
-        report; the sweep's runs: report --compare; the demo's jobs: ionq status)."""
-        if command.endswith("--json") or "seed_sweep" in command:
+        report; the sweep's runs: report --compare; the classifier run scored with --evaluate:
+        ionq compile RUN_DIR; the demo's jobs: ionq status)."""
+        if command.endswith("--json") or "seed_sweep" in command or "--evaluate" in command:
             return 0
         return 2 if "ionq status" in command else 1
 
