@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qgan import _config
+from qgan import _config, _resources
 from qgan._config import validate
 from qgan.classify.datasets import FASHION_MNIST_800, packaged
 from qgan.qubit import defaults
@@ -29,7 +29,7 @@ GRADIENTS = ("autodiff", "parameter_shift", "spsa")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class DataConfig(_Section):
@@ -138,7 +138,7 @@ class BackendConfig(BaseModel):
     ``remote_host``, ...) except ``run_dir`` and ``seed``, which the run sets (its run
     directory, its ``seed``). The API key is read only from ``IONQ_API_KEY``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     kind: Literal["simulator", "ionq"] = "simulator"
 
@@ -206,7 +206,87 @@ class ClassifyConfig(_Section):
                 )
             if t.shots is None:
                 raise ValueError("train.shots: backend.kind 'ionq' measures; give shots >= 1")
+        check_resources(self)
         return self
+
+
+#: pixels per image of each data kind (the classical model's input width)
+PIXELS = {"fashion_mnist": 28 * 28, "digits": 8 * 8}
+
+
+def _pairs(n_qubits: int, topology: str) -> int:
+    """Entangled pairs per layer (:attr:`qgan.qubit.model.QubitModel.pairs`)."""
+    if topology == "all_to_all":
+        return n_qubits * (n_qubits - 1) // 2
+    return n_qubits if topology == "ring" and n_qubits >= 3 else n_qubits - 1
+
+
+def qubit_gates(n_qubits: int, depth: int, topology: str) -> int:
+    """Gates of the classifier's circuit: per layer an encoding gate and RY, RZ rotations
+    on each qubit, and one entangler per pair (an upper bound for ``angle`` encoding,
+    which encodes once)."""
+    return depth * (3 * n_qubits + _pairs(n_qubits, topology))
+
+
+def check_resources(cfg: ClassifyConfig) -> None:
+    """Refuse a config whose traced circuit, simulated state or MLP cannot fit
+    (:mod:`qgan._resources`): one ``ValueError`` line naming the key, the size needed, the
+    memory available and the largest setting that fits."""
+    m, t = cfg.model, cfg.train
+    defaults = {
+        "model.n_qubits": ModelConfig.model_fields["n_qubits"].default,
+        "model.depth": ModelConfig.model_fields["depth"].default,
+        "model.hidden": max(
+            ModelConfig.model_fields["hidden"].get_default(call_default_factory=True)
+        ),
+        "train.batch_size": TrainConfig.model_fields["batch_size"].default,
+    }
+    if m.kind == "qubit":
+        settings = {"model.n_qubits": m.n_qubits, "model.depth": m.depth}
+        _resources.check_graph(
+            lambda s: qubit_gates(s["model.n_qubits"], s["model.depth"], m.topology),
+            settings,
+            defaults,
+            {"model.depth": (1, m.depth), "model.n_qubits": (1, m.n_qubits)},
+        )
+        gates = qubit_gates(m.n_qubits, m.depth, m.topology)
+
+        def state(s):
+            n, depth, batch = s["model.n_qubits"], s["model.depth"], s["train.batch_size"]
+            n_gates = qubit_gates(n, depth, m.topology)
+            if t.gradient == "parameter_shift":  # 2 shifted circuits per angle, no tape
+                return _resources.state_bytes(2**n, batch * 2 * 2 * n * depth, 8, 0)
+            kept = n_gates if t.gradient == "autodiff" else 0
+            return _resources.state_bytes(2**n, batch, 8, kept)
+
+        settings |= {"train.batch_size": t.batch_size}
+        _resources.check_fits(
+            f"a state of 2^{m.n_qubits} x {t.batch_size:,} complex64 amplitudes "
+            f"({t.gradient} gradient, {gates} gates)",
+            state,
+            settings,
+            defaults,
+            {
+                "model.n_qubits": (1, m.n_qubits),
+                "model.depth": (1, m.depth),
+                "train.batch_size": (1, t.batch_size),
+            },
+        )
+    else:
+        pixels = PIXELS[cfg.data.kind]
+
+        def mlp(s):
+            hidden = [min(w, s["model.hidden"]) for w in m.hidden]
+            return _resources.dense_bytes([pixels, *hidden, 10], s["train.batch_size"])
+
+        _resources.check_fits(
+            f"an MLP of widths {[pixels, *m.hidden, 10]} trained by Adam on batches of "
+            f"{t.batch_size:,}",
+            mlp,
+            {"model.hidden": max(m.hidden), "train.batch_size": t.batch_size},
+            defaults,
+            {"model.hidden": (1, max(m.hidden)), "train.batch_size": (1, t.batch_size)},
+        )
 
 
 def parse_config(data: dict) -> ClassifyConfig:

@@ -146,8 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in getattr(args, "positive", ()):
         value = getattr(args, name, None)
         minimum = 2 if name == "cutoff" else 1
-        if value is not None and value < minimum:
-            parser.error(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
+        if value is not None and value < minimum:  # one line, like every other refusal
+            flag = f"--{name.replace('_', '-')}"
+            print(
+                f"qgan {args.verb}: error: {flag} must be >= {minimum}, got {value}",
+                file=sys.stderr,
+            )
+            return 2
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from qgan import _config
+from qgan import _config, _resources
 from qgan._config import validate
 from qgan.decoder.names import KINDS as DECODER_KINDS
 from qgan.gan.names import LOSSES
@@ -43,7 +43,7 @@ METRIC_DIRECTION = {  # early-stopping metrics and whether larger is better
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
     def not_applicable(self) -> tuple[str, ...]:
         """The keys of this section that its chosen kind does not use (none by default)."""
@@ -295,7 +295,133 @@ class RunConfig(_Section):
                 )
             if g.kind == "classical" and g.n_outcomes == 0:
                 raise ValueError("decoder.kind: 'mode_assignment' needs generator.n_outcomes >= 1")
+            n_clusters = self.decoder.n_clusters
+            if n_clusters is not None and n_clusters > self.data.n_samples:
+                raise ValueError(
+                    f"decoder.n_clusters: k-means needs at least as many data points as "
+                    f"clusters; data.n_samples is {self.data.n_samples}, got {n_clusters}"
+                )
+        check_resources(self)
         return self
+
+
+def _defaults(*keys: str) -> dict[str, int]:
+    """The default values of dotted keys (``generator.cutoff`` -> 4) of :class:`RunConfig`."""
+    out = {}
+    for key in keys:
+        model, parts = RunConfig, key.split(".")
+        for part in parts[:-1]:
+            model = model.model_fields[part].default_factory
+        out[key] = model.model_fields[parts[-1]].get_default(call_default_factory=True)
+    return out
+
+
+def cv_gates(n_modes: int, n_layers: int, latent_dim: int) -> int:
+    """Gates of the CV generator's circuit: ``latent_dim`` encoding gates and ``n_layers``
+    layers of two interferometers (``n (n - 1) / 2`` beamsplitters and ``n`` rotations
+    each), ``n`` squeezers, displacements and Kerr gates: ``n**2 + 4 n`` per layer."""
+    return latent_dim + n_layers * (n_modes**2 + 4 * n_modes)
+
+
+DATA_DIM = 2  # the presets' points are 2-D (a file's dimension is checked when it is read)
+
+
+def check_resources(cfg: RunConfig) -> None:
+    """Refuse a config whose traced step, simulated state, dense layers, data or
+    evaluation arrays cannot fit (:mod:`qgan._resources`): one ``ValueError`` line naming
+    the key, the size needed, the memory available and the largest setting that fits."""
+    g, t, d = cfg.generator, cfg.train, cfg.discriminator
+    cv = g.kind == "cv"
+    gen_ops = cv_gates(g.n_modes, g.n_layers, g.latent_dim) if cv else len(g.hidden) + 1
+    net_ops = len(d.hidden) + 1 + (len(cfg.decoder.hidden) + 1 if cfg.decoder.kind == "mlp" else 1)
+
+    def ops(s):  # every discriminator update and the generator update run the generator
+        per_pass = (
+            cv_gates(s["generator.n_modes"], s["generator.n_layers"], s["generator.latent_dim"])
+            if cv
+            else gen_ops
+        )
+        return (s["train.d_steps"] + 1) * (per_pass + net_ops)
+
+    graph = {
+        "generator.n_modes": g.n_modes,
+        "generator.n_layers": g.n_layers,
+        "generator.latent_dim": g.latent_dim,
+        "train.d_steps": t.d_steps,
+    }
+    bounds = {"train.d_steps": (1, t.d_steps)}
+    if cv:
+        bounds |= {"generator.n_layers": (0, g.n_layers), "generator.latent_dim": (1, g.latent_dim)}
+    _resources.check_graph(ops, graph, _defaults(*graph), bounds)
+
+    if cv:
+        itemsize = 16 if g.dtype == "complex128" else 8
+        gates = cv_gates(g.n_modes, g.n_layers, g.latent_dim)
+
+        def state(s):
+            n_gates = cv_gates(s["generator.n_modes"], g.n_layers, g.latent_dim)
+            amplitudes = s["generator.cutoff"] ** s["generator.n_modes"]
+            return _resources.state_bytes(amplitudes, s["train.batch_size"], itemsize, n_gates)
+
+        settings = {
+            "generator.cutoff": g.cutoff,
+            "generator.n_modes": g.n_modes,
+            "train.batch_size": t.batch_size,
+        }
+        _resources.check_fits(
+            f"a state of {g.cutoff}^{g.n_modes} x {t.batch_size:,} {g.dtype} amplitudes "
+            f"(with the gradient through {gates} gates)",
+            state,
+            settings,
+            _defaults(*settings),
+            {"generator.cutoff": (2, g.cutoff), "generator.n_modes": (1, g.n_modes)}
+            | {"train.batch_size": (1, t.batch_size)},
+        )
+
+    def mlp(key, first, widths, last, with_first=None):
+        def need(s):
+            layer0 = s[with_first] if with_first else first
+            hidden = [min(w, s[key]) for w in widths]
+            return _resources.dense_bytes([layer0, *hidden, last], s["train.batch_size"])
+
+        settings = {key: max(widths), "train.batch_size": t.batch_size}
+        bounds = {key: (1, max(widths)), "train.batch_size": (1, t.batch_size)}
+        if with_first:
+            settings[with_first] = first
+            bounds[with_first] = (1, first)
+        _resources.check_fits(
+            f"an MLP of widths {[first, *widths, last]} trained by Adam on batches of "
+            f"{t.batch_size}",
+            need,
+            settings,
+            _defaults(*settings) | {key: max(_defaults(key)[key])},
+            bounds,
+        )
+
+    mlp("discriminator.hidden", DATA_DIM * d.pack, d.hidden, 1)
+    if not cv:
+        outputs = g.n_outcomes + g.n_continuous
+        mlp("generator.hidden", g.latent_dim, g.hidden, outputs, with_first="generator.latent_dim")
+    if cfg.decoder.kind == "mlp":
+        mlp("decoder.hidden", DATA_DIM, cfg.decoder.hidden, DATA_DIM)
+
+    _resources.check_fits(
+        f"an array of {cfg.data.n_samples:,} data points",
+        lambda s: _resources.points_bytes(s["data.n_samples"], DATA_DIM),
+        {"data.n_samples": cfg.data.n_samples},
+        _defaults("data.n_samples"),
+        {"data.n_samples": (1, cfg.data.n_samples)},
+    )
+    _resources.check_fits(
+        f"an evaluation of {t.eval_samples:,} points (energy distance: pairwise distances)",
+        lambda s: (
+            _resources.points_bytes(s["train.eval_samples"], DATA_DIM)
+            + _resources.energy_distance_bytes(s["train.eval_samples"])
+        ),
+        {"train.eval_samples": t.eval_samples},
+        _defaults("train.eval_samples"),
+        {"train.eval_samples": (1, t.eval_samples)},
+    )
 
 
 def parse_config(data: dict) -> RunConfig:
