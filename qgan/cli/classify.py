@@ -17,10 +17,12 @@ OVERRIDES = {
 
 
 def _classify(args) -> int:
+    from qgan._paths import check_output_dir
     from qgan.classify.config import load_config
 
     # validated before TensorFlow is imported: a bad config is one line, at once
     cfg = load_config(args.config, config_overrides(args, OVERRIDES))
+    check_output_dir(cfg.output.dir)  # before anything is created or imported
 
     import_tensorflow()
     from qgan.classify.training import classify

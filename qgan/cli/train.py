@@ -18,6 +18,7 @@ OVERRIDES = {"steps": "train.steps", "seed": "seed", "output_dir": "output.dir"}
 
 
 def _train(args) -> int:
+    from qgan._paths import check_output_dir
     from qgan.gan.config import load_config
 
     # validated before TensorFlow is imported: a bad config is one line, at once
@@ -32,6 +33,7 @@ def _train(args) -> int:
         raise ValueError("a config is needed (or --resume RUN_DIR to continue a run)")
     else:
         cfg = load_config(args.config, overrides)
+        check_output_dir(cfg.output.dir)  # before anything is created or imported
         log.info("config %s OK: training %s for %d steps", args.config, cfg.name, cfg.train.steps)
 
     import_tensorflow()
