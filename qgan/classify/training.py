@@ -11,6 +11,18 @@ Run directory ``<output.dir>/<name>-<timestamp>/``::
     curves.png         training curves (loss and accuracy per epoch)
     ionq/              backend.kind ionq: every IonQ job and result as it arrives
                        (``qgan ionq status RUN_DIR`` lists them)
+
+Divergence. A training step whose loss, gradient or updated weights hold a NaN or inf is
+undone inside the compiled step (weights and optimizer state go back to their values
+before it) and ends the training there. A run whose training loss at its final weights,
+on its whole training split, is above ``2 ln(n_classes)`` (twice the cross-entropy of a
+uniform guess, 4.61 for ten classes; an untrained model scores about ``ln(n_classes)``)
+has diverged too: its weights are finite but the steps have thrown it far from any fit
+(e.g. Adam at a learning rate of 1e4). Only the training split decides (no validation or
+evaluation data). A diverged run still writes its run directory, with the last finite
+weights in ``checkpoints/final`` and ``"diverged": true`` in ``metrics.json``, then raises
+:class:`TrainingDiverged` (a one-line ``ValueError``: ``qgan classify`` prints it and exits
+non-zero).
 """
 
 from __future__ import annotations
@@ -42,6 +54,33 @@ from qgan.classify.model import build_model, check_backend, ionq_backend, parame
 
 log = logging.getLogger("qgan.classify")
 EVAL_BATCH = 1024  # rows per forward pass when scoring
+#: a run has diverged when its final training loss exceeds this many times ln(n_classes)
+DIVERGED_LOSS_FACTOR = 2.0
+
+
+class TrainingDiverged(ValueError):
+    """Training diverged (see the module docstring): a non-finite loss, gradient or weight,
+    or a final training loss above ``DIVERGED_LOSS_FACTOR * ln(n_classes)``. The message is
+    one line naming the epoch, the loss and a lower ``train.learning_rate`` to try;
+    ``run_dir`` and ``metrics`` are the run's (written, with the last finite weights)."""
+
+    def __init__(self, message: str, run_dir: Path, metrics: dict):
+        super().__init__(message)
+        self.run_dir = run_dir
+        self.metrics = metrics
+
+
+def diverged_loss(n_classes: int = N_CLASSES) -> float:
+    """The training loss above which a finished run counts as diverged:
+    ``DIVERGED_LOSS_FACTOR * ln(n_classes)`` (4.61 for ten classes)."""
+    return DIVERGED_LOSS_FACTOR * float(np.log(n_classes))
+
+
+def _lower_learning_rate(cfg: ClassifyConfig) -> float:
+    """A learning rate to suggest after a divergence: a tenth of the run's, at most the
+    config's default."""
+    default = type(cfg.train).model_fields["learning_rate"].default
+    return min(cfg.train.learning_rate / 10, default)
 
 
 def confusion_matrix(labels, predicted, n_classes: int = N_CLASSES) -> np.ndarray:
@@ -154,10 +193,42 @@ def _optimizers(cfg: ClassifyConfig, clf: Classifier):
     return groups
 
 
+def _json_safe(value):
+    """``value`` (nested dicts, lists, numbers) with every NaN or inf float replaced by its
+    text ('nan', 'inf', '-inf'): JSON has no such numbers."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+
+
+def _all_finite(tensors) -> tf.Tensor:
+    """Scalar bool: every element of every tensor (None entries skipped) is finite."""
+    checks = [tf.reduce_all(tf.math.is_finite(t)) for t in tensors if t is not None]
+    return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
+
+
 def _train_step_fn(clf: Classifier, groups, input_shape):
+    """The compiled step ``(x [B, *input_shape] float32, y [B] int32) -> (mean loss,
+    correct predictions, finite)``. ``finite`` is False when the loss, a gradient or an
+    updated weight is NaN or inf; the step is then undone (every weight and optimizer slot
+    back to its value before the step, from a copy taken at its start), so the model always
+    holds the last finite weights and training could go on as if the batch had been
+    skipped."""
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model = clf.model
     variables = [v for _, group in groups for v in group]
+    # the step's whole state: weights and optimizer slots (Adam's moments, iteration counts)
+    state = variables + [s for opt, _ in groups for s in opt.variables]
+    before = [tf.Variable(tf.identity(v), trainable=False, name="before_step") for v in state]
+
+    def undo():
+        for b, v in zip(before, state):
+            v.assign(b)
+        return tf.constant(False)
 
     @tf.function(
         input_signature=[
@@ -166,6 +237,8 @@ def _train_step_fn(clf: Classifier, groups, input_shape):
         ]
     )
     def train_step(x, y):
+        for b, v in zip(before, state):
+            b.assign(v)
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
             loss = loss_fn(y, logits)
@@ -174,10 +247,12 @@ def _train_step_fn(clf: Classifier, groups, input_shape):
         for opt, group in groups:
             opt.apply_gradients(zip(grads[start : start + len(group)], group))
             start += len(group)
+        finite = _all_finite([loss, *grads, *variables])
+        finite = tf.cond(finite, lambda: tf.constant(True), undo)
         correct = tf.reduce_sum(
             tf.cast(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y), tf.int32)
         )
-        return loss, correct
+        return loss, correct, finite
 
     return train_step
 
@@ -258,22 +333,25 @@ def classify(
         dynamic_ncols=True,
     )
     train_start = time.perf_counter()
+    diverged = None  # (epoch, loss) of a step that went non-finite
     try:
         for epoch in range(1, t.epochs + 1):
             order = rng.permutation(n)
             losses, correct = [], 0
             for i in range(0, n, t.batch_size):
                 batch = order[i : i + t.batch_size]
-                loss, hits = train_step(tf.constant(x_train[batch]), tf.constant(y_train[batch]))
+                loss, hits, finite = train_step(
+                    tf.constant(x_train[batch]), tf.constant(y_train[batch])
+                )
+                if not bool(finite):  # undone in the step: the weights are the last finite
+                    diverged = (epoch, float(loss))
+                    break
                 losses.append(float(loss) * len(batch))
                 correct += int(hits)
                 bar.update(1)
+            if diverged is not None:
+                break
             mean_loss = sum(losses) / n
-            if not np.isfinite(mean_loss):
-                raise ValueError(
-                    f"train.learning_rate: training diverged (non-finite loss in epoch {epoch}); "
-                    f"lower it (got {t.learning_rate})"
-                )
             val = _scores(clf.logits_of_features(x_val), y_val)
             circuits, shots = _account(clf)
             record = {
@@ -286,7 +364,7 @@ def classify(
                 "shots_executed": shots,
                 "time_s": time.perf_counter() - start,
             }
-            rundir.append_jsonl(run_dir / "metrics.jsonl", record)
+            rundir.append_jsonl(run_dir / "metrics.jsonl", _json_safe(record))
             history.append(record)
             bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{val['accuracy']:.3f}")
     finally:
@@ -331,6 +409,11 @@ def classify(
         checkpoint=str(final_ckpt.relative_to(run_dir)),
         train_s=train_s,
     )
+    if diverged is None and not train_scores["loss"] <= diverged_loss():
+        diverged = (t.epochs, train_scores["loss"])
+    if diverged is not None:
+        epoch, loss = diverged
+        record.update(diverged=True, diverged_epoch=epoch, diverged_loss=loss)
     if cfg.backend.kind == "ionq":
         record["ionq"] = _ionq_summary(clf.circuit.backend)
     if cfg.output.plots:
@@ -340,7 +423,16 @@ def classify(
         )
         plots.training_curves(run_dir / "curves.png", history, cfg.name)
     record["wall_s"] = time.perf_counter() - start
-    write_text_atomic(run_dir / "metrics.json", json.dumps(record, indent=2) + "\n")
+    write_text_atomic(run_dir / "metrics.json", json.dumps(_json_safe(record), indent=2) + "\n")
+    if diverged is not None:
+        epoch, loss = diverged
+        raise TrainingDiverged(
+            f"training diverged at epoch {epoch} (loss {loss:.4g}): lower "
+            f"train.learning_rate, e.g. {_lower_learning_rate(cfg):g} (run directory "
+            f"{run_dir}, last finite weights in checkpoints/final)",
+            run_dir,
+            record,
+        )
     log.info(
         "%s: validation accuracy %.3f after %d epochs (%.1f s)",
         cfg.name,
