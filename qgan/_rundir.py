@@ -13,12 +13,16 @@ Layout of ``<output.dir>/<name>-<timestamp>/``::
 
 Checkpoints are written to a temporary folder and renamed into place, and ``latest.json``
 is replaced atomically after the rename, so a kill at any moment leaves the previous
-checkpoint usable.
+checkpoint usable. Each step folder also holds ``state.json`` (the loop state of
+``latest.json``), so a resume can fall back to the previous step folder when the newest is
+damaged (:func:`checkpoint_candidates`). Temporary folders a kill left behind
+(``.tmp-*``, ``.old-*``) are removed by :func:`sweep_temporary` on resume and at the end.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -30,6 +34,10 @@ from qgan._io import write_text_atomic
 
 CONFIG_FILE = "config.yaml"  # the resolved config, written when the run starts
 FINAL_FILE = "metrics.json"  # the final record, written when the run finishes
+STATE_FILE = "state.json"  # in each step folder: the loop state saved with it
+LATEST_FILE = "latest.json"  # in checkpoints/: the newest step folder and its state
+
+log = logging.getLogger("qgan.rundir")
 
 
 def new_run_dir(root, name: str) -> Path:
@@ -78,16 +86,36 @@ def append_jsonl(path: Path, record: dict) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """Records of a JSON-lines file; a torn last line (killed mid-write) is dropped."""
+    """Records of a JSON-lines file; a torn line (killed mid-write, or garbled) is dropped,
+    wherever it is (:func:`torn_after` says where the first one was)."""
+    return [r for r in _jsonl_lines(path) if r is not None]
+
+
+def _jsonl_lines(path: Path) -> list[dict | None]:
+    """Each line of a JSON-lines file parsed, ``None`` for a line that is not a JSON
+    object (torn or garbled bytes included)."""
     if not Path(path).exists():
         return []
-    records = []
-    for line in Path(path).read_text().splitlines():
+    lines = []
+    for line in Path(path).read_bytes().splitlines():
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return records
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            record = None
+        lines.append(record if isinstance(record, dict) else None)
+    return lines
+
+
+def torn_after(path: Path) -> int | None:
+    """``None`` if every line of ``path`` is a whole record; else the ``step`` of the last
+    whole record before the first torn line (0 when the first line is torn): the records
+    up to that step are known good, the torn one was for a later step."""
+    last = 0
+    for record in _jsonl_lines(path):
+        if record is None:
+            return last
+        last = int(record.get("step", last))
+    return None
 
 
 def truncate_jsonl(path: Path, max_step: int) -> None:
@@ -131,11 +159,11 @@ def save_checkpoint(checkpoint, run_dir: Path, step: int, extra: dict, keep: int
     name = f"step-{step:07d}"
     tmp = folder / f".tmp-{name}-{os.getpid()}"
     _write_tmp(checkpoint, tmp)
+    record = json.dumps({"step": step, "path": f"{name}/ckpt", **extra})
+    write_text_atomic(tmp / STATE_FILE, record)
     final = folder / name
     _move_into_place(tmp, final)
-    write_text_atomic(
-        folder / "latest.json", json.dumps({"step": step, "path": f"{name}/ckpt", **extra})
-    )
+    write_text_atomic(folder / LATEST_FILE, record)
     steps = sorted(p for p in folder.glob("step-*") if p.is_dir())
     for old in steps[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
@@ -153,9 +181,88 @@ def save_named_checkpoint(checkpoint, run_dir: Path, name: str) -> Path:
     return final / "ckpt"
 
 
-def latest_checkpoint(run_dir: Path) -> dict | None:
-    """``latest.json`` of a run (``step``, ``path`` relative to checkpoints/, extras) or None."""
-    path = Path(run_dir) / "checkpoints" / "latest.json"
-    if not path.exists():
+def sweep_temporary(run_dir: Path) -> list[Path]:
+    """Remove the temporary folders a killed write left under ``checkpoints/`` (``.tmp-*``,
+    ``.old-*``) and the temporary files of atomic writes (``.<name>.*.tmp``, in the run
+    directory and ``checkpoints/``); the removed paths, logged once. Only call it while
+    holding the run's lock (:mod:`qgan._lock`): a live writer's temporary folder would go
+    too."""
+    run_dir = Path(run_dir)
+    folder = run_dir / "checkpoints"
+    found = []
+    if folder.is_dir():
+        found = [p for p in folder.iterdir() if p.name.startswith((".tmp-", ".old-"))]
+    for where in (run_dir, folder):  # write_bytes_atomic's temporary files
+        if where.is_dir():
+            found += [p for p in where.glob(".*.tmp") if p.is_file()]
+    removed = sorted(set(found))
+    for path in removed:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if removed:
+        log.info(
+            "removed %d temporary file(s) left by an interrupted write: %s",
+            len(removed),
+            ", ".join(p.name for p in removed),
+        )
+    return removed
+
+
+def _read_record(path: Path) -> dict | None:
+    """A JSON object file parsed, or ``None`` (warned, naming it) if it does not parse."""
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+            raise ValueError("not a checkpoint record")
+        return record
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        log.warning("%s is unreadable (%s); ignoring it", path, type(err).__name__)
         return None
-    return json.loads(path.read_text())
+
+
+def checkpoint_candidates(run_dir: Path) -> list[dict]:
+    """The step checkpoints of a run a resume may start from, newest first: records of
+    ``latest.json``'s form (``step``, ``path`` relative to checkpoints/, loop state).
+
+    Each step folder's ``state.json`` is its record; ``latest.json`` adds the newest step
+    of a run written before step folders held one. A garbled ``latest.json`` or
+    ``state.json``, or a step folder without its ``ckpt.index``, is left out with a warning
+    naming the file. Whether the checkpoint's data reads is for the caller to find out
+    (TensorFlow) -- the next candidate is the fallback.
+    """
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    by_step: dict[int, dict] = {}
+    for step_dir in sorted(folder.glob("step-*"), reverse=True):
+        if not step_dir.is_dir() or not (step_dir / STATE_FILE).exists():
+            continue
+        record = _read_record(step_dir / STATE_FILE)
+        if record is None:
+            continue
+        if not (step_dir / "ckpt.index").is_file():
+            log.warning("%s is missing; skipping that checkpoint", step_dir / "ckpt.index")
+            continue
+        by_step[record["step"]] = record
+    latest_path = folder / LATEST_FILE
+    if latest_path.exists():
+        latest = _read_record(latest_path)
+        if latest is not None and latest["step"] not in by_step:
+            if (folder / f"{latest['path']}.index").is_file():
+                by_step[latest["step"]] = latest
+            else:
+                log.warning(
+                    "%s names %s, which is missing; falling back to an earlier checkpoint",
+                    latest_path,
+                    folder / latest["path"],
+                )
+    return [by_step[k] for k in sorted(by_step, reverse=True)]
+
+
+def latest_checkpoint(run_dir: Path) -> dict | None:
+    """The newest usable checkpoint record (``step``, ``path`` relative to checkpoints/,
+    extras) of :func:`checkpoint_candidates`, or None."""
+    candidates = checkpoint_candidates(run_dir)
+    return candidates[0] if candidates else None

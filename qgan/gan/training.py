@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +18,7 @@ from tqdm.auto import tqdm
 from qgan import _rundir as rundir
 from qgan import metrics as qmetrics
 from qgan._io import npy_bytes, write_bytes_atomic, write_text_atomic
+from qgan._lock import RunLock
 from qgan.gan import plots
 from qgan.gan.config import METRIC_DIRECTION, RunConfig, dump_config, load_config
 from qgan.gan.data import make_dataset
@@ -24,6 +28,9 @@ from qgan.gan.resume import resumed_config
 log = logging.getLogger("qgan.train")
 EVAL_SEED_OFFSET = 7919  # evaluation latents: a fixed stream apart from the training stream
 LOG_EVERY = 10
+#: consecutive steps with a non-finite loss or a skipped (non-finite) update tolerated
+#: before the run stops; non-finite weights stop it at once. Nothing non-finite is saved.
+MAX_NONFINITE_STREAK = 10
 
 
 @dataclass
@@ -87,6 +94,10 @@ def evaluate_generator(
     return result, points
 
 
+def _finite(variable) -> bool:
+    return bool(np.all(np.isfinite(variable.numpy())))
+
+
 def _is_better(metric: str, value: float, best: float | None, min_delta: float) -> bool:
     if best is None or not np.isfinite(best):
         return bool(np.isfinite(value))
@@ -106,6 +117,7 @@ class OpenedRun:
     reference: np.ndarray
     mixture: object
     latest: dict = field(default_factory=dict)
+    lock: RunLock | None = None
 
 
 def open_run(
@@ -120,25 +132,92 @@ def open_run(
         raise ValueError("a config is required to start a run (or resume=RUN_DIR)")
     if resume is not None:
         cfg = resumed_config(resume, cfg, overrides)
-    model, reference, mixture, calibration = build(cfg)
+        lock = RunLock(resume).acquire()  # a live run is refused before anything is built
+    model, reference, mixture, calibration = build(cfg) if resume is None else (None,) * 4
     if resume is None:
         run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
+        lock = RunLock(run_dir).acquire()
         write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
         write_text_atomic(run_dir / "calibration.json", json.dumps(calibration, indent=2))
-        return OpenedRun(cfg, run_dir, model, reference, mixture)
+        return OpenedRun(cfg, run_dir, model, reference, mixture, lock=lock)
     run_dir = Path(resume)
-    if overrides and "train.steps" in overrides:
-        write_text_atomic(run_dir / rundir.CONFIG_FILE, dump_config(cfg))
-    latest = rundir.latest_checkpoint(run_dir) or {}
-    if latest:
-        model.checkpoint.read(str(run_dir / "checkpoints" / latest["path"])).assert_consumed()
-        log.info("resumed %s at step %d", run_dir, latest["step"])
-    done = int(model.step.numpy())
-    # an interrupted step's logging, evaluation and checkpoint are redone on resume
-    kept = done - 1 if latest.get("pending") else done
-    rundir.truncate_jsonl(run_dir / "metrics.jsonl", kept)
-    rundir.truncate_jsonl(run_dir / "losses.jsonl", kept)
-    return OpenedRun(cfg, run_dir, model, reference, mixture, latest)
+    try:
+        model, reference, mixture, _ = build(cfg)
+        if overrides and "train.steps" in overrides:
+            write_text_atomic(run_dir / rundir.CONFIG_FILE, dump_config(cfg))
+        rundir.sweep_temporary(run_dir)
+        latest = restore_latest(model, run_dir)
+        if latest:
+            log.info("resumed %s at step %d", run_dir, latest["step"])
+        done = int(model.step.numpy())
+        # an interrupted step's logging, evaluation and checkpoint are redone on resume
+        kept = done - 1 if latest.get("pending") else done
+        rundir.truncate_jsonl(run_dir / "metrics.jsonl", kept)
+        rundir.truncate_jsonl(run_dir / "losses.jsonl", kept)
+    except BaseException:
+        lock.release()
+        raise
+    return OpenedRun(cfg, run_dir, model, reference, mixture, latest, lock)
+
+
+def restore_latest(model: GANModel, run_dir: Path) -> dict:
+    """Restore ``model`` from the newest usable step checkpoint of ``run_dir``; its record
+    (``{}``: none, the run starts again from step 0 -- the model as built).
+
+    A checkpoint is usable if its files read (TensorFlow's checksums catch garbled or
+    truncated data) and the run's logs are whole up to its step: a torn line in
+    ``metrics.jsonl`` or ``losses.jsonl`` (:func:`qgan._rundir.torn_after`) sends the resume
+    back to a checkpoint from before it, so the lost record is made again. A damaged
+    checkpoint is skipped with a warning naming the file; if checkpoints exist and none is
+    usable, a one-line ``ValueError`` names the last damaged one. Step checkpoints newer
+    than the one chosen are removed (and ``latest.json`` points at it), so that a later
+    resume cannot pick them again.
+    """
+    folder = run_dir / "checkpoints"
+    torn = [
+        t
+        for f in ("metrics.jsonl", "losses.jsonl")
+        if (t := rundir.torn_after(run_dir / f)) is not None
+    ]
+    limit = min(torn) if torn else None
+    if torn:
+        log.warning(
+            "%s: a torn log line after step %d; the steps after it are trained again",
+            run_dir,
+            limit,
+        )
+    chosen, damaged = {}, None
+    for record in rundir.checkpoint_candidates(run_dir):
+        kept = record["step"] - 1 if record.get("pending") else record["step"]
+        if limit is not None and kept > limit:
+            continue
+        path = folder / record["path"]
+        try:
+            model.checkpoint.read(str(path)).assert_consumed()
+        except (tf.errors.OpError, ValueError, AssertionError) as err:
+            damaged = path
+            log.warning(
+                "checkpoint %s is unreadable (%s); falling back to the previous one",
+                path,
+                type(err).__name__,
+            )
+            continue
+        chosen = record
+        break
+    if not chosen and damaged is not None:
+        raise ValueError(
+            f"--resume {str(run_dir)!r}: no usable checkpoint ({damaged} is damaged, and no "
+            "earlier one reads)"
+        )
+    step = chosen.get("step", -1)
+    for step_dir in folder.glob("step-*") if folder.is_dir() else []:
+        if step_dir.is_dir() and step_dir.name > f"step-{step:07d}":
+            shutil.rmtree(step_dir, ignore_errors=True)
+    if chosen:
+        write_text_atomic(folder / rundir.LATEST_FILE, json.dumps(chosen))
+    elif (folder / rundir.LATEST_FILE).exists():
+        (folder / rundir.LATEST_FILE).unlink()
+    return chosen
 
 
 class TrainingLoop:
@@ -160,6 +239,8 @@ class TrainingLoop:
         self.elapsed_before = float(latest.get("elapsed_s", 0.0))  # earlier segments
         self.state = {"best_value": None, "best_step": None, "nonfinite_steps": 0}
         self.state["evals_since_best"] = 0
+        self.nonfinite_streak = 0  # consecutive non-finite steps (MAX_NONFINITE_STREAK)
+        self.interrupt_requested = False  # a SIGINT arrived; stop after this step
         self.state.update({k: latest[k] for k in self.state if k in latest})
         self.window: list[dict] = list(latest.get("window", []))
         self.step = int(self.model.step.numpy())
@@ -184,8 +265,28 @@ class TrainingLoop:
         """Seconds of wall time of the run so far, earlier segments included."""
         return self.elapsed_before + time.perf_counter() - self.start
 
+    def check_finite(self, step: int, what: str | None = None) -> None:
+        """A one-line ``ValueError`` if any weight of the model (or ``what``, a description
+        of something already found non-finite) is not finite: the run stops before anything
+        is saved, so every checkpoint on disk holds finite weights."""
+        if what is None:
+            m = self.model
+            parts = (m.generator, m.decoder, m.discriminator, m.g_opt, m.dec_opt, m.d_opt)
+            bad = [v.name for part in parts for v in part.variables if not _finite(v)]
+            if not bad:
+                return
+            what = f"weight {bad[0]}" + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+        t = self.cfg.train
+        raise ValueError(
+            f"training diverged at step {step}: {what} is not finite; nothing of this step "
+            f"was saved (checkpoints/ holds the last finite weights); start a new run with a "
+            f"lower train.lr_generator / train.lr_discriminator (now {t.lr_generator:g} / "
+            f"{t.lr_discriminator:g})"
+        )
+
     def save(self, step: int, pending: bool = False) -> None:
-        """Checkpoint the model and the loop state after ``step``."""
+        """Checkpoint the model and the loop state after ``step`` (finite weights only)."""
+        self.check_finite(step)
         extra = {**self.state, "window": self.window, "pending": pending}
         extra["elapsed_s"] = self.elapsed()
         rundir.save_checkpoint(self.model.checkpoint, self.run.run_dir, step, extra)
@@ -226,6 +327,7 @@ class TrainingLoop:
         if _is_better(metric, value, state["best_value"], t.early_stopping.min_delta):
             state.update(best_value=value, best_step=step, evals_since_best=0)
             if t.early_stopping.keep_best:
+                self.check_finite(step)
                 rundir.save_named_checkpoint(self.model.weights_checkpoint, run.run_dir, "best")
         else:
             state["evals_since_best"] += 1
@@ -276,16 +378,33 @@ class TrainingLoop:
         else:
             self.step_times.append(elapsed)
         self.step += 1
-        self.state["nonfinite_steps"] += int(out.pop("nonfinite"))
+        skipped = int(out.pop("nonfinite"))
+        self.state["nonfinite_steps"] += skipped
         self.window.append(out)
+        if skipped or not all(np.isfinite(v) for v in out.values()):
+            self.nonfinite_streak += 1
+            self.check_finite(self.step)
+            if self.nonfinite_streak > MAX_NONFINITE_STREAK:
+                self.check_finite(
+                    self.step, f"the loss or gradient of {self.nonfinite_streak} steps in a row"
+                )
+        else:
+            self.nonfinite_streak = 0
         return out
 
     def loop(self, on_step=None) -> None:
         """Train to ``train.steps`` (or an early stop). ``on_step(step, losses)`` after each
         step. On ``KeyboardInterrupt``, checkpoint the state right after the last update,
         marked ``pending`` while its bookkeeping had not finished (evaluation draws from
-        the training RNG, so a half-done evaluation must not be kept), and re-raise."""
+        the training RNG, so a half-done evaluation must not be kept), and re-raise.
+
+        A SIGINT (Ctrl-C) in the main thread does not interrupt a step: the step and its
+        bookkeeping finish, then the run checkpoints and raises ``KeyboardInterrupt`` (a
+        second SIGINT interrupts at once, as above). An interrupt landing inside a step
+        could lose the step's losses after its update, and the resumed run's logs would
+        differ from an uninterrupted run's."""
         pending, snapshot = False, None
+        previous = self._defer_sigint()
         try:
             stop = False
             if self.run.latest.get("pending"):
@@ -300,6 +419,8 @@ class TrainingLoop:
                 self.bar.update(1)
                 stop = self.after_step(self.step)
                 pending = False
+                if self.interrupt_requested:
+                    raise KeyboardInterrupt
         except KeyboardInterrupt:
             landed = int(self.model.step.numpy())
             if pending:
@@ -314,7 +435,21 @@ class TrainingLoop:
             )
             raise
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
             self.close()
+
+    def _defer_sigint(self):
+        """Install the SIGINT handler that asks the loop to stop after the current step
+        (main thread only); the handler it replaced, or None."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def request_stop(signum, frame):
+            self.interrupt_requested = True
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second one: at once
+
+        return signal.signal(signal.SIGINT, request_stop)
 
     def close(self) -> None:
         self.bar.close()
@@ -327,6 +462,7 @@ def finish_run(loop: TrainingLoop) -> RunResult:
     checkpoint, final evaluation, ``generated.npy``, ``metrics.json`` and plots."""
     run, cfg, model, state = loop.run, loop.cfg, loop.model, loop.state
     t, run_dir = cfg.train, run.run_dir
+    loop.check_finite(loop.step)
     best_path = run_dir / "checkpoints" / "best"
     if t.early_stopping.keep_best and best_path.exists():
         model.weights_checkpoint.read(str(best_path / "ckpt")).expect_partial()
@@ -353,6 +489,7 @@ def finish_run(loop: TrainingLoop) -> RunResult:
     write_text_atomic(run_dir / "metrics.json", json.dumps(final, indent=2) + "\n")
     if cfg.output.plots:
         plots.write_run_plots(run_dir, run.reference, points, run.mixture, cfg)
+    rundir.sweep_temporary(run_dir)
     return RunResult(run_dir=run_dir, metrics=final, history=history)
 
 
@@ -376,9 +513,14 @@ def train(
     run). Returns a :class:`RunResult`; its ``wall_time_s`` counts every segment.
     """
     start = time.perf_counter()
-    loop = TrainingLoop(open_run(cfg, resume, overrides), progress=progress, start=start)
-    loop.loop(on_step)
-    return finish_run(loop)
+    run = open_run(cfg, resume, overrides)
+    try:
+        loop = TrainingLoop(run, progress=progress, start=start)
+        loop.loop(on_step)
+        return finish_run(loop)
+    finally:
+        if run.lock is not None:
+            run.lock.release()
 
 
 #: ``checkpoint`` choices of :func:`load_trained_run` besides a step number
