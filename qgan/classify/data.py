@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qgan._arrays import load_npz
+
 N_CLASSES = 10
 log = logging.getLogger("qgan.classify")
 
@@ -135,27 +137,27 @@ def check_images(images, labels, kind: str, name: str) -> tuple[np.ndarray, np.n
     return (x / spec.max_pixel).astype(np.float32), labels.astype(np.int32)
 
 
-def read_npz(path, kind: str, name: str) -> ImageData:
-    """An ``.npz`` with arrays ``images`` and ``labels`` as :class:`ImageData` (checked)."""
+def read_npz(path, kind: str, name: str, max_bytes: int | None = None) -> ImageData:
+    """An ``.npz`` with arrays ``images`` and ``labels`` as :class:`ImageData` (checked).
+
+    The arrays' headers are read first (:func:`qgan._arrays.load_npz`): object or
+    non-numeric dtypes, ranks other than images ``[N, H, W]`` / ``[N, H * W]`` and labels
+    ``[N]``, truncated members, and arrays that with their float64 copies exceed
+    ``max_bytes`` (default: the available memory) are refused before anything is
+    allocated. Errors are one line starting ``<name> 'PATH':``.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{name}: file {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [k for k in ("images", "labels") if k not in archive.files]
-            if missing:
-                raise ValueError(
-                    f"{name}: {str(path)!r} has no array {missing[0]!r} (it has "
-                    f"{sorted(archive.files)}; expected 'images' and 'labels')"
-                )
-            images, labels = archive["images"], archive["labels"]
-    except ValueError as err:
-        if str(err).startswith(name):
-            raise
-        raise ValueError(f"{name}: {str(path)!r} is not a readable .npz file ({err})") from None
-    except OSError as err:
-        raise ValueError(f"{name}: {str(path)!r} is not a readable .npz file ({err})") from None
-    x, y = check_images(images, labels, kind, f"{name} {str(path)!r}")
+    label = f"{name} {str(path)!r}"
+    arrays = load_npz(
+        path,
+        label,
+        ("images", "labels"),
+        ndim={"images": (2, 3), "labels": 1},
+        max_bytes=max_bytes,
+    )
+    x, y = check_images(arrays["images"], arrays["labels"], kind, label)
     return ImageData(x, y, kind, str(path))
 
 

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qgan._arrays import WORKING_ITEMSIZE, available_memory, check_values, format_bytes, load_npy
 from qgan._validate import check_choice, check_int, check_number
 
 logger = logging.getLogger(__name__)
@@ -191,68 +191,118 @@ def moons(n: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     return points.astype(np.float32)
 
 
-def load_points(path) -> np.ndarray:
+def load_points(path, max_bytes: int | None = None) -> np.ndarray:
     """Points from a ``.npy`` file (a 2-D numeric array) or a ``.csv`` file, as ``[n, d]`` float32.
 
-    A CSV has one point per row, comma-separated, with an optional header line; a single
-    column is d = 1. Raises a one-line ``ValueError`` naming ``path`` for a missing file,
-    another extension, non-numeric content, a 1-D or empty array, or NaN/inf entries.
+    A CSV has one point per row, comma-separated, with an optional header line (blank lines
+    and ``#`` comments are skipped); a single column is d = 1. Nothing is allocated before
+    the size is known: a ``.npy`` header is read first (:func:`qgan._arrays.load_npy`), a CSV
+    is scanned once (UTF-8, row and column count) before it is parsed; the points and
+    their float64 copy must fit ``max_bytes`` (default: the available memory). Values are
+    checked as float32, the dtype training uses (:func:`qgan._arrays.check_values`).
+    Raises a one-line ``ValueError`` starting ``path 'FILE':`` (or ``path: no such file``)
+    for a missing file, another extension, a non-numeric or object dtype, a rank other
+    than 2, a truncated file, too large a file, undecodable text or a non-numeric cell
+    (naming line and column), an empty array, NaN/inf entries or float32 overflow.
     """
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"path: no such file {str(p)!r}")
+    label = f"path {str(p)!r}"
     suffix = p.suffix.lower()
     if suffix == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"path: cannot read {str(p)!r} as a .npy array ({exc})") from None
-        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-            raise ValueError(f"path: {str(p)!r} holds {arr.dtype} data, expected numbers")
-        if np.iscomplexobj(arr):
-            raise ValueError(f"path: {str(p)!r} holds complex numbers, expected real points")
-        if arr.ndim != 2:
-            hint = " (for 1-D data save shape (n, 1))" if arr.ndim == 1 else ""
-            raise ValueError(
-                f"path: {str(p)!r} holds an array of shape {arr.shape}, expected 2-D [n, d]{hint}"
-            )
+        arr = load_npy(p, label, ndim=2, max_bytes=max_bytes)
     elif suffix == ".csv":
-        arr = _read_csv(p)
+        arr = _read_csv(p, label, max_bytes)
     else:
         raise ValueError(f"path: expected a .npy or .csv file, got {str(p)!r}")
     if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"path: {str(p)!r} holds no points (shape {arr.shape})")
-    arr = arr.astype(np.float64)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"path: {str(p)!r} has {int(bad.sum())} NaN/inf entries (first at row {row}, "
-            f"column {col}), expected finite numbers"
-        )
+        raise ValueError(f"{label}: holds no points (shape {arr.shape})")
+    check_values(arr, label, np.float32)
     return arr.astype(np.float32)
 
 
-def _read_csv(p: Path) -> np.ndarray:
-    lines = p.read_text().splitlines()
-    first = next((line for line in lines if line.strip()), None)
-    if first is None:
-        return np.zeros((0, 0))
-    try:  # a first line that is not all numbers is a header
-        [float(v) for v in first.split(",")]
-        skip = 0
-    except ValueError:
-        skip = 1
+#: longest CSV line read (bytes): a point of thousands of coordinates fits
+CSV_MAX_LINE = 1 << 20
+
+
+def _csv_lines(f, label: str):
+    """``(number, bytes)`` of each line of the binary stream ``f`` (1-based), refusing a
+    line longer than :data:`CSV_MAX_LINE` before reading it whole."""
+    number = 0
+    while raw := f.readline(CSV_MAX_LINE + 1):
+        number += 1
+        if len(raw) > CSV_MAX_LINE:
+            raise ValueError(
+                f"{label}: line {number} is longer than {format_bytes(CSV_MAX_LINE)}, "
+                "expected one point per line"
+            )
+        yield number, raw
+
+
+def _csv_cells(raw: bytes, label: str, number: int) -> list[str]:
+    """The comma-separated cells of line ``number`` (1-based) of a CSV file, ``[]`` for a
+    blank or comment line."""
     try:
-        with warnings.catch_warnings():  # a header-only file: "input contained no data"
-            warnings.simplefilter("ignore", UserWarning)
-            return np.loadtxt(p, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
-    except ValueError as exc:
-        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
         raise ValueError(
-            f"path: cannot read {str(p)!r} as comma-separated numbers with an optional header "
-            f"line ({line})"
+            f"{label}: not UTF-8 text at line {number} (byte 0x{raw[err.start]:02x})"
         ) from None
+    text = text.split("#", 1)[0].strip()
+    return text.split(",") if text else []
+
+
+def _read_csv(p: Path, label: str, max_bytes: int | None) -> np.ndarray:
+    """``[rows, columns]`` float64 of a CSV file, in two streaming passes: the first checks
+    the text and counts rows (stopping at the memory bound), the second parses into a
+    preallocated array."""
+    bound = available_memory() if max_bytes is None else max_bytes
+    header_line, columns, rows = None, 0, 0
+    with open(p, "rb") as f:
+        for number, raw in _csv_lines(f, label):
+            cells = _csv_cells(raw, label, number)
+            if not cells:
+                continue
+            if header_line is None and columns == 0:
+                try:  # a first line that is not all numbers is a header
+                    [float(v) for v in cells]
+                except ValueError:
+                    header_line = number
+                    continue
+            if columns == 0:
+                columns = len(cells)
+            elif len(cells) != columns:
+                raise ValueError(
+                    f"{label}: cannot read as comma-separated numbers: line {number} has "
+                    f"{len(cells)} columns, expected {columns}"
+                )
+            rows += 1
+            need = rows * columns * 2 * WORKING_ITEMSIZE  # the float64 array and a copy
+            if bound is not None and need > bound:
+                raise ValueError(
+                    f"{label}: more than {rows - 1} rows of {columns} numbers, which need "
+                    f"more than the {format_bytes(bound)} of memory available"
+                )
+    out = np.empty((rows, columns), np.float64)
+    row = 0
+    with open(p, "rb") as f:
+        for number, raw in _csv_lines(f, label):
+            cells = _csv_cells(raw, label, number)
+            if not cells or number == header_line:
+                continue
+            if row >= rows or len(cells) != columns:
+                raise ValueError(f"{label}: the file changed while it was read")
+            for column, cell in enumerate(cells):
+                try:
+                    out[row, column] = float(cell)
+                except ValueError:
+                    raise ValueError(
+                        f"{label}: cannot read as comma-separated numbers: line {number}, "
+                        f"column {column + 1} is {cell.strip()[:20]!r}, not a number"
+                    ) from None
+            row += 1
+    return out
 
 
 def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, Mixture | None]:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -289,3 +290,49 @@ def test_feature_map_round_trips_through_its_file(tmp_path, digits):
     again = Features.from_file(path)
     assert again.kind == "pixels" and again.image_shape == (8, 8)
     np.testing.assert_array_equal(again(digits.images), digits.images)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def _npz_members(path, members: dict[str, bytes]):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(f"{name}.npy", data)
+    return path
+
+
+def _npy(array=None, *, header_shape=None, descr="|u1") -> bytes:
+    """The bytes of ``np.save(array)``, or a bare header claiming ``header_shape``."""
+    from numpy.lib import format as npformat
+
+    buffer = io.BytesIO()
+    if header_shape is None:
+        np.save(buffer, array)
+    else:
+        npformat.write_array_header_1_0(
+            buffer, {"descr": descr, "fortran_order": False, "shape": header_shape}
+        )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "expected"),
+    [
+        (_npy(header_shape=(10**12, 28, 28)), _npy(np.arange(3)), "array 'images': shape"),
+        (_npy(np.zeros((60, 28, 28), np.uint8))[:-100], _npy(np.arange(60)), "truncated"),
+        (_npy(np.zeros((2, 28, 28), np.uint8)), _npy(np.zeros((2, 1))), "'labels': holds an"),
+        (_npy(np.zeros((2, 28, 28), np.uint8)), _npy(np.array(["a", "b"])), "expected real"),
+        (_npy(header_shape=(2, 28, 28), descr="|O"), _npy(np.arange(2)), "Python objects"),
+    ],
+    ids=["1e12 images", "truncated member", "2-D labels", "text labels", "object images"],
+)
+def test_hostile_npz_is_refused_from_the_headers(tmp_path, images, labels, expected):
+    path = _npz_members(tmp_path / "x.npz", {"images": images, "labels": labels})
+    with pytest.raises(ValueError) as info:
+        read_npz(path, "fashion_mnist", "data.path")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"data.path {str(path)!r}"), message
+    assert expected in message, message

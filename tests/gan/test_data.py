@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -238,11 +239,11 @@ class TestLoadPoints:
             ("three_d.npy", np.zeros((2, 2, 2)), r"shape \(2, 2, 2\), expected 2-D"),
             ("nan.npy", np.array([[0.0, np.nan]]), "1 NaN/inf entries .*row 0, column 1"),
             ("empty.npy", np.zeros((0, 2)), "holds no points"),
-            ("text.npy", np.array([["a", "b"]]), "expected numbers"),
-            ("objects.npy", np.array([[1, None]], dtype=object), "cannot read"),
+            ("text.npy", np.array([["a", "b"]]), "expected real numbers"),
+            ("objects.npy", np.array([[1, None]], dtype=object), "Python objects .*never loaded"),
             ("nan.csv", "1,2\n3,nan\n", "NaN/inf entries .*row 1, column 1"),
-            ("words.csv", "x,y\na,b\n", "cannot read .* as comma-separated numbers"),
-            ("ragged.csv", "1,2\n3\n", "cannot read .* as comma-separated numbers"),
+            ("words.csv", "x,y\na,b\n", "numbers: line 2, column 1 is 'a', not a number"),
+            ("ragged.csv", "1,2\n3\n", "comma-separated numbers: line 2 has 1 columns, expected 2"),
             ("empty.csv", "", "holds no points"),
         ],
     )
@@ -252,7 +253,8 @@ class TestLoadPoints:
             path.write_text(content)
         elif isinstance(content, np.ndarray):
             np.save(path, content, allow_pickle=content.dtype == object)
-        one_line_value_error(f"^path: .*{match}", load_points, path)
+        prefix = "path: " if content is None or name.endswith(".txt") else f"path {str(path)!r}: "
+        one_line_value_error(f"^{re.escape(prefix)}.*{match}", load_points, path)
 
 
 # --------------------------------------------------------------------------- make_dataset
@@ -329,3 +331,99 @@ def test_every_kind_is_buildable(tmp_path):
     for kind in DATA_KINDS:
         x, _ = make_dataset(kind, 3, 0, **options.get(kind, {}))
         assert x.ndim == 2 and x.shape[0] == 3 and x.dtype == np.float32
+
+
+# --------------------------------------------------------------------------- hostile files
+# Each refusal is one line naming the config key and the file, raised before the points
+# are allocated (headers and a streaming scan first; see tests/test_arrays.py for the
+# traced-memory oracle of the header checks).
+
+
+def _npy_header(shape, descr="<f8") -> bytes:
+    import io
+
+    from numpy.lib import format as npformat
+
+    buffer = io.BytesIO()
+    npformat.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": tuple(shape)}
+    )
+    return buffer.getvalue()
+
+
+def _file_error(path, **kwargs) -> str:
+    """make_dataset's one-line error for ``data.kind: file`` with ``data.path: path``."""
+    msg = one_line_value_error(
+        f"^config key data.path {re.escape(repr(str(path)))}: ",
+        make_dataset,
+        "file",
+        10,
+        0,
+        path=str(path),
+        **kwargs,
+    )
+    return msg
+
+
+def test_npy_header_claiming_1e12_rows_is_refused_before_allocation(tmp_path):
+    path = tmp_path / "huge.npy"
+    path.write_bytes(_npy_header((10**12, 2)) + b"\0" * 32)
+    assert "more than the" in _file_error(path)
+
+
+def test_truncated_npy_names_the_file(tmp_path):
+    np.save(tmp_path / "p.npy", np.zeros((50, 2)))
+    data = (tmp_path / "p.npy").read_bytes()
+    (tmp_path / "p.npy").write_bytes(data[:-16])
+    assert "truncated" in _file_error(tmp_path / "p.npy")
+
+
+def test_float64_that_overflows_float32_names_the_file(tmp_path):
+    np.save(tmp_path / "big.npy", np.array([[1e300, 0.0], [1.0, 2.0]]))
+    msg = _file_error(tmp_path / "big.npy")
+    assert "1 value overflows float32 (max |x| 1e+300" in msg
+
+
+def test_nan_names_the_file(tmp_path):
+    np.save(tmp_path / "nan.npy", np.array([[1.0, np.nan]]))
+    assert "1 NaN/inf entries (first at row 0, column 1)" in _file_error(tmp_path / "nan.npy")
+
+
+def test_csv_bad_bytes_name_file_and_line(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"x,y\n1,2\n3,\xba4\n5,6\n")
+    assert "not UTF-8 text at line 3 (byte 0xba)" in _file_error(path)
+
+
+def test_csv_non_numeric_cell_names_line_and_column(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("x,y\n1,2\n\n3,four\n")
+    assert "line 4, column 2 is 'four', not a number" in _file_error(path)
+
+
+def test_csv_rows_are_bounded_before_parsing(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("x,y\n" + "1,2\n" * 1000)
+    # 1000 rows x 2 columns x (8 + 8) bytes = 32 kB: refused under 16 kB, read at 32 kB
+    msg = one_line_value_error(
+        f"^path {re.escape(repr(str(path)))}: more than 500 rows of 2 numbers",
+        load_points,
+        path,
+        max_bytes=16_000,
+    )
+    assert "16 kB" in msg
+    assert load_points(path, max_bytes=32_000).shape == (1000, 2)
+
+
+def test_csv_overlong_line_is_refused_without_reading_it_whole(tmp_path):
+    from qgan.gan.data import CSV_MAX_LINE
+
+    path = tmp_path / "x.csv"
+    path.write_text("1," * (CSV_MAX_LINE // 2 + 1) + "1\n")
+    assert "line 1 is longer than" in _file_error(path)
+
+
+def test_csv_comments_and_blank_lines_are_skipped(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("# x,y\n\n1,2 # first\n\n3,4\n")
+    np.testing.assert_array_equal(load_points(path), [[1, 2], [3, 4]])
