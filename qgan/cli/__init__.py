@@ -146,13 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in getattr(args, "positive", ()):
         value = getattr(args, name, None)
         minimum = 2 if name == "cutoff" else 1
-        if value is not None and value < minimum:  # one line, like every other refusal
+        if value is not None and value < minimum:  # one line (no usage), exit status 2
             flag = f"--{name.replace('_', '-')}"
-            print(
-                f"qgan {args.verb}: error: {flag} must be >= {minimum}, got {value}",
-                file=sys.stderr,
-            )
-            return 2
+            parser.exit(2, f"qgan {args.verb}: error: {flag} must be >= {minimum}, got {value}\n")
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
