@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,61 @@ def test_available_memory_and_byte_formatting():
     mem = available_memory()
     assert mem is None or mem > 0
     assert [format_bytes(n) for n in (512, 16_000, 3.2e13)] == ["512 B", "16 kB", "32 TB"]
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+def _cli(argv) -> tuple[int, str, str]:
+    import contextlib
+
+    from qgan.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(map(str, argv)))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _hostile_files(folder):
+    """``{name: path}`` of crafted data files: headers claiming 1e12 rows, float64 1e300."""
+    (folder / "huge.npy").write_bytes(header_bytes((10**12, 2)) + b"\0" * 64)
+    np.save(folder / "big.npy", np.array([[1e300, 0.0], [1.0, 2.0]] * 50))
+    (folder / "bad.csv").write_bytes(b"x,y\n1,2\n3,\xba4\n")
+    images = header_bytes((10**12, 28, 28), descr="|u1") + b"\0" * 100
+    npz_with(folder / "huge.npz", {"images": images, "labels": npy(np.arange(3))})
+    return {p.name: p for p in folder.iterdir()}
+
+
+# data files are read after TensorFlow is imported (about 1 s here), before any run folder
+@pytest.mark.parametrize(
+    ("verb", "name", "expected"),
+    [
+        ("train", "huge.npy", "more than the"),
+        ("train", "big.npy", "50 values overflow float32 (max |x| 1e+300"),
+        ("train", "bad.csv", "not UTF-8 text at line 3"),
+        ("classify", "huge.npz", "array 'images': shape (1000000000000, 28, 28)"),
+    ],
+)
+def test_cli_refuses_hostile_data_in_one_line_creating_nothing(tmp_path, verb, name, expected):
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    files = tmp_path / "files"
+    files.mkdir()
+    path = _hostile_files(files)[name]
+    shipped = "bimodal" if verb == "train" else "fashion_mnist_qubit"
+    cfg = yaml.safe_load((root / "configs" / f"{shipped}.yaml").read_text())
+    if verb == "train":
+        cfg["data"] = {"kind": "file", "path": str(path), "n_samples": 100}
+    else:
+        cfg["data"]["path"] = str(path)
+        cfg["data"].pop("full", None)
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    out_dir = tmp_path / "runs"
+    code, out, err = _cli([verb, config, "--output-dir", out_dir, "--quiet"])
+    assert code == 2 and out == "", err
+    assert err.startswith(f"qgan {verb}: error: ") and err.count("\n") == 1, err
+    assert "data.path" in err and repr(str(path)) in err and expected in err, err
+    assert not out_dir.exists()
