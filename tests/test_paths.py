@@ -120,3 +120,16 @@ def test_cli_refuses_before_importing_anything_heavy(tmp_path, verb, config, whe
     assert err.startswith(f"qgan {verb}: error: output.dir ") and err.count("\n") == 1, err
     assert "is a file, not a directory" in err and "Traceback" not in err
     assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("where", ["under a file", "a directory"])
+def test_sample_output_is_checked_before_the_run_is_read(tmp_path, where):
+    (tmp_path / "blocker").write_text("x")
+    (tmp_path / "folder.npy").mkdir()
+    out = tmp_path / "blocker" / "p.npy" if where == "under a file" else tmp_path / "folder.npy"
+    before = tree(tmp_path)
+    code, stdout, err = run_cli(["sample", tmp_path / "no-run", "-o", out])
+    assert code == 2 and stdout == "" and err.count("\n") == 1, err
+    assert err.startswith("qgan sample: error: -o/--output ") and "Traceback" not in err
+    assert ("is a file, not a directory" if where == "under a file" else "is a directory") in err
+    assert tree(tmp_path) == before

@@ -98,6 +98,7 @@ def sample_file_bytes(points, suffix: str) -> bytes:
 
 def _sample(args) -> int:
     from qgan._io import write_bytes_atomic
+    from qgan._paths import check_output_dir
     from qgan._rundir import CONFIG_FILE
 
     out = Path(args.output)
@@ -105,6 +106,9 @@ def _sample(args) -> int:
         raise ValueError(
             f"-o/--output must end in {' or '.join(SAMPLE_SUFFIXES)}, got {str(out)!r}"
         )
+    if out.is_dir():
+        raise ValueError(f"-o/--output {str(out)!r}: is a directory, expected a file name")
+    check_output_dir(out.parent, key="-o/--output folder")  # before anything is computed
     if not (Path(args.run_dir) / CONFIG_FILE).is_file():  # at once, before TensorFlow
         raise ValueError(f"{args.run_dir!r} is not a run directory (no {CONFIG_FILE})")
     import_tensorflow()
