@@ -33,15 +33,18 @@ MEMORY_ENV = "QGAN_MEMORY_BYTES"
 #: weights, gradient, and Adam's first and second moments: four copies of each weight
 ADAM_COPIES = 4
 #: the largest traced train step (gate and layer applications, unrolled over
-#: ``train.d_steps`` and the circuit's layers): tracing costs ~1 ms and ~10 kB per op, so
-#: 20,000 ops is already ~20 s and ~200 MB before the first step; the reference configs
-#: trace a few hundred
+#: ``train.d_steps`` and the circuit's layers and gates): a fixed bound, not a measurement;
+#: tracing time and graph memory grow with it, and 1e6 layers never finish tracing. The
+#: shipped configs trace at most a few hundred (bimodal: 2 x (68 gates + 4 layers) = 144)
 MAX_GRAPH_OPS = 20_000
-#: a CV state's gradient working set, in states per gate of the circuit (plus the state
-#: itself): autodiff keeps each gate's output for the backward pass. Measured: peak RSS of
-#: one ``GANModel.train_step`` (CPU, complex64, batch 256, bimodal config otherwise)
-#: minus the RSS before it, over the state size: cutoff 6 / 5 modes (94 gates, 15.9 MB
-#: state): 62 states, i.e. 0.66 per gate; 1 per gate is the conservative bound used here
+#: a simulated state's gradient working set, in states per gate of the circuit (plus the
+#: state itself): reverse-mode autodiff keeps each gate's output for the backward pass.
+#: Measured (2-core CPU, complex64, batch 256, configs/bimodal.yaml otherwise, 2 layers):
+#: peak RSS of the first ``GANModel.train_step()`` minus the RSS after ``build_model``,
+#: divided by the state size: cutoff 6 / 5 modes (94 gates, 15.9 MB state): 62 states
+#: (0.66 per gate); cutoff 8 / 5 modes (67 MB state): 46 states (0.49 per gate). One state
+#: per gate is the bound used (conservative by 1.5-2x there); the qubit simulator's working
+#: set is estimated the same way, not measured
 STATES_PER_GATE = 1
 
 
