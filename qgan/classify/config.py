@@ -229,9 +229,10 @@ def qubit_gates(n_qubits: int, depth: int, topology: str) -> int:
 
 
 def check_resources(cfg: ClassifyConfig) -> None:
-    """Refuse a config whose traced circuit, simulated state or MLP cannot fit
-    (:mod:`qgan._resources`): one ``ValueError`` line naming the key, the size needed, the
-    memory available and the largest setting that fits."""
+    """Refuse a config whose traced circuit, simulated state (the simulator backend; IonQ
+    runs the circuits remotely) or MLP cannot fit (:mod:`qgan._resources`): one
+    ``ValueError`` line naming the key, the size needed, the memory available and the
+    largest setting that fits."""
     m, t = cfg.model, cfg.train
     defaults = {
         "model.n_qubits": ModelConfig.model_fields["n_qubits"].default,
@@ -259,6 +260,8 @@ def check_resources(cfg: ClassifyConfig) -> None:
             kept = n_gates if t.gradient == "autodiff" else 0
             return _resources.state_bytes(2**n, batch, 8, kept)
 
+        if cfg.backend.kind == "ionq":  # the circuits run at IonQ, not in local memory
+            return
         settings |= {"train.batch_size": t.batch_size}
         _resources.check_fits(
             f"a state of 2^{m.n_qubits} x {t.batch_size:,} complex64 amplitudes "
