@@ -229,15 +229,27 @@ def test_available_memory_and_byte_formatting():
 # --------------------------------------------------------------------------- through the CLI
 
 
+PROBE = (
+    "import sys; from qgan.cli import main; code = main(sys.argv[1:]); "
+    "print('tensorflow' in sys.modules); sys.exit(code)"
+)
+
+
 def _cli(argv) -> tuple[int, str, str]:
-    import contextlib
+    """``qgan ARGV`` in a fresh interpreter; stdout ends with whether TensorFlow was imported."""
+    import os
+    import subprocess
+    import sys
 
-    from qgan.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(map(str, argv)))
-    return code, out.getvalue(), err.getvalue()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def _hostile_files(folder):
@@ -250,7 +262,6 @@ def _hostile_files(folder):
     return {p.name: p for p in folder.iterdir()}
 
 
-# data files are read after TensorFlow is imported (about 1 s here), before any run folder
 @pytest.mark.parametrize(
     ("verb", "name", "expected"),
     [
@@ -260,7 +271,7 @@ def _hostile_files(folder):
         ("classify", "huge.npz", "array 'images': shape (1000000000000, 28, 28)"),
     ],
 )
-def test_cli_refuses_hostile_data_in_one_line_creating_nothing(tmp_path, verb, name, expected):
+def test_cli_refuses_hostile_data_in_one_line_before_tensorflow(tmp_path, verb, name, expected):
     import yaml
 
     root = Path(__file__).resolve().parents[1]
@@ -278,7 +289,23 @@ def test_cli_refuses_hostile_data_in_one_line_creating_nothing(tmp_path, verb, n
     config.write_text(yaml.safe_dump(cfg))
     out_dir = tmp_path / "runs"
     code, out, err = _cli([verb, config, "--output-dir", out_dir, "--quiet"])
-    assert code == 2 and out == "", err
+    assert code == 2 and out == "False\n", err  # refused before TensorFlow is imported
     assert err.startswith(f"qgan {verb}: error: ") and err.count("\n") == 1, err
     assert "data.path" in err and repr(str(path)) in err and expected in err, err
     assert not out_dir.exists()
+
+
+def test_cli_refuses_a_hostile_evaluation_file_before_tensorflow(tmp_path):
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    path = _hostile_files(tmp_path)["huge.npz"]
+    config = tmp_path / "c.yaml"
+    config.write_text((root / "configs" / "fashion_mnist_qubit.yaml").read_text())
+    out_dir = tmp_path / "runs"
+    argv = ["classify", config, "--evaluate", path, "--output-dir", out_dir, "--quiet"]
+    code, out, err = _cli(argv)
+    assert yaml.safe_load(config.read_text())["data"].get("path") is None  # packaged data
+    assert code == 2 and out == "False\n", err
+    assert err.startswith(f"qgan classify: error: evaluation file {str(path)!r} array 'images'")
+    assert err.count("\n") == 1 and not out_dir.exists()

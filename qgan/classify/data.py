@@ -171,6 +171,23 @@ def _keras_fashion_mnist():
     return x, y
 
 
+def data_file(data_cfg) -> str | None:
+    """The ``.npz`` that :func:`load_images` reads for ``data_cfg`` (``data.path``, or the
+    packaged Fashion-MNIST file), or None where the images come from elsewhere (scikit-learn's
+    digits, ``tf.keras`` with ``data.full``)."""
+    return None if data_cfg.kind == "digits" else data_cfg.npz
+
+
+def check_files(data_cfg, evaluate=None) -> None:
+    """Read and check the ``.npz`` files a run will read (:func:`data_file` of ``data_cfg``,
+    and the ``evaluate`` file if given) and discard them: ``qgan classify`` calls this before
+    TensorFlow is imported, so that a bad file is one line at once (:func:`read_npz`)."""
+    if data_file(data_cfg) is not None:
+        read_npz(data_file(data_cfg), data_cfg.kind, "data.path")
+    if evaluate is not None:
+        read_npz(evaluate, data_cfg.kind, "evaluation file")
+
+
 def load_images(data_cfg, seed: int) -> ImageData:
     """The images of a ``data`` config section, at most ``n_samples`` (seeded subset).
 
@@ -185,8 +202,8 @@ def load_images(data_cfg, seed: int) -> ImageData:
         d = load_digits()
         x, y = check_images(d.images, d.target, kind, "digits")
         data = ImageData(x, y, kind, "sklearn.datasets.load_digits")
-    elif data_cfg.npz is not None:
-        data = read_npz(data_cfg.npz, kind, "data.path")
+    elif data_file(data_cfg) is not None:
+        data = read_npz(data_file(data_cfg), kind, "data.path")
     else:
         try:
             images, labels = _keras_fashion_mnist()

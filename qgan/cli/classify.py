@@ -23,6 +23,9 @@ def _classify(args) -> int:
     # validated before TensorFlow is imported: a bad config is one line, at once
     cfg = load_config(args.config, config_overrides(args, OVERRIDES))
     check_output_dir(cfg.output.dir)  # before anything is created or imported
+    from qgan.classify.data import check_files  # NumPy only: data files read before TF
+
+    check_files(cfg.data, args.evaluate)
 
     import_tensorflow()
     from qgan.classify.training import classify

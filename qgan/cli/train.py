@@ -34,6 +34,10 @@ def _train(args) -> int:
     else:
         cfg = load_config(args.config, overrides)
         check_output_dir(cfg.output.dir)  # before anything is created or imported
+        if cfg.data.kind == "file":  # read and checked before TensorFlow, as training will
+            from qgan.gan.data import read_data_file
+
+            read_data_file(cfg.data.path)
         log.info("config %s OK: training %s for %d steps", args.config, cfg.name, cfg.train.steps)
 
     import_tensorflow()

@@ -305,6 +305,17 @@ def _read_csv(p: Path, label: str, max_bytes: int | None) -> np.ndarray:
     return out
 
 
+def read_data_file(path) -> np.ndarray:
+    """:func:`load_points` of the config's ``data.path``, errors prefixed ``config key data.``
+    (``config key data.path 'FILE': ...``). What :func:`make_dataset` reads for
+    ``data.kind: file``; ``qgan train`` also calls it before TensorFlow is imported, so that
+    a bad file is one line at once."""
+    try:
+        return load_points(path)
+    except ValueError as exc:
+        raise ValueError(f"config key data.{exc}") from None
+
+
 def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, Mixture | None]:
     """``n`` real points ``[n, d]`` float32 of ``data.kind`` and, for mixtures, their Mixture.
 
@@ -351,10 +362,7 @@ def make_dataset(kind: str, n: int, seed: int, **options) -> tuple[np.ndarray, M
 
     if "path" not in given:
         raise ValueError("config key data.path: required when data.kind is 'file'")
-    try:
-        points = load_points(given["path"])
-    except ValueError as exc:
-        raise ValueError(f"config key data.{exc}") from None
+    points = read_data_file(given["path"])
     order = rng.permutation(points.shape[0])
     if points.shape[0] < n:
         logger.warning(
