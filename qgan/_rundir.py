@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -94,10 +95,8 @@ def read_jsonl(path: Path) -> list[dict]:
 def _jsonl_lines(path: Path) -> list[dict | None]:
     """Each line of a JSON-lines file parsed, ``None`` for a line that is not a JSON
     object (torn or garbled bytes included)."""
-    if not Path(path).exists():
-        return []
     lines = []
-    for line in Path(path).read_bytes().splitlines():
+    for line in _raw_lines(path):
         try:
             record = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -107,15 +106,21 @@ def _jsonl_lines(path: Path) -> list[dict | None]:
 
 
 def torn_after(path: Path) -> int | None:
-    """``None`` if every line of ``path`` is a whole record; else the ``step`` of the last
-    whole record before the first torn line (0 when the first line is torn): the records
-    up to that step are known good, the torn one was for a later step."""
+    """``None`` if every line of ``path`` is a whole record; else the last step whose
+    records are known good: the step before the one a torn line names (its beginning
+    ``{"step": N`` is whole), or else the step of the last whole record before it (0 when
+    the first line is torn). A resume must restart from a step no later than that."""
     last = 0
-    for record in _jsonl_lines(path):
+    for line, record in zip(_raw_lines(path), _jsonl_lines(path), strict=True):
         if record is None:
-            return last
+            named = re.match(rb'\{"step": (\d+)[,}]', line)
+            return int(named.group(1)) - 1 if named else last
         last = int(record.get("step", last))
     return None
+
+
+def _raw_lines(path: Path) -> list[bytes]:
+    return Path(path).read_bytes().splitlines() if Path(path).exists() else []
 
 
 def truncate_jsonl(path: Path, max_step: int) -> None:

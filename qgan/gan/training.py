@@ -174,18 +174,17 @@ def restore_latest(model: GANModel, run_dir: Path) -> dict:
     resume cannot pick them again.
     """
     folder = run_dir / "checkpoints"
-    torn = [
-        t
-        for f in ("metrics.jsonl", "losses.jsonl")
-        if (t := rundir.torn_after(run_dir / f)) is not None
-    ]
-    limit = min(torn) if torn else None
-    if torn:
-        log.warning(
-            "%s: a torn log line after step %d; the steps after it are trained again",
-            run_dir,
-            limit,
-        )
+    limit = None
+    for name in ("metrics.jsonl", "losses.jsonl"):
+        good = rundir.torn_after(run_dir / name)
+        if good is not None:
+            log.warning(
+                "%s has a torn line (records known good up to step %d); the steps after "
+                "that are trained again",
+                run_dir / name,
+                good,
+            )
+            limit = good if limit is None else min(limit, good)
     chosen, damaged = {}, None
     for record in rundir.checkpoint_candidates(run_dir):
         kept = record["step"] - 1 if record.get("pending") else record["step"]
@@ -194,7 +193,7 @@ def restore_latest(model: GANModel, run_dir: Path) -> dict:
         path = folder / record["path"]
         try:
             model.checkpoint.read(str(path)).assert_consumed()
-        except (tf.errors.OpError, ValueError, AssertionError) as err:
+        except Exception as err:  # noqa: BLE001 -- any failure to read: damaged
             damaged = path
             log.warning(
                 "checkpoint %s is unreadable (%s); falling back to the previous one",

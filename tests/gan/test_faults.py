@@ -222,10 +222,15 @@ DAMAGE = {
         "metrics.jsonl",
         0,
     ),
-    "losses.jsonl last line torn": (
-        lambda d: garble(d / "losses.jsonl", keep=0.9),
+    "losses.jsonl last line torn": (  # killed while writing step 10's line
+        lambda d: (d / "losses.jsonl").write_text('{"step": 10, "d_lo'),
         "losses.jsonl",
-        8,
+        10,  # the checkpoint of step 10 is pending: its loss line is written again
+    ),
+    "metrics.jsonl last line torn": (
+        lambda d: garble(d / "metrics.jsonl", keep=0.9),
+        "metrics.jsonl",
+        0,  # step 8's record is torn, and the run keeps no checkpoint before it
     ),
 }
 
