@@ -7,7 +7,8 @@ non-real dtypes (strings, complex, structured), a wrong rank, an array whose wor
 exceeds a memory bound, and a file (or ``.npz`` member) shorter than its header says.
 :func:`check_values` checks values in the dtype a run computes in (NaN/inf, and finite
 numbers that overflow ``float32``). Errors are ``ValueError("<label>: ...")`` where the
-caller's ``label`` names the config key and file, e.g. ``data.path 'x.npy'``.
+caller's ``label`` names the config key and file, e.g. ``data.path 'x.npy'``. The memory
+bound defaults to :func:`qgan._resources.available_memory` (``QGAN_MEMORY_BYTES`` if set).
 """
 
 from __future__ import annotations
@@ -22,35 +23,12 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npformat
 
+from qgan._resources import available_memory, human
+
 #: dtype kinds read as numbers: bool, signed and unsigned integers, floats
 REAL_KINDS = "biuf"
 #: bytes per element of the float64 working copy both workloads make of loaded data
 WORKING_ITEMSIZE = 8
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (``MemAvailable`` of ``/proc/meminfo``,
-    else free physical pages times the page size), or None where neither is known."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def format_bytes(n: float) -> str:
-    """``n`` bytes as a short human string: ``'512 B'``, ``'1.5 GB'`` (powers of 1000)."""
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if abs(n) < 1000 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -108,7 +86,7 @@ def check_header(
 ) -> None:
     """Refuse ``header`` before its array exists, in this order: a rank other than ``ndim``
     (an int or the allowed ranks); a working size (the data plus a float64 copy) over
-    ``max_bytes`` (default: :func:`available_memory`; no bound where that is unknown); a
+    ``max_bytes`` (default: :func:`qgan._resources.available_memory`); a
     truncated file, holding ``available`` bytes of data (if known) where the header
     promises more."""
     if ndim is not None:
@@ -127,8 +105,8 @@ def check_header(
     need = header.nbytes + header.size * WORKING_ITEMSIZE
     if bound is not None and need > bound:
         raise ValueError(
-            f"{label}: shape {header.shape} of {header.dtype} needs {format_bytes(need)} of "
-            f"memory to load (with its float64 copy), more than the {format_bytes(bound)} "
+            f"{label}: shape {header.shape} of {header.dtype} needs {human(need)} of "
+            f"memory to load (with its float64 copy), more than the {human(bound)} "
             "available"
         )
     if available is not None and available < header.nbytes:

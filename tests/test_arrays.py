@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from numpy.lib import format as npformat
 
-from qgan._arrays import available_memory, check_values, format_bytes, load_npy, load_npz
+from qgan._arrays import check_values, load_npy, load_npz
+from qgan._resources import human
 
 LABEL = "data.path 'x'"
 PEAK_BYTES = 1_000_000  # traced peak allowed while refusing a file (headers, messages)
@@ -220,10 +221,12 @@ def test_nan_and_inf_name_count_and_first_position():
     check_values(np.array([[2**62]], np.int64), LABEL)  # integers are always finite
 
 
-def test_available_memory_and_byte_formatting():
-    mem = available_memory()
-    assert mem is None or mem > 0
-    assert [format_bytes(n) for n in (512, 16_000, 3.2e13)] == ["512 B", "16 kB", "32 TB"]
+def test_default_bound_is_qgan_memory_bytes(tmp_path, monkeypatch):
+    np.save(tmp_path / "a.npy", np.zeros((100, 10)))  # 16 kB with its float64 copy
+    monkeypatch.setenv("QGAN_MEMORY_BYTES", "15999")
+    refused(load_npy, tmp_path / "a.npy", LABEL, match=f"more than the {human(15_999)} available")
+    monkeypatch.setenv("QGAN_MEMORY_BYTES", "16000")
+    assert load_npy(tmp_path / "a.npy", LABEL).shape == (100, 10)
 
 
 # --------------------------------------------------------------------------- through the CLI

@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from qgan._arrays import WORKING_ITEMSIZE, available_memory, check_values, format_bytes, load_npy
+from qgan._arrays import WORKING_ITEMSIZE, check_values, load_npy
+from qgan._resources import available_memory, human
 from qgan._validate import check_choice, check_int, check_number
 
 logger = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ def _csv_lines(f, label: str):
         number += 1
         if len(raw) > CSV_MAX_LINE:
             raise ValueError(
-                f"{label}: line {number} is longer than {format_bytes(CSV_MAX_LINE)}, "
+                f"{label}: line {number} is longer than {human(CSV_MAX_LINE)}, "
                 "expected one point per line"
             )
         yield number, raw
@@ -282,7 +283,7 @@ def _read_csv(p: Path, label: str, max_bytes: int | None) -> np.ndarray:
             if bound is not None and need > bound:
                 raise ValueError(
                     f"{label}: more than {rows - 1} rows of {columns} numbers, which need "
-                    f"more than the {format_bytes(bound)} of memory available"
+                    f"more than the {human(bound)} of memory available"
                 )
     out = np.empty((rows, columns), np.float64)
     row = 0
