@@ -6,6 +6,7 @@ always names a checkpoint that exists; only the newest ``keep`` are kept).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -190,3 +191,66 @@ def test_read_finished_run(tmp_path):
     (tmp_path / "metrics.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="config.yaml and metrics.json must be mappings$"):
         rundir.read_finished_run(tmp_path)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_sweep_removes_what_a_killed_write_left_and_nothing_else(tmp_path, ckpt):
+    var, checkpoint = ckpt
+    rundir.save_checkpoint(checkpoint, tmp_path, 4, {})
+    folder = tmp_path / "checkpoints"
+    for name in (".tmp-step-0000008-123", ".old-final-123"):
+        (folder / name).mkdir()
+        (folder / name / "ckpt.index").write_bytes(b"partial")
+    (tmp_path / ".metrics.json.x1.tmp").write_bytes(b"{")
+    (folder / ".latest.json.x2.tmp").write_bytes(b"{")
+    removed = rundir.sweep_temporary(tmp_path)
+    assert len(removed) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]
+    assert sorted(p.name for p in folder.iterdir()) == ["latest.json", "step-0000004"]
+    assert rundir.sweep_temporary(tmp_path) == []
+
+
+def test_each_step_folder_holds_its_record(tmp_path, ckpt):
+    """``state.json`` in a step folder equals ``latest.json`` when it was the newest."""
+    var, checkpoint = ckpt
+    rundir.save_checkpoint(checkpoint, tmp_path, 4, {"window": [1.5]})
+    folder = tmp_path / "checkpoints"
+    assert json.loads((folder / "step-0000004" / "state.json").read_text()) == json.loads(
+        (folder / "latest.json").read_text()
+    )
+
+
+def test_candidates_skip_a_garbled_or_missing_checkpoint_naming_it(tmp_path, ckpt, caplog):
+    var, checkpoint = ckpt
+    for step in (4, 8):
+        rundir.save_checkpoint(checkpoint, tmp_path, step, {"pending": False})
+    folder = tmp_path / "checkpoints"
+    assert [r["step"] for r in rundir.checkpoint_candidates(tmp_path)] == [8, 4]
+    (folder / "latest.json").write_bytes(b"\xff{garbage")
+    with caplog.at_level(logging.WARNING):
+        assert [r["step"] for r in rundir.checkpoint_candidates(tmp_path)] == [8, 4]
+    assert "latest.json is unreadable" in caplog.text
+    (folder / "step-0000008" / "ckpt.index").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert rundir.latest_checkpoint(tmp_path)["step"] == 4
+    assert "step-0000008/ckpt.index is missing" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "good"),
+    [
+        ('{"step": 4}\n{"step": 8}\n', None),
+        ('{"step": 4}\n{"step": 8, "lo', 7),  # the torn line names its step
+        ('{"step": 4}\n{"ste', 4),  # it does not: the last whole record's
+        ('{"st\n{"step": 8}\n', 0),  # the first line
+        ('{"step": 4}\n\xff\xfe\n{"step": 12}\n', 4),  # garbled bytes in the middle
+    ],
+)
+def test_torn_after_is_the_last_step_known_good(tmp_path, text, good):
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(text.encode("latin-1"))
+    assert rundir.torn_after(path) == good
+    assert all(isinstance(r, dict) for r in rundir.read_jsonl(path))
