@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from qgan import _rundir as rundir
 from qgan._io import write_bytes_atomic, write_text_atomic
+from qgan._paths import check_output_dir
 from qgan.classify import plots
 from qgan.classify.config import ClassifyConfig, dump_config, load_config
 from qgan.classify.data import (
@@ -302,6 +303,7 @@ def classify(
     label), ``class_names`` and the run's description (model, data, epochs).
     """
     start = time.perf_counter()
+    check_output_dir(cfg.output.dir)  # before anything is read, built or written
     parts, clf = prepare(cfg)
     eval_data = None
     if evaluate is not None:

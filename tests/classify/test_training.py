@@ -315,3 +315,20 @@ def test_shared_fashion_file_trains(shared_fashion, configs_dir, tiny):
     m = classify(cfg, progress=False).metrics
     assert m["n_train"] + m["n_validation"] == 800
     assert m["data_source"] == str(shared_fashion)
+
+
+def test_output_dir_under_a_file_is_refused_before_anything_is_read(tiny, configs_dir, tmp_path):
+    """``classify`` from Python checks ``output.dir`` first (as the CLI does before importing
+    TensorFlow): under a regular file it is one ValueError naming the key, and nothing is
+    created."""
+    from qgan.classify.training import classify
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    cfg = load_config(
+        configs_dir / "digits_qubit.yaml", tiny({"output.dir": str(blocker / "runs")})
+    )
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(ValueError, match=r"output\.dir"):
+        classify(cfg, progress=False)
+    assert sorted(tmp_path.rglob("*")) == before
