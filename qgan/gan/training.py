@@ -31,6 +31,7 @@ LOG_EVERY = 10
 #: consecutive steps with a non-finite loss or a skipped (non-finite) update tolerated
 #: before the run stops; non-finite weights stop it at once. Nothing non-finite is saved.
 MAX_NONFINITE_STREAK = 10
+NOT_INSTALLED = object()  # no SIGINT handler was installed (not the main thread)
 
 
 @dataclass
@@ -434,15 +435,16 @@ class TrainingLoop:
             )
             raise
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            if previous is not NOT_INSTALLED:
+                # None: the handler was not Python's; the default one is the best guess
+                signal.signal(signal.SIGINT, previous or signal.default_int_handler)
             self.close()
 
     def _defer_sigint(self):
         """Install the SIGINT handler that asks the loop to stop after the current step
-        (main thread only); the handler it replaced, or None."""
+        (main thread only); the handler it replaced, or ``NOT_INSTALLED``."""
         if threading.current_thread() is not threading.main_thread():
-            return None
+            return NOT_INSTALLED
 
         def request_stop(signum, frame):
             self.interrupt_requested = True
