@@ -281,7 +281,7 @@ class TrainingLoop:
             f"training diverged at step {step}: {what} is not finite; nothing of this step "
             f"was saved (checkpoints/ holds the last finite weights); start a new run with a "
             f"lower train.lr_generator / train.lr_discriminator (now {t.lr_generator:g} / "
-            f"{t.lr_discriminator:g})"
+            f"{t.lr_discriminator:g}), or data of a smaller scale"
         )
 
     def save(self, step: int, pending: bool = False) -> None:

@@ -354,6 +354,22 @@ def test_non_finite_weights_stop_the_run_before_anything_is_saved(root, tiny_con
     training.load_trained_run(run_dir, "best")
 
 
+def test_data_scaled_to_1e30_stops_the_run_before_any_checkpoint(root, tiny_config):
+    """Two clusters at +-1e30 (finite in float32, but their squares are not): the first
+    step's weights are not finite, and the run stops in one line before any checkpoint is
+    written (so none holds non-finite weights)."""
+    rng = np.random.default_rng(0)
+    points = np.concatenate([rng.normal(-1, 0.1, (250, 2)), rng.normal(1, 0.1, (250, 2))])
+    path = root / "huge.npy"
+    np.save(path, (points * 1e30).astype(np.float32))
+    out = root / "huge"
+    cfg = tiny_config(out, **{"data.kind": "file", "data.path": str(path)})
+    with pytest.raises(ValueError, match="diverged at step 1: .* is not finite") as err:
+        train(cfg, progress=False)
+    assert "\n" not in str(err.value) and "smaller scale" in str(err.value)
+    assert not (only_run(out) / "checkpoints").exists()
+
+
 def test_a_streak_of_skipped_steps_stops_the_run(root, tiny_config, monkeypatch):
     """Steps whose update the model's guard skips (non-finite gradient) with the weights
     still finite: the run goes on through up to ``MAX_NONFINITE_STREAK`` in a row, then
