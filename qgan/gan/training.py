@@ -19,6 +19,7 @@ from qgan import _rundir as rundir
 from qgan import metrics as qmetrics
 from qgan._io import npy_bytes, write_bytes_atomic, write_text_atomic
 from qgan._lock import RunLock
+from qgan._paths import check_output_dir
 from qgan.gan import plots
 from qgan.gan.config import METRIC_DIRECTION, RunConfig, dump_config, load_config
 from qgan.gan.data import make_dataset
@@ -134,6 +135,8 @@ def open_run(
     if resume is not None:
         cfg = resumed_config(resume, cfg, overrides)
         lock = RunLock(resume).acquire()  # a live run is refused before anything is built
+    else:
+        check_output_dir(cfg.output.dir)  # before anything is read, built or written
     model, reference, mixture, calibration = build(cfg) if resume is None else (None,) * 4
     if resume is None:
         run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)

@@ -429,3 +429,15 @@ def test_open_run_and_training_loop_resume_a_finished_run_where_it_ended(referen
         assert loop.state["nonfinite_steps"] == result.metrics["nonfinite_steps"]
     finally:
         loop.close()
+
+
+def test_output_dir_under_a_file_is_refused_before_anything_is_built(tiny_config, tmp_path):
+    """``train`` from Python checks ``output.dir`` first (as the CLI does before importing
+    TensorFlow): under a regular file it is one ValueError naming the key, nothing created."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    cfg = tiny_config(blocker / "runs")
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(ValueError, match=r"output\.dir"):
+        train(cfg, progress=False)
+    assert sorted(tmp_path.rglob("*")) == before
