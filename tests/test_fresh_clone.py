@@ -181,6 +181,12 @@ RULES = [
         None,
         "needs the [bench] extra (PennyLane, JAX), not part of the test install",
     ),
+    Rule(
+        r"^python scripts/fault_trials\.py$",
+        None,
+        "twelve kill/corruption trials of a training run (minutes); tests/gan/test_faults.py "
+        "runs the same cases on a shrunken run",
+    ),
     Rule(r"^qgan demo$", "qgan demo --cutoff 3 --layers 1 --modes 2 --batch-size 8 --sf-samples 2"),
     Rule(r"^qgan config list$", "qgan config list"),
     Rule(r"^qgan config reference$", "qgan config reference"),
