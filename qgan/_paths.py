@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def check_output_dir(path, key: str = "output.dir") -> Path:
-    """``path`` as a :class:`~pathlib.Path` once it is known that a run directory can be
+    """``path`` as a ``pathlib.Path`` once it is known that a run directory can be
     created in it; nothing is created.
 
     If ``path`` exists it must be a writable directory; if not, its nearest existing

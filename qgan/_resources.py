@@ -15,7 +15,7 @@ Estimates (bytes, each a lower bound of what the run allocates at once):
 
 - a simulated state (CV ``cutoff ** n_modes`` or qubit ``2 ** n_qubits`` amplitudes per
   sample, times the batch, times the complex dtype's size) times its gradient's working set
-  :func:`state_working_set`: reverse-mode autodiff keeps one state per gate;
+  (:func:`state_bytes`): reverse-mode autodiff keeps one state per gate;
 - dense layers: weights times :data:`ADAM_COPIES` (weights, gradient and Adam's two
   moments) plus a batch of activations and their gradients;
 - arrays of points: float64 ``[n, d]``; the energy distance of an evaluation holds three
