@@ -22,19 +22,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from qgan.cli import parse_seeds
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-4"`` or ``"0,2,5"`` -> list of ints (SystemExit with one line otherwise)."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, sep, hi = part.partition("-")
-        try:
-            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
-        except ValueError:
-            raise SystemExit(f"--seeds: expected e.g. 0-4 or 0,1,2, got {text!r}") from None
-    return seeds
 
 
 def main(argv=None) -> int:

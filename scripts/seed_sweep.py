@@ -20,6 +20,7 @@ from pathlib import Path
 
 import qgan  # noqa: F401
 from qgan._machine import machine_info
+from qgan.cli import parse_seeds
 from qgan.gan.config import load_config
 from qgan.gan.sweep import seed_sweep
 from qgan.gan.training import load_data
@@ -35,18 +36,6 @@ def load_gan_targets(path) -> tuple[dict, dict]:
     if "targets" not in gan:
         raise ValueError(f"{path}: no [gan.targets] table")
     return gan["targets"], gan.get("published", {})
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-4"`` or ``"0,2,5"`` -> list of ints."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        lo, sep, hi = part.partition("-")
-        try:
-            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
-        except ValueError:
-            raise SystemExit(f"--seeds: expected e.g. 0-4 or 0,1,2, got {text!r}") from None
-    return seeds
 
 
 def main(argv=None) -> int:

@@ -52,7 +52,9 @@ def test_every_page_is_in_the_nav_and_ci_builds_the_site_strictly():
 
 @pytest.mark.slow
 def test_site_builds_strictly_with_generated_references(tmp_path):
-    pytest.importorskip("mkdocstrings")
+    pytest.importorskip(
+        "mkdocstrings", reason='the docs extra is not installed: pip install -e ".[docs]"'
+    )
     result = _build(ROOT, tmp_path / "site")
     assert result.returncode == 0, result.stderr[-3000:]
     config = (tmp_path / "site" / "config" / "index.html").read_text()
@@ -68,7 +70,9 @@ def test_site_builds_strictly_with_generated_references(tmp_path):
 
 @pytest.mark.slow
 def test_a_broken_cross_reference_fails_the_build(tmp_path):
-    pytest.importorskip("mkdocstrings")
+    pytest.importorskip(
+        "mkdocstrings", reason='the docs extra is not installed: pip install -e ".[docs]"'
+    )
     copy = tmp_path / "repo"
     copy.mkdir()
     shutil.copy(ROOT / "mkdocs.yml", copy)
@@ -207,7 +211,9 @@ def test_a_broken_docstring_reference_is_caught(target, module):
 
 
 def test_roles_render_as_code_spans():
-    pytest.importorskip("griffe")
+    pytest.importorskip(
+        "griffe", reason='griffe (the docs extra) is not installed: pip install -e ".[docs]"'
+    )
     spec = importlib.util.spec_from_file_location("griffe_roles", ROOT / "docs/griffe_roles.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

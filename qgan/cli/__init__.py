@@ -120,6 +120,19 @@ def config_overrides(args, overrides: dict[str, str]) -> dict:
     }
 
 
+def parse_seeds(text: str) -> list[int]:
+    """A ``--seeds`` value, ``"0-4"`` or ``"0,2,5"``, as a list of ints; anything else is a
+    one-line ``SystemExit`` naming the option (the scripts' seed sweeps share it)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, sep, hi = part.partition("-")
+        try:
+            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+        except ValueError:
+            raise SystemExit(f"--seeds: expected e.g. 0-4 or 0,1,2, got {text!r}") from None
+    return seeds
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``qgan`` parser with the verbs of every module in ``qgan.cli``."""
     parser = argparse.ArgumentParser(prog="qgan", description=__doc__.splitlines()[0])

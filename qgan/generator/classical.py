@@ -9,15 +9,15 @@ what the quantum circuit contributes.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from qgan._validate import check_choice, check_int
+from qgan.generator.inputs import NoiseStreamSaving
 from qgan.generator.readout import gumbel_softmax
 
 
 @tf.keras.utils.register_keras_serializable(package="qgan")
-class ClassicalGenerator(tf.keras.Model):
+class ClassicalGenerator(NoiseStreamSaving, tf.keras.Model):
     """Latent ``z`` ``[B, latent_dim]`` -> MLP -> features ``[B, n_outcomes + n_continuous]``.
 
     ``hidden`` tanh layers then a linear head (Glorot-uniform kernels seeded ``seed``); the
@@ -105,22 +105,6 @@ class ClassicalGenerator(tf.keras.Model):
             seed=self.seed,
         )
         return config
-
-    def save_own_variables(self, store) -> None:
-        """Keras saving: the noise stream's state (the Dense layers save their own)."""
-        super().save_own_variables(store)
-        store[str(self._n_own_variables)] = self.noise_rng.state.numpy()
-
-    def load_own_variables(self, store) -> None:
-        """Keras loading: inverse of :meth:`save_own_variables`."""
-        n = self._n_own_variables
-        self.noise_rng.state.assign(np.asarray(store[str(n)]))
-        super().load_own_variables({str(i): store[str(i)] for i in range(n)})
-
-    @property
-    def _n_own_variables(self) -> int:
-        """How many variables Keras' own ``save_own_variables`` stores here."""
-        return len(self._trainable_variables) + len(self._non_trainable_variables)
 
     @property
     def n_features(self) -> int:

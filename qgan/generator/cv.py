@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from qgan._validate import check_choice, check_int
 from qgan.generator.circuit import ENCODINGS, cv_layer_program
+from qgan.generator.inputs import NoiseStreamSaving
 from qgan.generator.readout import (
     READOUTS,
     STOCHASTIC,
@@ -24,7 +25,7 @@ LATENTS = ("normal", "uniform")
 
 
 @tf.keras.utils.register_keras_serializable(package="qgan")
-class CVGenerator(tf.keras.Model):
+class CVGenerator(NoiseStreamSaving, tf.keras.Model):
     r"""Latent ``z`` ``[B, latent_dim]`` -> circuit -> readout features ``[B, n_features]``.
 
     .. math::
@@ -323,22 +324,6 @@ class CVGenerator(tf.keras.Model):
             seed=self.seed,
         )
         return config
-
-    def save_own_variables(self, store) -> None:
-        """Keras saving: the weights, then the readout-noise stream's state."""
-        super().save_own_variables(store)
-        store[str(self._n_own_variables)] = self.noise_rng.state.numpy()
-
-    def load_own_variables(self, store) -> None:
-        """Keras loading: inverse of :meth:`save_own_variables`."""
-        n = self._n_own_variables
-        self.noise_rng.state.assign(np.asarray(store[str(n)]))
-        super().load_own_variables({str(i): store[str(i)] for i in range(n)})
-
-    @property
-    def _n_own_variables(self) -> int:
-        """How many variables Keras' own ``save_own_variables`` stores (the weights)."""
-        return len(self._trainable_variables) + len(self._non_trainable_variables)
 
     @property
     def gate_argument_names(self) -> tuple[str, ...]:

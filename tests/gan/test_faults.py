@@ -102,7 +102,8 @@ def with_step_hook(monkeypatch, hook):
 
 
 @pytest.mark.skipif(
-    threading.current_thread() is not threading.main_thread(), reason="signals: main thread"
+    threading.current_thread() is not threading.main_thread(),
+    reason="signal.signal works only in the main thread; this test runs in another",
 )
 @pytest.mark.parametrize("at", [6, 8])  # 6: no bookkeeping due; 8: evaluation + checkpoint
 def test_sigint_during_a_step_resumes_equal_to_the_uninterrupted_run(
