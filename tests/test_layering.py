@@ -8,7 +8,7 @@ this runs without TensorFlow or Strawberry Fields. It sees ``import x``, ``from 
 Layers, lowest first (a layer may import its own and any lower ranked layer):
 
     base  <  metrics  <  photonic  <  generator  <  decoder  <  gan, classify
-          <  profiling  <  reports  <  cli
+          <  profiling  <  reports  <  sweep  <  cli
 
 * ``base`` is every private top-level module ``qgan/_name.py`` (``_compat``: third-party
   shims, ``_io``: atomic writes, ``_rundir``: run directories, ...): leaf utilities that
@@ -20,6 +20,8 @@ Layers, lowest first (a layer may import its own and any lower ranked layer):
 * ``qgan.qubit`` stands apart: it imports only ``base``; of the physics/ML layers only
   the workloads ``gan`` and ``classify`` may import it (a GAN may use a qubit circuit where
   a config asks; the classifiers are built on it); profiling, reports and cli may too.
+* ``qgan.sweep`` (``qgan sweep``'s library: trials, Ray Tune runner, store) sits between
+  reports and cli: it runs the workloads (gan, classify) and writes their reports.
 * ``qgan.cli`` is the top: nothing in the package imports it (``qgan = "qgan.cli:main"``
   is the console script).
 * The root package ``qgan`` (``qgan/__init__.py``) may import any layer but cli. Since it
@@ -55,6 +57,7 @@ LAYER_OF: dict[str, str] = {
     "qubit": "qubit",
     "profiling": "profiling",
     "reports": "reports",
+    "sweep": "sweep",
     "cli": "cli",
 }
 
@@ -68,13 +71,14 @@ RANK: dict[str, int] = {
     "classify": 5,  # a workload beside gan: same rank, neither imports the other
     "profiling": 6,
     "reports": 7,
-    "cli": 8,
+    "sweep": 8,
+    "cli": 9,
 }
 
 ROOT = "<root>"  # the bare package, qgan/__init__.py
 UNCLASSIFIED = "<unclassified>"
-MAY_IMPORT_ROOT = {"profiling", "reports", "cli", ROOT}
-MAY_IMPORT_QUBIT = {"gan", "classify", "profiling", "reports", "cli"}
+MAY_IMPORT_ROOT = {"profiling", "reports", "sweep", "cli", ROOT}
+MAY_IMPORT_QUBIT = {"gan", "classify", "profiling", "reports", "sweep", "cli"}
 
 
 def layer(module: str) -> str:
@@ -293,6 +297,9 @@ KNOWN = {
     "qgan.qubit",
     "qgan.profiling",
     "qgan.reports",
+    "qgan.sweep",
+    "qgan.sweep.trial",
+    "qgan.sweep.trials",
     "qgan.cli",
 }
 
@@ -337,6 +344,9 @@ KNOWN = {
         ("from qgan.classify import training", "qgan.gan.model", False),
         ("from qgan.classify.training import classify", "qgan.decoder", False),
         ("from qgan.cli import main", "qgan.profiling", True),
+        # sweep ranks between reports and cli
+        ("from qgan.sweep import run_sweep", "qgan.reports.sweep", False),
+        ("from qgan.cli import parse_seeds", "qgan.sweep.trials", False),
     ],
 )
 def test_checker_flags_violations(source, module, is_pkg):
@@ -373,6 +383,9 @@ def test_checker_flags_violations(source, module, is_pkg):
         ("from qgan._io import write_text_atomic", "qgan.qubit.jobs", False),
         ("from qgan import _compat", "qgan._io", False),
         ("from ._compat import apply", "qgan._io", False),
+        ("from qgan.gan.training import train", "qgan.sweep.trial", False),
+        ("from qgan.reports.sweep import derived", "qgan.sweep.trial", False),
+        ("from qgan.sweep.trials import workload", "qgan.cli.config", False),
     ],
 )
 def test_checker_allows_permitted_imports(source, module, is_pkg):

@@ -20,22 +20,11 @@ def _models() -> dict:
 
 
 def workload(raw: dict) -> str:
-    """``"gan"`` or ``"classify"``: which workload a config mapping (as read from YAML) is
-    for. A GAN config has a ``generator`` section (its decoder and discriminator sections
-    are optional); a classifier config has a ``model`` section or a classifier ``data.kind``
-    (``qgan.classify.config.DATA_KINDS``). A one-line ``ValueError`` when neither or both."""
-    from qgan.classify.config import DATA_KINDS
+    """``"gan"`` or ``"classify"``: :func:`qgan.sweep.trials.workload` (defined there, where
+    the sweep can use it too; imported on use, so that ``qgan`` starts quickly)."""
+    from qgan.sweep.trials import workload as of
 
-    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
-    is_gan = any(k in raw for k in ("generator", "decoder", "discriminator"))
-    is_classify = "model" in raw or data.get("kind") in DATA_KINDS
-    if is_gan == is_classify:
-        raise ValueError(
-            "cannot tell the config's workload: a GAN config (qgan train) has a generator "
-            "section, a classifier config (qgan classify) a model section or data.kind in "
-            f"{DATA_KINDS}"
-        )
-    return "gan" if is_gan else "classify"
+    return of(raw)
 
 
 def description(path) -> str:
