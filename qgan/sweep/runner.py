@@ -271,7 +271,7 @@ def _callback_class():
         def on_trial_recover(self, iteration, trials, trial, **info):
             tid = self._id(trial)
             self.recoveries[tid] = self.recoveries.get(tid, 0) + 1
-            log.warning("trial %s failed; retrying (%s)", tid, _error_line(trial))
+            log.warning("trial %s failed (attempt %d); retrying", tid, self.recoveries[tid])
             self.progress.running = max(0, self.progress.running - 1)
 
         def on_trial_complete(self, iteration, trials, trial, **info):
@@ -314,7 +314,11 @@ def _trainable(cpus: int):
     from ray import tune
 
     def sweep_trial(config, specs=None):
-        record = run_trial(specs[config["trial"]], cpus=cpus)
+        try:
+            record = run_trial(specs[config["trial"]], cpus=cpus)
+        except Exception:  # in the worker's log (Ray's logs/worker-*.err) with its traceback
+            logging.getLogger("qgan.sweep").exception("trial %s failed", config["trial"])
+            raise
         tune.report({RECORD_KEY: json.dumps(record)})
 
     return sweep_trial

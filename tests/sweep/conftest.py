@@ -33,7 +33,7 @@ def diverging_gan(folder: Path, name: str = "diverges") -> Path:
     rng = np.random.default_rng(0)
     points = np.concatenate([rng.normal(1, 0.1, (150, 2)), rng.normal(-1, 0.1, (150, 2))])
     np.save(folder / "huge.npy", (points * 1e30).astype(np.float32))
-    return tiny_gan(folder, name, kind="file", path="huge.npy")
+    return tiny_gan(folder, name, kind="file", path="huge.npy", n_samples=300)
 
 
 def tiny_classifier(folder: Path, name: str = "tinyclf") -> Path:
