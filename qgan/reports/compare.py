@@ -5,6 +5,10 @@ and ``NAME.json``.
 Written by ``qgan report --compare RUN_DIR...`` (default ``reports/compare_<names>.md``).
 Every number comes from the runs' own files (``config.yaml``, ``metrics.json``, PNGs); the
 runs must be of one kind (see :mod:`qgan.reports.kinds`).
+
+``qgan report --compare A.json B.json`` compares sweeps instead (the ``.json`` of
+``qgan sweep``'s reports, :mod:`qgan.reports.sweep`): one row per sweep, config and setting,
+the mean ± standard deviation of each metric over its seeds (:func:`write_sweep_comparison`).
 """
 
 from __future__ import annotations
@@ -281,8 +285,11 @@ def write_comparison(run_dirs, out=None, command: str | None = None) -> Path:
     """Compare finished runs; write ``out`` (.md), its ``.png`` (if any run has plots) and
     ``.json`` atomically. ``out`` defaults to :func:`default_output`. Returns the .md path.
 
-    Nothing is written if any directory is not a finished run or the kinds differ.
+    Nothing is written if any directory is not a finished run or the kinds differ. Sweep
+    reports (``.json`` files) are compared by :func:`write_sweep_comparison`.
     """
+    if any(Path(p).suffix == ".json" and Path(p).is_file() for p in run_dirs):
+        return write_sweep_comparison(run_dirs, out, command)
     runs = read_runs(run_dirs)
     md = _markdown_path(out) if out is not None else default_output(runs)
     fig = comparison_figure(runs)
@@ -311,3 +318,83 @@ def write_comparison(run_dirs, out=None, command: str | None = None) -> Path:
     write_text_atomic(md.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
     figure = md.with_suffix(".png").name if png is not None else None
     return write_text_atomic(md, render_comparison(runs, md, figure, command))
+
+
+def read_sweeps(paths) -> list[tuple[str, dict]]:
+    """``(name, payload)`` of two or more sweep reports (the ``.json`` of ``qgan sweep``);
+    a one-line ``ValueError`` naming a path that is not one."""
+    paths = [Path(p) for p in paths]
+    if len(paths) < 2:
+        raise ValueError(f"--compare needs at least two sweep reports, got {len(paths)}")
+    out = []
+    for path, name in zip(paths, column_names([p.with_suffix("") for p in paths])):
+        try:
+            payload = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise ValueError(f"--compare {str(path)!r}: not a readable JSON file ({err})") from None
+        if (
+            path.suffix != ".json"
+            or not isinstance(payload, dict)
+            or payload.get("kind") != "sweep"
+        ):
+            raise ValueError(
+                f"--compare {str(path)!r}: not a sweep report (the .json qgan sweep writes); "
+                "compare run directories or sweep reports, not both"
+            )
+        out.append((name, payload))
+    return out
+
+
+def _mean_std(stats) -> str:
+    if not stats or stats.get("mean") is None:
+        return "-"
+    if stats.get("std") is None:
+        return fmt(stats["mean"])
+    return f"{fmt(stats['mean'])} ± {fmt(stats['std'])}"
+
+
+def write_sweep_comparison(paths, out=None, command: str | None = None) -> Path:
+    """Compare sweep reports: ``out`` (.md; default ``reports/compare_<names>.md``) with one
+    row per (sweep, config, setting) and the mean ± std of every metric the sweeps share
+    (the swept metric first), and its ``.json`` twin; returns the .md path."""
+    sweeps = read_sweeps(paths)
+    names = [re.sub(r"[^A-Za-z0-9._-]+", "_", n) for n, _ in sweeps]
+    md = (
+        _markdown_path(out) if out is not None else DEFAULT_DIR / f"compare_{'_vs_'.join(names)}.md"
+    )
+    rows = [(name, g) for name, payload in sweeps for g in payload.get("groups", [])]
+    first = [p.get("metric") for _, p in sweeps if p.get("metric")]
+    keys = list(dict.fromkeys(first + [k for _, g in rows for k in g.get("metrics", {})]))
+    shared = [k for k in keys if all(k in g.get("metrics", {}) for _, g in rows)]
+    lines = [f"# Comparison of sweeps: {' vs '.join(f'`{n}`' for n, _ in sweeps)}", ""]
+    if command:
+        lines += [f"Produced by `{command}`.", ""]
+    for (name, payload), path in zip(sweeps, paths):
+        lines.append(f"- `{name}` ({path}): `{payload.get('command')}`.")
+    lines += [
+        "",
+        "Mean ± sample standard deviation over each setting's finished seeds.",
+        "",
+        "| sweep | config | setting | seeds | " + " | ".join(shared) + " |",
+        "|---|---|---|---:|" + "---:|" * len(shared),
+    ]
+    for name, g in rows:
+        cells = " | ".join(_mean_std(g["metrics"].get(k)) for k in shared)
+        seeds = f"{len(g.get('seeds', []))}/{g.get('n_trials')}"
+        lines.append(f"| {name} | {g.get('name')} | {g.get('setting')} | {seeds} | {cells} |")
+    payload = {
+        "command": command,
+        "kind": "sweep_comparison",
+        "sweeps": [{"name": n, "path": str(p)} for (n, _), p in zip(sweeps, paths)],
+        "rows": [
+            {
+                "sweep": n,
+                "config": g.get("name"),
+                "setting": g.get("setting"),
+                "metrics": {k: g["metrics"][k] for k in shared},
+            }
+            for n, g in rows
+        ],
+    }
+    write_text_atomic(md.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    return write_text_atomic(md, "\n".join(lines) + "\n")

@@ -1,12 +1,11 @@
-"""Specification of the configs x seeds report (``qgan.reports.sweep``) and of
-``scripts/seed_sweep.py``'s seed and targets parsing: derived columns, targets by data kind
-(the ``[gan.targets]`` table of scripts/bench/targets.toml, read here with tomllib), and a
-report whose every row comes from the runs it is given."""
+"""Specification of the sweep report (``qgan.reports.sweep``): derived columns, targets by
+data kind (the ``[gan.targets]`` table of qgan/reports/targets.toml, read here with
+tomllib), aggregation per (config, setting) with the mean, standard deviation and per-seed
+values of every metric, failed trials listed, and the files written."""
 
 from __future__ import annotations
 
 import json
-import runpy
 import tomllib
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import numpy as np
 import pytest
 
 from qgan.reports import sweep
-from qgan.reports.sweep import derived, render, write_sweep_report
+from qgan.reports.sweep import derived, groups, load_targets, render, write_sweep_report
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS_FILE = ROOT / "scripts" / "bench" / "targets.toml"
+TARGETS_FILE = ROOT / "qgan" / "reports" / "targets.toml"
 with open(TARGETS_FILE, "rb") as _f:
     GAN = tomllib.load(_f)["gan"]
 TARGETS, PUBLISHED = GAN["targets"], GAN["published"]
@@ -27,15 +26,10 @@ def check_targets(row):
     return sweep.check_targets(row, TARGETS)
 
 
-def row(config="bimodal", data="bimodal", seed=0, **metrics):
+def row(data="bimodal", **metrics):
     base = {
-        "config": config,
         "data": data,
-        "generator": "cv",
-        "seed": seed,
-        "run_dir": "",
         "wall_time_s": 60.0,
-        "steps": 10,
         "modes_captured": 2,
         "high_quality_fraction": 0.97,
         "mode_kl": 0.001,
@@ -45,6 +39,27 @@ def row(config="bimodal", data="bimodal", seed=0, **metrics):
         "energy_distance": 0.02,
     }
     return {**base, **metrics}
+
+
+def record(seed=0, name="bimodal", setting="-", overrides=None, status="ok", **metrics):
+    """A trial record as the store holds it."""
+    out = {
+        "trial_id": f"{name}-{setting}-s{seed}",
+        "config": f"configs/{name}.yaml",
+        "name": name,
+        "workload": "gan",
+        "seed": seed,
+        "overrides": overrides or {},
+        "setting": setting,
+        "status": status,
+    }
+    if status == "ok":
+        m = derived(row(**metrics), [0.5, 0.5])
+        m.pop("data")
+        out.update(data="bimodal", run_dir="", metrics=m, trial_wall_s=70.0)
+    else:
+        out.update(error="ValueError: boom", attempts=2)
+    return out
 
 
 def test_derived_columns():
@@ -59,37 +74,53 @@ def test_targets_follow_the_data_kind_and_each_bound():
     assert all(check_targets(good).values())
     assert len(check_targets(good)) == len(TARGETS["bimodal"])
     off = derived(row(mode_weights=[0.44, 0.56]), [0.5, 0.5])
-    failed = [k for k, ok in check_targets(off).items() if not ok]
-    assert failed == ["mode_weight_error <= 0.05"]
+    assert [k for k, ok in check_targets(off).items() if not ok] == ["mode_weight_error <= 0.05"]
     slow = derived(row(wall_time_s=121.0), [0.5, 0.5])
     assert [k for k, ok in check_targets(slow).items() if not ok] == ["wall_time_s <= 120.0"]
     assert check_targets(row(data="moons")) == {}
-    ring = row(config="ring8", data="ring8", modes_captured=7, high_quality_fraction=0.97)
-    assert check_targets(ring)["modes_captured >= 8"] is False
 
 
-def test_render_counts_seeds_that_meet_every_target():
-    rows = [derived(row(seed=s), [0.5, 0.5]) for s in range(4)]
-    rows.append(derived(row(seed=4, mode_weights=[0.3, 0.7]), [0.5, 0.5]))
-    text = render(rows, "python scripts/seed_sweep.py configs/bimodal.yaml", {"cpu": "X"}, TARGETS)
-    assert "python scripts/seed_sweep.py configs/bimodal.yaml" in text
-    assert "all targets met in **4 of 5** seeds" in text
-    assert text.count("\n| bimodal | ") == 5
-    assert text.count(" | 5/5 |") == 4 and text.count(" | 4/5 |") == 1
+def test_the_package_targets_file_is_what_the_report_reads(tmp_path):
+    assert load_targets() == (TARGETS, PUBLISHED)
+    (tmp_path / "t.toml").write_text("[qubit]\nus_per_sample = 1\n")
+    with pytest.raises(ValueError, match=r"gan.targets"):
+        load_targets(tmp_path / "t.toml")
 
 
-def test_published_figures_are_quoted_beside_their_kind():
-    rows = [row(config="ring8", data="ring8")]
-    text = render(rows, "cmd", {}, TARGETS, PUBLISHED)
-    assert f"Published classical figures for ring8: {PUBLISHED['ring8']}." in text
+def test_groups_hold_mean_std_and_per_seed_values_and_count_targets():
+    records = [record(s, energy_distance=0.01 * (s + 1)) for s in range(4)]
+    records.append(record(4, mode_weights=[0.3, 0.7]))
+    records.append(record(5, status="failed"))
+    (g,) = groups(records, TARGETS)
+    assert g["seeds"] == [0, 1, 2, 3, 4] and g["n_trials"] == 6
+    assert g["failed"] == ["bimodal---s5"]
+    e = g["metrics"]["energy_distance"]
+    assert e["values"] == [0.01, 0.02, 0.03, 0.04, 0.02]
+    assert e["mean"] == pytest.approx(np.mean(e["values"]))
+    assert e["std"] == pytest.approx(np.std(e["values"], ddof=1))
+    assert g["targets_met"] == 4
 
 
-def test_without_targets_there_is_no_targets_column_or_section():
-    text = render([derived(row(), [0.5, 0.5])], "cmd", {"cpu": "X"})
-    assert "## Targets" not in text and "targets met" not in text
-    rule = next(line for line in text.splitlines() if line.startswith("|---|"))
-    body = next(line for line in text.splitlines() if line.startswith("| bimodal |"))
-    assert rule.count("|") == body.count("|")  # as many cells as the table has columns
+def test_render_lists_settings_trials_and_failures():
+    records = [
+        record(s, setting=f"train.steps={n}", overrides={"train.steps": n})
+        for n in (5, 10)
+        for s in (0, 1)
+    ]
+    records.append(
+        record(2, setting="train.steps=10", overrides={"train.steps": 10}, status="failed")
+    )
+    text = render(records, "qgan sweep configs/bimodal.yaml", {"cpu": "X"}, TARGETS, PUBLISHED)
+    assert "qgan sweep configs/bimodal.yaml" in text
+    assert (
+        "| bimodal | train.steps=5 | 2/2 |" in text and "| bimodal | train.steps=10 | 2/3 |" in text
+    )
+    assert text.count("\n| bimodal | train.steps=") == 2 + 4  # summary rows, trial rows
+    assert "failed after 2 attempts: ValueError: boom" in text
+    assert "all targets met in **2 of 2** seeds" in text
+    summary = [ln for ln in text.splitlines() if ln.startswith("| config | setting | seeds")][0]
+    body = next(ln for ln in text.splitlines() if ln.startswith("| bimodal | train.steps=5 | 2/2"))
+    assert summary.count(" | ") == body.count(" | ")  # the \\| in a label splits no cell
 
 
 def test_write_sweep_report_files(tmp_path):
@@ -97,36 +128,47 @@ def test_write_sweep_report_files(tmp_path):
     run.mkdir()
     rng = np.random.default_rng(0)
     np.save(run / "generated.npy", rng.standard_normal((50, 2)).astype(np.float32))
-    rows = [derived(row(run_dir=str(run)), [0.5, 0.5])]
+    records = [
+        {**record(s, setting=f"train.steps={n}", overrides={"train.steps": n}), "run_dir": str(run)}
+        for n in (5, 10)
+        for s in (0, 1)
+    ]
     out = write_sweep_report(
         tmp_path / "rep",
-        rows,
+        records,
         "cmd",
         {"cpu": "X"},
-        {"bimodal": rng.standard_normal((50, 2))},
-        TARGETS,
+        swept=["train.steps"],
+        targets=TARGETS,
+        references={"bimodal": rng.standard_normal((50, 2))},
     )
     assert out == tmp_path / "rep.md"
-    assert (tmp_path / "rep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for png in ("rep.png", "rep_samples.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"({png})" in out.read_text()
     payload = json.loads((tmp_path / "rep.json").read_text())
-    assert payload["runs"] == rows and payload["command"] == "cmd"
-    assert payload["targets"] == TARGETS
-    assert "(rep.png)" in out.read_text()
+    assert payload["kind"] == "sweep" and payload["trials"] == records
+    assert payload["metric"] == "high_quality_fraction" and payload["swept"] == ["train.steps"]
+    assert [g["setting"] for g in payload["groups"]] == ["train.steps=5", "train.steps=10"]
     assert not list(tmp_path.glob("*.tmp*"))
 
 
-def test_seed_parsing():
-    parse = runpy.run_path(str(ROOT / "scripts" / "seed_sweep.py"))["parse_seeds"]
-    assert parse("0-4") == [0, 1, 2, 3, 4]
-    assert parse("0,2,5") == [0, 2, 5]
-    assert parse("1-2,7") == [1, 2, 7]
-    with pytest.raises(SystemExit, match="--seeds"):
-        parse("a-b")
+def test_report_compare_accepts_sweep_reports(tmp_path):
+    from qgan.cli import main
+    from qgan.reports.compare import write_comparison
 
-
-def test_script_reads_the_targets_file(tmp_path):
-    load = runpy.run_path(str(ROOT / "scripts" / "seed_sweep.py"))["load_gan_targets"]
-    assert load(TARGETS_FILE) == (TARGETS, PUBLISHED)
-    (tmp_path / "t.toml").write_text("[qubit]\nus_per_sample = 1\n")
-    with pytest.raises(ValueError, match="gan.targets"):
-        load(tmp_path / "t.toml")
+    for name, value in (("a", 0.9), ("b", 0.5)):
+        records = [record(s, high_quality_fraction=value + 0.01 * s) for s in range(3)]
+        write_sweep_report(tmp_path / name, records, f"qgan sweep {name}", {})
+    md = write_comparison([tmp_path / "a.json", tmp_path / "b.json"], tmp_path / "cmp.md", "cmd")
+    text = md.read_text()
+    assert "| a | bimodal | - | 3/3 | 0.91 ± 0.01 |" in text
+    assert "| b | bimodal | - | 3/3 | 0.51 ± 0.01 |" in text
+    payload = json.loads((tmp_path / "cmp.json").read_text())
+    assert [r["sweep"] for r in payload["rows"]] == ["a", "b"]
+    # through the CLI; a run directory beside a sweep report is one line, exit status 2
+    assert main(["--quiet", "report", "--compare", str(tmp_path / "a.json"),
+                 str(tmp_path / "b.json"), "--out", str(tmp_path / "cli.md")]) == 0  # fmt: skip
+    assert (tmp_path / "cli.md").is_file()
+    assert main(["report", "--compare", str(tmp_path / "a.json"), str(tmp_path)]) == 2
+    assert not (tmp_path / "reports").exists()
