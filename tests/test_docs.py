@@ -25,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["index", "engine", "generator", "decoder", "gan", "metrics", "qubit", "profiling"]
+PAGES += ["sweep"]
 PAGES += ["cli", "config"]
 
 

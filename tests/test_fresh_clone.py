@@ -111,9 +111,15 @@ RULES = [
         "python scripts/train.py {tiny_gan} --quiet",
     ),
     Rule(
-        r"^python scripts/seed_sweep\.py .*--seeds 0-4 --out reports/\S+$",
-        "python scripts/seed_sweep.py {tiny_gan} {tiny_classical} --seeds 0 "
+        r"^(qgan sweep|python scripts/sweep\.py) configs/\S+( configs/\S+)* --seeds 0-4 "
+        r"--out reports/\S+( --resume)?$",
+        "python scripts/sweep.py {tiny_gan} {tiny_classical} --seeds 0 "
         "--out reports/tiny_sweep --runs-dir runs/sweeps",
+    ),
+    Rule(
+        r"^qgan sweep configs/\S+ --seeds \S+ --set \S+=\S+ --out reports/\S+$",
+        "qgan sweep {tiny_gan} --seeds 0 --set train.steps=1,2 --out reports/tiny_sweep_set "
+        "--runs-dir runs/sweeps_set",
     ),
     Rule(r"^qgan profile configs/bimodal\.yaml$", PROFILE),
     Rule(
@@ -367,7 +373,9 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
         """Runs that later commands read come first (--json's run: sample, resume,
         report; the sweep's runs: report --compare; the classifier run scored with --evaluate:
         ionq compile RUN_DIR; the demo's jobs: ionq status)."""
-        if command.endswith("--json") or "seed_sweep" in command or "--evaluate" in command:
+        if command.endswith("--json") or "--evaluate" in command:
+            return 0
+        if re.match(r"^(qgan sweep|python scripts/sweep\.py) ", command):
             return 0
         return 2 if "ionq status" in command else 1
 
@@ -389,7 +397,7 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
             record = json.loads(stdout)
             tiny["json_run"] = record["run_dir"]
             assert (clone / record["run_dir"] / "report.md").is_file(), command
-        if "seed_sweep" in argv[1]:
+        if argv[1].endswith("scripts/sweep.py"):
             runs = sorted(p.parent for p in (clone / "runs/sweeps").rglob("metrics.json"))
             names = {p.name.rsplit("-", 2)[0]: p.relative_to(clone) for p in runs}
             tiny["sweep_run"], tiny["sweep_classical_run"] = names["bimodal"], names["classical"]
@@ -401,6 +409,10 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
             assert "fashion_mnist_800.npz" in record["data_source"], command
         if "classify_results" in argv[1]:
             assert (clone / "reports/tiny_classify_results.md").is_file(), command
+        if argv[1:2] == ["sweep"]:
+            assert json.loads((clone / "reports/tiny_sweep_set.json").read_text())["swept"] == [
+                "train.steps"
+            ], command
         if argv[1:3] == ["config", "show"]:
             assert yaml.safe_load(stdout)["name"] == "bimodal", command
         if argv[1:3] == ["config", "list"]:

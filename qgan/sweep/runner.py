@@ -4,9 +4,9 @@
 :class:`~qgan.sweep.store.TrialStore` as a grid of Ray Tune trials (``tune.Tuner`` over
 ``tune.grid_search`` of the trial ids; ``tune.with_resources`` gives each trial its CPUs,
 ``TuneConfig.max_concurrent_trials`` caps the concurrency, ``FailureConfig.max_failures``
-retries a trial that raised). Tune schedules; nothing here does. The driver's
-:class:`SweepCallback` writes each trial's record to the store as it finishes (the workers
-need not share a filesystem with the driver) and shows the progress.
+retries a trial that raised). Tune schedules; nothing here does. A Tune callback in the
+driver (``SweepCallback``) writes each trial's record to the store as it finishes (the
+workers need not share a filesystem with the driver) and shows the progress.
 
 :func:`ray_cluster` starts a local cluster for the sweep and stops it afterwards (no
 ``address``), or connects to an existing one (``address="auto"`` or ``"HOST:PORT"``).

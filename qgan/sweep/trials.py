@@ -2,11 +2,11 @@
 
 A trial is one :class:`TrialSpec`: the run that ``qgan train CONFIG --seed S`` (or ``qgan
 classify``) with the trial's overrides makes. :func:`expand_trials` builds every trial of a
-sweep and validates each one with its config's own loader (:func:`qgan.gan.config.
-load_config` or :func:`qgan.classify.config.load_config`), reads the data files the runs
-will read and checks the runs' output folder, so that a bad key, value or file is one
-``ValueError`` line naming it before a cluster is started or a file written. Imports
-neither TensorFlow nor Ray.
+sweep and validates each one with its config's own loader
+(:func:`qgan.gan.config.load_config` or :func:`qgan.classify.config.load_config`), reads
+the data files the runs will read and checks the runs' output folder, so that a bad key,
+value or file is one ``ValueError`` line naming it before a cluster is started or a file
+written. Imports neither TensorFlow nor Ray.
 """
 
 from __future__ import annotations
