@@ -6,7 +6,8 @@ is mocked; trials are tiny (2 training steps), each in its own Ray worker proces
   overrides) makes, and its run directory holds the same config;
 * TensorFlow's thread pools in the worker are the ``--cpus-per-trial``;
 * a sweep killed with SIGKILL after a trial finished resumes without re-running it, and
-  its report equals an uninterrupted sweep's;
+  its report equals an uninterrupted sweep's; Ctrl-C stops it with exit status 130 and one
+  line saying how to resume, the finished trial kept;
 * a trial whose run fails (data at +-1e30: training diverges at once) is retried, then
   reported failed, on a cluster reached with ``--address``.
 """
@@ -102,6 +103,44 @@ def test_trials_equal_single_runs_and_a_killed_sweep_resumes_without_reruns(tmp_
         assert (store.folder / name).read_text() == text
     report = json.loads(out.with_suffix(".json").read_text())
     assert [_comparable(r) for r in report["trials"]] == [_comparable(r) for r in whole]
+
+
+def test_ctrl_c_stops_the_sweep_keeping_finished_trials(tmp_path, configs):
+    path = configs.gan(tmp_path)
+    out = tmp_path / "rep"
+    store = TrialStore(out)
+    argv = _sweep_argv(path, out, "--max-concurrent", "1", "--no-targets")
+    proc = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # a background process may inherit SIGINT ignored; a terminal's Ctrl-C is not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not store.exists() or not list(store.folder.glob("tiny-*.json")):
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "no trial finished in 300 s"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, stderr[-3000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted: 1 of 2 trials finished and kept in ")
+    assert last.endswith(" --resume") and "Traceback" not in stderr
+    assert [r["status"] for r in store.records([p.stem for p in store.folder.glob("*.json")])] == [
+        "ok"
+    ]
+    assert not out.with_suffix(".md").exists()  # no report of a partial sweep
 
 
 def _free_port() -> int:
