@@ -136,6 +136,10 @@ RULES = [
     ),
     Rule(r"^qgan report runs/\S+$", "qgan report {json_run}"),
     Rule(
+        r"^qgan report --compare reports/\S+\.json reports/\S+\.json$",
+        "qgan report --compare reports/tiny_sweep.json reports/tiny_sweep_set.json",
+    ),
+    Rule(
         r"^qgan report --compare runs/\S+ runs/\S+$",
         "qgan report --compare {sweep_run} {sweep_classical_run}",
     ),
