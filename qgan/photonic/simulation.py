@@ -151,7 +151,11 @@ def _bind_args(names, args, batch_size, rdt):
     values = {}
     batch = batch_size
     for name in names:
-        value = to_tensor(f"args[{name!r}]", args[name], rdt)
+        value = args[name]
+        if not (isinstance(value, tf.Variable) and value.dtype == rdt):
+            # a Variable of the right dtype is passed on as it is: the compiled circuit
+            # reads it in-graph, which saves an eager read per argument per call
+            value = to_tensor(f"args[{name!r}]", value, rdt)
         rank = value.shape.rank
         if rank is None or rank > 1:
             raise ValueError(
