@@ -16,10 +16,11 @@ import weakref
 
 import tensorflow as tf
 
+from qgan import _resources
 from qgan._tensors import real_dtype, to_tensor
 from qgan._validate import check_choice, check_int
 from qgan.photonic import engine, sf_backend
-from qgan.photonic.program import parse_program
+from qgan.photonic.program import PREPARATIONS, parse_program
 from qgan.photonic.result import FockResult
 
 BACKENDS = ("compiled", "sf")
@@ -102,7 +103,9 @@ def simulate(
         FockResult, differentiable w.r.t. the args with ``tf.GradientTape``.
 
     Raises:
-        ValueError: a bad argument (the message names it) or an unsupported operation.
+        ValueError: a bad argument (the message names it), an unsupported operation, or
+            states that cannot fit in memory (:func:`check_state_fits`: refused before
+            anything is allocated, with the largest batch that fits).
 
     Each new program is compiled (and traced by TensorFlow) on its first call: build one
     program with free parameters and pass the values as ``args`` rather than a new program
@@ -124,6 +127,8 @@ def simulate(
     else:
         circuit = parse_program(prog)
     values, batch = _bind_args(circuit.free_params, args, batch_size, rdt)
+    if isinstance(batch, int) or batch is None:  # known now: refuse before any allocation
+        check_state_fits(circuit, cutoff, 1 if batch is None else batch, dtype)
     if backend == "compiled":
         ket = compiled(tuple(values[name] for name in circuit.free_params), batch_size)
         batched = batch is not None or batch_size is not None
@@ -131,6 +136,33 @@ def simulate(
         batched = batch is not None
         ket = sf_backend.run(prog, cutoff, values, batch, dtype)
     return FockResult(ket, cutoff, circuit.n_modes, batched)
+
+
+def check_state_fits(circuit, cutoff: int, batch: int, dtype: tf.DType) -> None:
+    """Refuse a simulation whose states cannot fit in memory, before anything is allocated.
+
+    The need is :func:`qgan._resources.state_bytes`: ``cutoff ** n_modes`` amplitudes per
+    sample, times ``batch``, times the complex dtype's size, times the gradient's working
+    set (one kept state per gate, plus the state), against
+    :func:`qgan._resources.available_memory` (``QGAN_MEMORY_BYTES`` where set). Raises a
+    one-line ``ValueError`` naming ``batch_size`` (or ``cutoff``), the size needed, the
+    memory available and the largest batch (and cutoff) that fits.
+    """
+    gates = sum(1 for ins in circuit.instructions if ins.name not in PREPARATIONS)
+    itemsize = dtype.size
+    n_modes = circuit.n_modes
+
+    def need(s: dict) -> int:
+        return _resources.state_bytes(s["cutoff"] ** n_modes, s["batch_size"], itemsize, gates)
+
+    _resources.check_fits(
+        f"a state of {cutoff}^{n_modes} x {batch:,} {dtype.name} amplitudes "
+        f"(with the gradient through {gates} gates)",
+        need,
+        {"batch_size": batch, "cutoff": cutoff},
+        {"batch_size": 1, "cutoff": 2},
+        {"batch_size": (1, batch), "cutoff": (2, cutoff)},
+    )
 
 
 def _bind_args(names, args, batch_size, rdt):
