@@ -109,6 +109,18 @@ def _quadrature_moments(rho, phi, cutoff: int):
     return mean, second - mean * mean
 
 
+#: the readout functions compiled for eager use (their retracing warnings are TensorFlow's
+#: view of a new cutoff, dtype or rank, not a user's mistake: qgan.photonic.simulation
+#: drops them)
+COMPILED_READOUTS = (
+    "_probabilities",
+    "_norm",
+    "_reduced_dms",
+    "_photon_moments",
+    "_quadrature_moments",
+)
+
+
 class FockResult:
     """The ket of a simulated program and the quantities derived from it.
 

@@ -11,6 +11,8 @@ receive its gradient.
 
 from __future__ import annotations
 
+import logging
+
 import qgan._compat  # noqa: F401  (SciPy shim; must precede strawberryfields)
 
 import numpy as np
@@ -126,3 +128,30 @@ def test_new_angles_and_batches_do_not_retrace_the_eager_readouts():
         )
         res.quad_expectation(0, 0.5)
     assert compiled.experimental_get_tracing_count() <= before + 2
+
+
+class _Messages(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.mark.slow
+def test_readouts_at_many_cutoffs_log_no_tensorflow_retracing_warning():
+    """Each new cutoff traces the compiled readouts anew, by design; TensorFlow's warning
+    about it would name qgan's internals, so it does not reach the user."""
+    handler = _Messages()
+    tf.get_logger().addHandler(handler)
+    try:
+        prog = _program()
+        for cutoff in range(2, 10):
+            res = simulate(prog, cutoff, args={"alpha": [0.1, 0.2], "r": 0.1, "theta": 0.2})
+            for mode in range(3):
+                res.mean_photon(mode)
+                res.quad_expectation(mode)
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert [m for m in handler.messages if "retracing" in m] == []
