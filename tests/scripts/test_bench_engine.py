@@ -1,5 +1,6 @@
 """Specification of ``scripts/bench/engine.py`` on a tiny circuit (2 modes, 1 layer,
-cutoff 3): one run per backend and batch with statistics that follow their definitions, the
+cutoff 3): one run per backend and batch (and the compiled engine called eagerly) with
+statistics that follow their definitions, the
 speed-up ratios are the quotients of the runs' per-sample times, the two backends' kets
 agree (complex64), the report records the command that made it, and a Piquasso baseline
 that is not installed is a note naming the missing module. Timings are never asserted.
@@ -31,6 +32,7 @@ def test_one_run_per_backend_and_batch(result):
     assert [(r["backend"], r["batch_size"]) for r in result["runs"]] == [
         ("compiled", 4),
         ("compiled", 2),
+        ("compiled-eager", 4),
         ("sf-tf", 2),
     ]
     for r in result["runs"]:
@@ -43,6 +45,7 @@ def test_ratios_are_quotients_of_the_runs(result):
     us = {(r["backend"], r["batch_size"]): r["us_per_sample"] for r in result["runs"]}
     assert result["ratios"] == pytest.approx(
         {
+            "compiled-eager@4 / compiled@4": us["compiled-eager", 4] / us["compiled", 4],
             "sf-tf@2 / compiled@4": us["sf-tf", 2] / us["compiled", 4],
             "sf-tf@2 / compiled@2": us["sf-tf", 2] / us["compiled", 2],
         }
@@ -60,9 +63,9 @@ def test_missing_piquasso_is_a_note_naming_it(engine, monkeypatch):
     monkeypatch.setitem(sys.modules, "piquasso", None)  # import piquasso -> ImportError
     missing = "jax" if importlib.util.find_spec("jax") is None else "piquasso"  # first import
     out = engine.bench_engine(**TINY, include_sf=False, include_piquasso=True)
-    assert [r["backend"] for r in out["runs"]] == ["compiled", "compiled"]
+    assert [r["backend"] for r in out["runs"]] == ["compiled", "compiled", "compiled-eager"]
     assert out["notes"] == [f"piquasso baseline skipped: {missing} is not installed"]
-    assert out["ratios"] == {}
+    assert list(out["ratios"]) == ["compiled-eager@4 / compiled@4"]  # no SF: no speed-up
 
 
 @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
