@@ -303,7 +303,8 @@ def _error_line(trial) -> str:
     """The last line of a trial's error (the exception the run raised)."""
     try:
         error = trial.get_error()
-    except Exception:  # reading the error back must not stop the sweep
+    except Exception:  # reading the error back must not stop the sweep, nor hide why
+        log.warning("could not read back the error of a failed trial", exc_info=True)
         error = None
     text = str(error or "unknown error").strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]

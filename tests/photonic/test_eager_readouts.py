@@ -130,21 +130,12 @@ def test_new_angles_and_batches_do_not_retrace_the_eager_readouts():
     assert compiled.experimental_get_tracing_count() <= before + 2
 
 
-class _Messages(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 @pytest.mark.slow
-def test_readouts_at_many_cutoffs_log_no_tensorflow_retracing_warning():
+def test_readouts_at_many_cutoffs_log_no_tensorflow_retracing_warning(caplog):
     """Each new cutoff traces the compiled readouts anew, by design; TensorFlow's warning
     about it would name qgan's internals, so it does not reach the user."""
-    handler = _Messages()
-    tf.get_logger().addHandler(handler)
+    caplog.set_level(logging.DEBUG)
+    tf.get_logger().addHandler(caplog.handler)  # TensorFlow's logger does not propagate
     try:
         prog = _program()
         for cutoff in range(2, 10):
@@ -153,5 +144,5 @@ def test_readouts_at_many_cutoffs_log_no_tensorflow_retracing_warning():
                 res.mean_photon(mode)
                 res.quad_expectation(mode)
     finally:
-        tf.get_logger().removeHandler(handler)
-    assert [m for m in handler.messages if "retracing" in m] == []
+        tf.get_logger().removeHandler(caplog.handler)
+    assert [m for m in caplog.messages if "retracing" in m] == []
