@@ -53,6 +53,14 @@ _GAN = {
     "backend, the slow reference).",
     "generator.dtype": "`cv`: complex dtype of the simulation.",
     "generator.init_std": "`cv`: standard deviation of the initial gate arguments.",
+    "generator.loss": "`cv`: photon loss per mode, a fraction in [0, 1) for every mode or a "
+    "list of one per mode: `LossChannel(1 - loss)` (a mixed state; 0: no channel, the "
+    "lossless circuit).",
+    "generator.loss_at": "`cv`: where the loss acts: `measurement` (after the last layer, "
+    "before the readout), `layers` (after every layer) or `both`.",
+    "generator.quadrature_angles": "`cv`: one angle phi per mode (radians; null: 0): "
+    "`homodyne` samples x_phi = x cos(phi) + p sin(phi) and `quadratures` reads <x_phi> and "
+    "<x_(phi + pi/2)>.",
     "generator.hidden": "`classical`: hidden-layer widths of the MLP.",
     "generator.n_outcomes": "`classical`: size of the sampled categorical outcome (the stand-in "
     "for the photon-number measurement; 0: none).",

@@ -18,13 +18,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qgan import _config, _resources
 from qgan._config import validate
 from qgan.decoder.names import KINDS as DECODER_KINDS
 from qgan.gan.names import LOSSES
-from qgan.generator.names import READOUTS
+from qgan.generator.names import LOSS_AT, READOUTS
 
 PosInt = Annotated[int, Field(ge=1, strict=True)]
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
@@ -100,6 +100,9 @@ GENERATOR_KIND_KEYS = {  # the generator keys only one kind uses
         "backend",
         "dtype",
         "init_std",
+        "loss",
+        "loss_at",
+        "quadrature_angles",
     ),
     "classical": ("hidden", "n_outcomes", "n_continuous"),
 }
@@ -126,6 +129,9 @@ class GeneratorConfig(_Section):
     backend: Literal["compiled", "sf"] = "compiled"
     dtype: Literal["complex64", "complex128"] = "complex64"
     init_std: NonNegFloat = 0.1
+    loss: float | list[float] = 0.0
+    loss_at: Literal[LOSS_AT] = "measurement"
+    quadrature_angles: list[float] | None = None
     # classical
     hidden: list[PosInt] = Field(default_factory=lambda: [16])
     n_outcomes: NonNegInt = 0
@@ -144,6 +150,20 @@ class GeneratorConfig(_Section):
         for a CV one."""
         return GENERATOR_KIND_KEYS["classical" if self.kind == "cv" else "cv"]
 
+    @field_validator("loss", mode="before")
+    @classmethod
+    def _loss_fractions(cls, value):
+        """One number in [0, 1) or a list of them (the length is checked against n_modes)."""
+        values = value if isinstance(value, list) else [value]
+        if not values or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1 for v in values
+        ):
+            raise ValueError(
+                f"expected a photon-loss fraction in [0, 1) or a list of them (one per mode), "
+                f"got {value!r}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _consistent(self):
         self._reset_not_applicable()
@@ -155,6 +175,12 @@ class GeneratorConfig(_Section):
                 raise ValueError(
                     f"sample_modes: expected distinct modes in [0, {self.n_modes}), "
                     f"got {self.sample_modes}"
+                )
+        for key in ("loss", "quadrature_angles"):
+            value = getattr(self, key)
+            if isinstance(value, list) and len(value) != self.n_modes:
+                raise ValueError(
+                    f"{key}: expected one value per mode ({self.n_modes}), got {value}"
                 )
         if self.kind == "classical" and self.n_outcomes + self.n_continuous == 0:
             raise ValueError("n_outcomes: n_outcomes + n_continuous must be >= 1")

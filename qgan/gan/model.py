@@ -42,6 +42,9 @@ def build_generator(cfg: RunConfig):
             dtype=tf.complex64 if g.dtype == "complex64" else tf.complex128,
             init_std=g.init_std,
             latent=g.latent,
+            loss=g.loss,
+            loss_at=g.loss_at,
+            quadrature_angles=g.quadrature_angles,
             seed=cfg.seed,
         )
     return ClassicalGenerator(

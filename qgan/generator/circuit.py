@@ -17,6 +17,7 @@ import strawberryfields as sf
 from strawberryfields import ops
 
 from qgan._validate import check_choice
+from qgan.generator.names import LOSS_AT
 
 ENCODINGS = ("displacement", "squeezing", "phase")
 
@@ -54,6 +55,8 @@ def cv_layer_program(
     latent_dim: int,
     encoding: str = "displacement",
     final_kerr: bool = True,
+    loss=0.0,
+    loss_at: str = "measurement",
 ) -> GeneratorCircuit:
     """Encoding gates followed by ``n_layers`` CV neural-network layers on ``n_modes`` modes.
 
@@ -64,8 +67,17 @@ def cv_layer_program(
     Encoding: latent component ``i`` drives one gate on mode ``i % n_modes``:
     ``Dgate(z_i, 0)`` (displacement along x), ``Sgate(z_i, 0)`` (squeezing) or
     ``Rgate(z_i)`` applied after a fixed ``Dgate(1, 0)`` (phase of a coherent state).
+
+    Photon loss: ``loss`` is a fraction in [0, 1) for every mode or a sequence of one per
+    mode; a mode with loss ``l > 0`` gets ``LossChannel(1 - l)`` (transmissivity ``T = 1 -
+    l``: ``a -> sqrt(T) a + sqrt(1 - T) b_vacuum``) where ``loss_at`` says: ``measurement``
+    after the last layer (before the readout), ``layers`` after each layer's gates, ``both``
+    after each layer and once more before the readout (so the last layer is followed by
+    two). Loss 0 on every mode adds no operation: the program is exactly the lossless one.
     """
     check_choice(encoding, "encoding", ENCODINGS)
+    check_choice(loss_at, "loss_at", LOSS_AT)
+    losses = mode_losses(loss, n_modes)
     prog = sf.Program(n_modes)
     latent = tuple(f"z{i}" for i in range(latent_dim))
     names: list[str] = []
@@ -123,6 +135,10 @@ def cv_layer_program(
                 for i in range(n_modes):
                     kappa = param(f"l{layer}_k{i}", "k", f"{tag}.kerr.K{i}.kappa", "Kgate")
                     ops.Kgate(kappa) | q[i]
+            if loss_at in ("layers", "both"):
+                _lossy(losses, q)
+        if loss_at in ("measurement", "both"):
+            _lossy(losses, q)
     return GeneratorCircuit(
         program=prog,
         latent_names=latent,
@@ -134,3 +150,24 @@ def cv_layer_program(
         n_layers=n_layers,
         encoding=encoding,
     )
+
+
+def mode_losses(loss, n_modes: int) -> tuple[float, ...]:
+    """Per-mode photon-loss fractions from one number or a sequence of ``n_modes``: each a
+    float in [0, 1) (``ValueError`` naming ``loss`` otherwise)."""
+    values = [loss] * n_modes if isinstance(loss, (int, float)) else list(loss)
+    if len(values) != n_modes or any(
+        isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1 for v in values
+    ):
+        raise ValueError(
+            f"loss must be a number in [0, 1) or a list of {n_modes} such numbers (one per "
+            f"mode), got {loss!r}"
+        )
+    return tuple(float(v) for v in values)
+
+
+def _lossy(losses: tuple[float, ...], q) -> None:
+    """``LossChannel(1 - loss)`` on every mode whose loss is not 0."""
+    for i, loss in enumerate(losses):
+        if loss > 0:
+            ops.LossChannel(1.0 - loss) | q[i]

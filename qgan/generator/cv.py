@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from qgan._validate import check_choice, check_int
-from qgan.generator.circuit import ENCODINGS, cv_layer_program
+from qgan.generator.circuit import ENCODINGS, LOSS_AT, cv_layer_program, mode_losses
 from qgan.generator.inputs import NoiseStreamSaving
 from qgan.generator.readout import (
     READOUTS,
@@ -60,6 +60,16 @@ class CVGenerator(NoiseStreamSaving, tf.keras.Model):
     ``noise`` ``[B, n_noise]`` uniform variates: pass ``(z, noise)`` to control it, or
     ``z`` alone and the model's seeded ``tf.random.Generator`` draws it.
 
+    ``loss``: photon loss, a fraction in [0, 1) for every mode or a list of one per mode:
+    ``LossChannel(1 - loss)`` on each lossy mode, after the last layer (``loss_at
+    "measurement"``, the default), after every layer (``"layers"``) or both (see
+    :func:`~qgan.generator.circuit.cv_layer_program`). A lossy circuit is a mixed state; loss
+    0 (the default) adds no operation, so the lossless program and its numbers are unchanged.
+
+    ``quadrature_angles``: one angle ``phi`` per mode (radians, default 0): ``quadratures``
+    reads ``<x_phi>`` and ``<x_{phi + pi/2}>`` and ``homodyne`` samples ``x_phi = x cos(phi)
+    + p sin(phi)`` of each mode (so 0 gives x and p, pi/2 gives p and -x).
+
     ``final_kerr``: whether the last layer keeps its Kerr gates. Default: only if a
     phase-sensitive readout (``quadratures``, ``homodyne``) is read, since Kerr gates are
     diagonal in the Fock basis and no photon-number statistic depends on the last ones
@@ -107,6 +117,9 @@ class CVGenerator(NoiseStreamSaving, tf.keras.Model):
         init_std: float = 0.1,
         final_kerr: bool | None = None,
         latent: str = "normal",
+        loss=0.0,
+        loss_at: str = "measurement",
+        quadrature_angles=None,
         seed: int = 0,
         name: str = "cv_generator",
         **kwargs,
@@ -131,6 +144,21 @@ class CVGenerator(NoiseStreamSaving, tf.keras.Model):
         check_choice(encoding, "encoding", ENCODINGS)
         check_choice(backend, "backend", BACKENDS)
         check_choice(latent, "latent", LATENTS)
+        check_choice(loss_at, "loss_at", LOSS_AT)
+        losses = mode_losses(loss, n_modes)
+        angles = (0.0,) * n_modes if quadrature_angles is None else quadrature_angles
+        if (
+            isinstance(angles, (int, float))
+            or len(angles) != n_modes
+            or any(
+                isinstance(a, bool) or not isinstance(a, (int, float)) or not np.isfinite(a)
+                for a in angles
+            )
+        ):
+            raise ValueError(
+                f"quadrature_angles must be {n_modes} finite angles in radians (one per "
+                f"mode), got {quadrature_angles!r}"
+            )
         if (
             not readout
             or any(r not in READOUTS for r in readout)
@@ -155,7 +183,10 @@ class CVGenerator(NoiseStreamSaving, tf.keras.Model):
         if final_kerr is None:  # only phase-sensitive readouts can see the last Kerr gates
             final_kerr = any(r in PHASE_SENSITIVE for r in readout)
         self.final_kerr = bool(final_kerr)
-        self.circuit = cv_layer_program(n_modes, n_layers, latent_dim, encoding, self.final_kerr)
+        self.loss, self.loss_at = losses, loss_at
+        self.circuit = cv_layer_program(
+            n_modes, n_layers, latent_dim, encoding, self.final_kerr, losses, loss_at
+        )
         self.program = self.circuit.program
         self.spec = ReadoutSpec(
             names=readout,
@@ -164,6 +195,7 @@ class CVGenerator(NoiseStreamSaving, tf.keras.Model):
             sample_modes=sample_modes,
             temperature=float(temperature),
             straight_through=bool(straight_through),
+            quadrature_angles=tuple(float(a) for a in angles),
         )
         init = np.random.default_rng(seed).normal(0.0, init_std, len(self.circuit.weight_names))
         self.weights_vector = self.add_weight(
@@ -321,6 +353,9 @@ class CVGenerator(NoiseStreamSaving, tf.keras.Model):
             init_std=self.init_std,
             final_kerr=self.final_kerr,
             latent=self.latent,
+            loss=list(self.loss),
+            loss_at=self.loss_at,
+            quadrature_angles=list(self.spec.quadrature_angles),
             seed=self.seed,
         )
         return config

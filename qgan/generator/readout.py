@@ -31,6 +31,9 @@ class ReadoutSpec:
     ``temperature``: Gumbel-softmax temperature; ``straight_through``: one-hot forward pass
     with the relaxed gradient (Jang et al. 2017; Bengio et al. 2013).
     ``homodyne_grid``: points of the x grid on which the marginal density is inverted.
+    ``quadrature_angles``: per mode, the angle ``phi`` (radians) of the quadrature
+    ``x_phi = x cos(phi) + p sin(phi)`` that ``homodyne`` samples and ``quadratures`` reads
+    (with ``x_{phi + pi/2}``); empty (the default) means 0 on every mode: x and p.
     """
 
     names: tuple[str, ...]
@@ -40,6 +43,11 @@ class ReadoutSpec:
     temperature: float = 0.5
     straight_through: bool = True
     homodyne_grid: int = 257
+    quadrature_angles: tuple[float, ...] = ()
+
+    def angle(self, mode: int) -> float:
+        """The quadrature angle of ``mode`` (radians; 0 when none were given)."""
+        return self.quadrature_angles[mode] if self.quadrature_angles else 0.0
 
     def width(self, name: str) -> int:
         m, d = self.n_modes, self.cutoff
@@ -86,8 +94,9 @@ def read(result, spec: ReadoutSpec, noise: tf.Tensor | None) -> tf.Tensor:
 def _quadratures(result, spec, _):
     cols = []
     for mode in range(spec.n_modes):
-        cols.append(result.quad_expectation(mode, 0.0)[0])
-        cols.append(result.quad_expectation(mode, math.pi / 2)[0])
+        phi = spec.angle(mode)
+        cols.append(result.quad_expectation(mode, phi)[0])
+        cols.append(result.quad_expectation(mode, phi + math.pi / 2)[0])
     return tf.stack(cols, axis=-1)
 
 
@@ -168,11 +177,20 @@ def homodyne_grid(cutoff: int, points: int) -> np.ndarray:
     return np.linspace(-half, half, points)
 
 
-def x_density(result, mode: int, grid: np.ndarray) -> tf.Tensor:
-    """Marginal x density of ``mode`` on ``grid`` (not renormalised): real ``[B, G]``."""
+def x_density(result, mode: int, grid: np.ndarray, phi: float = 0.0) -> tf.Tensor:
+    """Marginal density of ``x_phi = x cos(phi) + p sin(phi)`` of ``mode`` on ``grid`` (not
+    renormalised): real ``[B, G]``.
+
+    ``x_phi = V x V^dagger`` with ``V = exp(i phi n)``, so its density is the x density of
+    ``V^dagger rho V``, whose elements are ``rho_nm exp(-i (n - m) phi)``.
+    """
     rho = result.reduced_dm(mode)
     real = tf.math.real(rho).dtype
     psi = tf.constant(hermite_functions(grid, result.cutoff), real)
+    if phi != 0.0:
+        n = np.arange(result.cutoff)
+        rotation = np.exp(-1j * (n[:, None] - n[None, :]) * phi)
+        rho = rho * tf.constant(rotation, rho.dtype)
     # p(x) = sum_{n,m} psi_n(x) rho_nm psi_m(x); psi real, rho Hermitian -> only Re(rho) counts
     return tf.einsum("gn,bnm,gm->bg", psi, tf.math.real(rho), psi)
 
@@ -202,7 +220,7 @@ def inverse_cdf_sample(density: tf.Tensor, grid: np.ndarray, u: tf.Tensor) -> tf
 def _homodyne(result, spec, u):
     grid = homodyne_grid(spec.cutoff, spec.homodyne_grid)
     cols = [
-        inverse_cdf_sample(x_density(result, mode, grid), grid, u[:, mode])
+        inverse_cdf_sample(x_density(result, mode, grid, spec.angle(mode)), grid, u[:, mode])
         for mode in range(spec.n_modes)
     ]
     return tf.stack(cols, axis=-1)

@@ -437,6 +437,9 @@ class TestInterface:
             "init_std": 0.1,
             "final_kerr": True,  # resolved: a phase-sensitive readout is read
             "latent": "normal",
+            "loss": [0.0, 0.0, 0.0],  # per mode
+            "loss_at": "measurement",
+            "quadrature_angles": [0.0, 0.0, 0.0],  # per mode
             "seed": 0,
             "name": "cv_generator",
             "trainable": True,
