@@ -5,8 +5,15 @@
 """
 
 from qgan.photonic import gates
-from qgan.photonic.program import SUPPORTED_OPERATIONS
-from qgan.photonic.result import FockResult
+from qgan.photonic.program import SUPPORTED_OPERATIONS, UNSUPPORTED_OPERATIONS
+from qgan.photonic.result import FockResult, hermite_functions
 from qgan.photonic.simulation import simulate
 
-__all__ = ["simulate", "FockResult", "SUPPORTED_OPERATIONS", "gates"]
+__all__ = [
+    "simulate",
+    "FockResult",
+    "SUPPORTED_OPERATIONS",
+    "UNSUPPORTED_OPERATIONS",
+    "hermite_functions",
+    "gates",
+]

@@ -16,6 +16,15 @@ instructions are per-sample), so what the engine ran can be compared with
 :func:`qgan.photonic.plan.plan` and counted (:mod:`qgan.profiling.throughput`).
 
 Internally every factor has a leading batch axis of size 1 (batch-independent) or B.
+
+Mixed states (channels, ``Thermal``): the parsed circuit is first lowered
+(:func:`qgan.photonic.plan.lower`). When every channel comes after the last gate on its
+mode (e.g. loss before measurement) the engine runs the pure circuit without them and
+returns the ket with one composed superoperator per lossy mode, which the readouts apply
+to what they need ("terminal" channels: the cost of the pure path). Otherwise it runs the
+density matrix as a ket over ``2 n`` modes through the same planner and kernels (bra-side
+gates conjugated, channels as superoperators on a (ket, bra) pair): ``D^(2n)`` amplitudes
+per sample.
 """
 
 from __future__ import annotations
@@ -29,7 +38,15 @@ import tensorflow as tf
 
 from qgan.photonic import gates
 from qgan.photonic import plan as planner
-from qgan.photonic.plan import DEFAULT_OPTIONS, Block, Plan, PlannerOptions, make_plan
+from qgan.photonic.plan import (
+    CONJ,
+    DEFAULT_OPTIONS,
+    Block,
+    Plan,
+    PlannerOptions,
+    lower,
+    make_plan,
+)
 from qgan.photonic.program import Circuit, Instruction, Parameter
 
 _BUILDERS = {
@@ -37,10 +54,20 @@ _BUILDERS = {
     "Sgate": gates.squeezing,
     "Rgate": gates.rotation,
     "Kgate": gates.kerr,
+    "Vgate": gates.cubic_phase,
     "BSgate": gates.beamsplitter,
     "MZgate": gates.mzgate,
     "S2gate": gates.two_mode_squeezing,
     "CKgate": gates.cross_kerr,
+    "LossChannel": gates.loss_channel,
+    "ThermalLossChannel": gates.thermal_loss_channel,
+    "ThermalState": gates.thermal_preparation,
+}
+_STATES = {
+    "Coherent": gates.coherent_state,
+    "Squeezed": gates.squeezed_state,
+    "Catstate": gates.cat_state,
+    "DisplacedSqueezed": gates.displaced_squeezed_state,
 }
 
 _trace_lock = threading.Lock()
@@ -63,7 +90,10 @@ class CompiledCircuit:
 
     Call with a tuple of real tensors (one per free parameter, in ``circuit.free_params``
     order, each of shape [] or [B]) and the batch size (``None`` for no batch); returns
-    the ket ``[B, D, ..., D]`` or ``[D, ..., D]``.
+    the ket ``[B, D, ..., D]`` or ``[D, ..., D]`` (``kind`` ``"pure"``), the density
+    matrix ``[B, D, ..., D]`` with ``2 n`` axes in SF's layout (``"dm"``), or the ket and
+    a tuple of one superoperator ``[(B,) D, D, D, D]`` per mode of ``terminal_modes``
+    (``"terminal"``; see :func:`qgan.photonic.plan.lower`).
     """
 
     def __init__(
@@ -74,6 +104,15 @@ class CompiledCircuit:
         options: PlannerOptions = DEFAULT_OPTIONS,
     ):
         self.circuit = circuit
+        self.lowered = lower(circuit)
+        self.kind = self.lowered.kind
+        self.terminal_modes = tuple(m for m, _ in self.lowered.terminal)
+        #: terminal modes whose channels may lose trace at the cutoff (thermal loss)
+        self.leaky_modes = tuple(
+            m
+            for m, indices in self.lowered.terminal
+            if any(circuit.instructions[i].name != "LossChannel" for i in indices)
+        )
         self.cutoff = cutoff
         self.options = options
         self.plans: dict[tuple[bool, ...], Plan] = {}
@@ -101,14 +140,16 @@ class CompiledCircuit:
             batch = batch_size
         else:
             batch = next((tf.shape(v)[0] for v in values if v.shape.rank == 1), None)
-        params = [
+        parsed = [
             [self._evaluate(p, named) for p in instr.params] for instr in self.circuit.instructions
         ]
+        run = self.lowered.circuit
+        params = [parsed[i] for i in self.lowered.sources]
         batched = [any(p.shape.rank == 1 for p in ps) for ps in params]
-        plan = make_plan(self.circuit, batched, self.options)
+        plan = make_plan(run, batched, self.options)
         self.plans[tuple(batched)] = plan
-        matrices = self._gate_matrices(params, batched, batch)
-        factors = self._initial_factors(plan, params, batched)
+        matrices = self._gate_matrices(run, params, batched, batch)
+        factors = self._initial_factors(run, plan, params, batched)
         for step in plan.state:
             if step.kind == "join":
                 second = next(m for m in step.modes if m not in step.first)
@@ -117,11 +158,30 @@ class CompiledCircuit:
                 block = plan.blocks[step.block]
                 matrix = self._block_matrix(block, matrices)
                 factors = _apply_block(factors, block.modes, matrix, self.cutoff)
-        ket = _in_mode_order(factors, self.circuit.n_modes)
+        ket = _in_mode_order(factors, run.n_modes)
         if batch is None:
-            return tf.reshape(ket, [self.cutoff] * self.circuit.n_modes)
-        shape = tf.concat([[batch], [self.cutoff] * self.circuit.n_modes], axis=0)
-        return tf.broadcast_to(ket, shape)
+            ket = tf.reshape(ket, [self.cutoff] * run.n_modes)
+        else:
+            shape = tf.concat([[batch], [self.cutoff] * run.n_modes], axis=0)
+            ket = tf.broadcast_to(ket, shape)
+        if self.kind != "terminal":
+            return ket
+        return ket, tuple(
+            self._terminal_channel(ix, parsed, batch) for _, ix in self.lowered.terminal
+        )
+
+    def _terminal_channel(self, indices, parsed, batch) -> tf.Tensor:
+        """The composed superoperator of one mode's terminal channels ``[(B,) D, D, D, D]``."""
+        total = None
+        for i in indices:
+            args = parsed[i]
+            if batch is not None and any(a.shape.rank == 1 for a in args):
+                args = [tf.broadcast_to(a, [batch]) for a in args]
+            channel = _BUILDERS[self.circuit.instructions[i].name](*args, self.cutoff, self.dtype)
+            total = (
+                channel if total is None else gates.compose_superops(channel, total, self.cutoff)
+            )
+        return total
 
     def _evaluate(self, p: Parameter, named: dict) -> tf.Tensor | float:
         if p.is_constant:
@@ -130,33 +190,43 @@ class CompiledCircuit:
             return named[p.value]
         return tf.cast(self._expressions[p](*[named[n] for n in p.names]), self.real_dtype)
 
-    def _gate_matrices(self, params, batched, batch) -> dict[int, tf.Tensor]:
-        """Build every gate's matrix, one vectorised call per (kind, batched) group."""
+    def _gate_matrices(self, run: Circuit, params, batched, batch) -> dict[int, tf.Tensor]:
+        """Build every gate's matrix, one vectorised call per (kind, batched) group; a
+        bra-side copy (name + ``"~"``) takes the complex conjugate of its ket-side group's
+        matrices."""
         groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
-        for index, instr in enumerate(self.circuit.instructions):
+        for index, instr in enumerate(run.instructions):
             if instr.name in _BUILDERS:
                 groups[instr.name, batched[index]].append(index)
         matrices = {}
         for (name, is_batched), indices in groups.items():
-            columns = []
-            for k in range(len(params[indices[0]])):
-                args = [params[i][k] for i in indices]
-                if is_batched:
-                    args = [tf.broadcast_to(a, [batch]) for a in args]
-                columns.append(tf.stack(args, axis=0))
-            built = _BUILDERS[name](*columns, self.cutoff, self.dtype)
+            built = self._build_group(name, indices, params, is_batched, batch)
             for index, matrix in zip(indices, tf.unstack(built, axis=0), strict=True):
                 matrices[index] = matrix
+        for index, instr in enumerate(run.instructions):
+            if instr.name.endswith(CONJ) and instr.name.removesuffix(CONJ) in _BUILDERS:
+                # the ket-side copy is the instruction before
+                matrices[index] = tf.math.conj(matrices[index - 1])
         return matrices
 
-    def _initial_factors(self, plan: Plan, params, batched) -> list:
+    def _build_group(self, name, indices, params, is_batched, batch) -> tf.Tensor:
+        """One vectorised builder call for the gates ``indices`` of kind ``name``."""
+        columns = []
+        for k in range(len(params[indices[0]])):
+            args = [params[i][k] for i in indices]
+            if is_batched:
+                args = [tf.broadcast_to(a, [batch]) for a in args]
+            columns.append(tf.stack(args, axis=0))
+        return _BUILDERS[name](*columns, self.cutoff, self.dtype)
+
+    def _initial_factors(self, run: Circuit, plan: Plan, params, batched) -> list:
         """One factor per mode: its prepared (or vacuum) vector with a batch axis."""
         factors = []
         for mode, index in enumerate(plan.preparations):
             if index is None:
                 vec = gates.fock_state(0, self.cutoff, self.dtype)
             else:
-                instr = self.circuit.instructions[index]
+                instr = run.instructions[index]
                 vec = self._preparation(instr, params[index])
             if index is None or not batched[index]:
                 vec = vec[None]
@@ -164,15 +234,16 @@ class CompiledCircuit:
         return factors
 
     def _preparation(self, instr: Instruction, args) -> tf.Tensor:
-        if instr.name == "Vacuum":
+        name = instr.name.removesuffix(CONJ)
+        if name == "Vacuum":
             return gates.fock_state(0, self.cutoff, self.dtype)
-        if instr.name == "Fock":
+        if name == "Fock":
             n = int(instr.params[0].value)
             if not 0 <= n < self.cutoff:
                 raise ValueError(f"Fock: photon number {n} must be in [0, cutoff={self.cutoff})")
             return gates.fock_state(n, self.cutoff, self.dtype)
-        builder = gates.coherent_state if instr.name == "Coherent" else gates.squeezed_state
-        return builder(*args, self.cutoff, self.dtype)
+        vec = _STATES[name](*args, self.cutoff, self.dtype)
+        return tf.math.conj(vec) if instr.name.endswith(CONJ) else vec
 
     def _block_matrix(self, block: Block, matrices) -> tf.Tensor:
         """Compose a block's gates into one ``[(B,) D^k, D^k]`` matrix by its ``ops``."""

@@ -22,6 +22,8 @@ batch shape, and everything is differentiable by TF autodiff.
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 import tensorflow as tf
 
@@ -36,9 +38,17 @@ __all__ = [
     "mzgate",
     "two_mode_squeezing",
     "cross_kerr",
+    "cubic_phase",
     "coherent_state",
     "squeezed_state",
     "fock_state",
+    "cat_state",
+    "displaced_squeezed_state",
+    "thermal_probabilities",
+    "thermal_preparation",
+    "loss_channel",
+    "amplifier_channel",
+    "thermal_loss_channel",
 ]
 
 
@@ -414,3 +424,253 @@ def fock_state(n: int, cutoff: int, dtype=tf.complex64):
     vec = np.zeros(cutoff)
     vec[n] = 1.0
     return _const(vec, dtype)
+
+
+def cat_state(a, phi, p, cutoff: int, dtype=tf.complex64):
+    r"""Cat state (SF's ``Catstate(a, phi, p)``): ``[..., D]``, SF's amplitudes exactly.
+
+    .. math::
+
+        |\mathrm{cat}\rangle = N\left(|\alpha\rangle + e^{i\pi p}|-\alpha\rangle\right),
+        \qquad \alpha = a e^{i\phi},\quad
+        N = \frac{1}{\sqrt{2(1 + \cos(\pi p) e^{-2|\alpha|^2})}}
+
+    (normalised on the infinite space, like SF; the truncation is left to ``leakage``).
+
+    >>> psi = cat_state(1.0, 0.0, 0.0, cutoff=4, dtype=tf.complex128)  # even cat
+    >>> np.round(np.abs(psi.numpy()) ** 2, 4)[1]  # no odd photon numbers
+    0.0
+    """
+    a, phi, p = _real_args(dtype, a, phi, p)
+    alpha = _polar(a, phi, dtype)
+    theta = np.pi * p
+    norm = tf.exp(-0.5 * a * a) / tf.sqrt(2.0 * (1.0 + tf.cos(theta) * tf.exp(-2.0 * a * a)))
+    relative = tf.complex(tf.cos(theta), tf.sin(theta))
+    amps, term = [], _complex(norm)
+    for n in range(cutoff):
+        if n:
+            term = term * alpha / np.sqrt(n)
+        amps.append(term * (1.0 + relative * (-1.0) ** n))
+    return tf.stack(amps, axis=-1)
+
+
+def displaced_squeezed_state(r_d, phi_d, r_s, phi_s, cutoff: int, dtype=tf.complex64):
+    r"""Displaced squeezed state ``D(alpha) S(z)|0>``, ``alpha = r_d e^{i phi_d}``,
+    ``z = r_s e^{i phi_s}`` (SF's ``DisplacedSqueezed``): ``[..., D]`` (exact amplitudes).
+
+    The state is annihilated by ``cosh(r) (a - alpha) + e^{i phi_s} sinh(r) (a^dagger -
+    alpha^*)``, which gives the recurrence
+
+    .. math::
+
+        c_0 = \frac{e^{-|\alpha|^2/2 - \alpha^{*2} e^{i\phi_s}\tanh r / 2}}{\sqrt{\cosh r}},
+        \quad c_{n+1} = \frac{\gamma c_n - e^{i\phi_s}\sinh r\,\sqrt{n}\,c_{n-1}}
+            {\cosh r\,\sqrt{n+1}},\quad
+        \gamma = \alpha\cosh r + \alpha^* e^{i\phi_s}\sinh r
+
+    (SF's Hermite-polynomial formula without its ``1e-10`` regulariser).
+
+    >>> psi = displaced_squeezed_state(0.3, 0.0, 0.0, 0.0, cutoff=3, dtype=tf.complex128)
+    >>> np.allclose(psi.numpy(), coherent_state(0.3, 0.0, 3, tf.complex128).numpy())
+    True
+    """
+    r_d, phi_d, r_s, phi_s = _real_args(dtype, r_d, phi_d, r_s, phi_s)
+    alpha = _polar(r_d, phi_d, dtype)
+    ph = _polar(tf.ones_like(r_s), phi_s, dtype)
+    ch, sh = _complex(tf.cosh(r_s)), _complex(tf.sinh(r_s))
+    gamma = alpha * ch + tf.math.conj(alpha) * ph * sh
+    first = tf.exp(
+        -0.5 * _complex(r_d * r_d) - 0.5 * tf.math.conj(alpha) ** 2 * ph * _complex(tf.tanh(r_s))
+    ) / tf.sqrt(ch)
+    amps = [first]
+    for n in range(1, cutoff):
+        nxt = gamma * amps[-1]
+        if n >= 2:
+            nxt = nxt - ph * sh * np.sqrt(n - 1) * amps[-2]
+        amps.append(nxt / (ch * np.sqrt(n)))
+    return tf.stack(amps, axis=-1)
+
+
+def _cubic_phase_basis(cutoff: int):
+    """Eigen-decomposition of SF's truncated ``x^3`` (hbar = 2): ``(eigenvalues, vectors)``."""
+    a = np.diag(np.sqrt(np.arange(1, cutoff)), 1)
+    x = (a + a.T) * np.sqrt(2.0 / 2)
+    return np.linalg.eigh(x @ x @ x)
+
+
+def cubic_phase(gamma, cutoff: int, dtype=tf.complex64):
+    r"""Cubic phase gate ``V(gamma)`` (SF's ``Vgate``): ``[..., D, D]``, built exactly as
+    SF's Fock backends build it.
+
+    .. math::
+
+        V(\gamma) = \exp\left(\frac{i\gamma}{3\hbar}\, \hat{x}_D^3\right)
+
+    where :math:`\hat{x}_D = \sqrt{\hbar/2}(a_D + a_D^\dagger)` is built from the
+    *truncated* annihilation operator, so this is the exponential of a truncated matrix,
+    not the truncation of the infinite operator. ``x_D^3`` is real symmetric, so
+    ``V = Q diag(exp(i gamma lambda / (3 hbar))) Q^T`` with its constant eigen-
+    decomposition (computed once in float64).
+
+    >>> U = cubic_phase(0.1, cutoff=4, dtype=tf.complex128)
+    >>> bool(np.allclose(U.numpy() @ U.numpy().conj().T, np.eye(4)))  # unitary
+    True
+    """
+    (gamma,) = _real_args(dtype, gamma)
+    values, vectors = _cubic_phase_basis(cutoff)
+    rdt = real_dtype(dtype)
+    phase = gamma[..., None] * tf.constant(values / (3 * 2.0), rdt)
+    diag = tf.exp(tf.complex(tf.zeros_like(phase), phase))
+    q = _const(vectors, dtype)
+    return tf.linalg.matmul(q * diag[..., None, :], q, transpose_b=True)
+
+
+def _powers(base, count: int):
+    """``[base^0, ..., base^(count-1)]`` along a new last axis, by products (no pow, so the
+    gradient at base 0 is finite)."""
+    out = [tf.ones_like(base)]
+    for _ in range(1, count):
+        out.append(out[-1] * base)
+    return tf.stack(out, axis=-1)
+
+
+def _superop_from_powers(coef, first, first_index, second, second_index, cutoff, dtype):
+    """``S[..., m, n, p, q] = coef * first[..., i1] * second[..., i2]`` with constant index
+    tables ``[D, D, D, D]``; entries where ``coef`` is 0 vanish."""
+    shape = [cutoff] * 4
+    f = tf.gather(first, first_index.ravel(), axis=-1)
+    s = tf.gather(second, second_index.ravel(), axis=-1)
+    rdt = real_dtype(dtype)
+    values = tf.constant(coef.ravel(), rdt) * f * s
+    lead = tf.shape(values)[:-1]
+    return _complex(tf.reshape(values, tf.concat([lead, shape], axis=0)))
+
+
+def _loss_tables(cutoff: int):
+    """Index tables of the loss superoperator: ``l = p - m = q - n >= 0``."""
+    m, n, p, q = np.meshgrid(*[np.arange(cutoff)] * 4, indexing="ij")
+    lost = p - m
+    valid = (lost >= 0) & (q - n == lost)
+    coef = np.zeros([cutoff] * 4)
+    for idx in zip(*np.nonzero(valid), strict=True):
+        k = lost[idx]
+        coef[idx] = np.sqrt(comb(int(p[idx]), int(k)) * comb(int(q[idx]), int(k)))
+    return coef, np.where(valid, m + n, 0), np.where(valid, lost, 0)
+
+
+def _amplifier_tables(cutoff: int):
+    """Index tables of the amplifier superoperator: ``k = m - p = n - q >= 0``."""
+    m, n, p, q = np.meshgrid(*[np.arange(cutoff)] * 4, indexing="ij")
+    gained = m - p
+    valid = (gained >= 0) & (n - q == gained)
+    coef = np.zeros([cutoff] * 4)
+    for idx in zip(*np.nonzero(valid), strict=True):
+        k = gained[idx]
+        coef[idx] = np.sqrt(comb(int(m[idx]), int(k)) * comb(int(n[idx]), int(k)))
+    return coef, np.where(valid, gained, 0), np.where(valid, p + q + 2, 0)
+
+
+def loss_channel(T, cutoff: int, dtype=tf.complex64):
+    r"""Pure-loss channel (SF's ``LossChannel(T)``) as a superoperator ``[..., D, D, D, D]``:
+    ``S[..., m, n, p, q]`` maps ``rho[p, q]`` to ``rho'[m, n]`` (``rho' = S . rho``).
+
+    Kraus operators (SF's ``lossChannel``, exact on the truncated space since loss never
+    raises the photon number):
+
+    .. math::
+
+        K_l = \sum_n \sqrt{\binom{n}{l}}\, T^{(n-l)/2} (1-T)^{l/2}\, |n-l\rangle\langle n|,
+        \qquad S_{mnpq} = \sum_l (K_l)_{mp} (K_l)^*_{nq}
+
+    >>> S = loss_channel(0.0, cutoff=3, dtype=tf.complex128)  # T = 0: everything to vacuum
+    >>> float(S[0, 0, 2, 2].numpy().real)
+    1.0
+    """
+    (T,) = _real_args(dtype, T)
+    coef, t_index, l_index = _loss_tables(cutoff)
+    sqrt_t = _powers(tf.sqrt(T), 2 * cutoff - 1)
+    lost = _powers(1.0 - T, cutoff)
+    return _superop_from_powers(coef, sqrt_t, t_index, lost, l_index, cutoff, dtype)
+
+
+def amplifier_channel(G, cutoff: int, dtype=tf.complex64):
+    r"""Phase-insensitive amplifier of gain ``G >= 1`` as a superoperator
+    ``[..., D, D, D, D]`` (convention of :func:`loss_channel`), exact on the truncated
+    space (its output is cut at the cutoff; input photon numbers are never lowered):
+
+    .. math::
+
+        A_k = \sum_n \sqrt{\binom{n+k}{k}}\,(1 - 1/G)^{k/2}\, G^{-(n+1)/2}
+            |n+k\rangle\langle n|
+
+    >>> S = amplifier_channel(1.0, cutoff=3, dtype=tf.complex128)  # G = 1: identity
+    >>> float(S[1, 1, 1, 1].numpy().real)
+    1.0
+    """
+    (G,) = _real_args(dtype, G)
+    coef, k_index, g_index = _amplifier_tables(cutoff)
+    gain = _powers(1.0 - 1.0 / G, cutoff)
+    inv = _powers(1.0 / tf.sqrt(G), 2 * cutoff + 1)
+    return _superop_from_powers(coef, gain, k_index, inv, g_index, cutoff, dtype)
+
+
+def compose_superops(second, first, cutoff: int):
+    """``second o first`` for superoperators ``[..., D, D, D, D]`` (first acts first)."""
+    d2 = cutoff * cutoff
+
+    def flat(s):
+        return tf.reshape(s, tf.concat([tf.shape(s)[:-4], [d2, d2]], axis=0))
+
+    out = tf.linalg.matmul(flat(second), flat(first))
+    return tf.reshape(out, tf.concat([tf.shape(out)[:-2], [cutoff] * 4], axis=0))
+
+
+def thermal_loss_channel(T, nbar, cutoff: int, dtype=tf.complex64):
+    r"""Thermal-loss channel (SF's ``ThermalLossChannel(T, nbar)``): a beamsplitter of
+    transmissivity ``T`` with a thermal mode of mean photon number ``nbar``, traced out.
+    Superoperator ``[..., D, D, D, D]`` (convention of :func:`loss_channel`).
+
+    On quadratures (hbar = 2): ``mu -> sqrt(T) mu``,
+    ``V -> T V + (1 - T)(2 nbar + 1) I``. Built as an amplifier of gain
+    ``G = 1 + (1 - T) nbar`` after a loss of transmissivity ``T / G`` (the same Gaussian
+    map; both are exact on the truncated space, so the composition is too).
+
+    >>> S = thermal_loss_channel(0.5, 0.0, cutoff=3, dtype=tf.complex128)  # nbar=0: loss
+    >>> bool(np.allclose(S.numpy(), loss_channel(0.5, 3, tf.complex128).numpy()))
+    True
+    """
+    T, nbar = _real_args(dtype, T, nbar)
+    gain = 1.0 + (1.0 - T) * nbar
+    loss = loss_channel(T / gain, cutoff, dtype)
+    return compose_superops(amplifier_channel(gain, cutoff, dtype), loss, cutoff)
+
+
+def thermal_probabilities(nbar, cutoff: int, dtype=tf.float64):
+    r"""Photon-number distribution of a thermal state, ``nbar^n / (1 + nbar)^(n+1)``:
+    real ``[..., D]`` (``dtype`` real).
+
+    >>> np.round(thermal_probabilities(1.0, 3).numpy(), 4)
+    array([0.5  , 0.25 , 0.125])
+    """
+    nbar = to_tensor("nbar", nbar, dtype)
+    return _powers(nbar / (1.0 + nbar), cutoff) / (1.0 + nbar)[..., None]
+
+
+def thermal_preparation(nbar, cutoff: int, dtype=tf.complex64):
+    r"""SF's ``Thermal(nbar)`` as a map on a (ket mode, bra mode) pair that sends the
+    vacuum ``|0><0|`` to the thermal state ``sum_n p_n |n><n|``: ``[..., D, D, D, D]``
+    with ``S[..., n, n, 0, 0] = p_n`` and all other elements 0 (it is only ever applied to
+    the vacuum).
+
+    >>> S = thermal_preparation(1.0, cutoff=3, dtype=tf.complex128)
+    >>> float(S[1, 1, 0, 0].numpy().real)
+    0.25
+    """
+    (nbar,) = _real_args(dtype, nbar)
+    probs = thermal_probabilities(nbar, cutoff, real_dtype(dtype))
+    select = np.zeros((cutoff, cutoff * cutoff * cutoff * cutoff))
+    for n in range(cutoff):
+        select[n, ((n * cutoff + n) * cutoff) * cutoff] = 1.0
+    flat = tf.linalg.matmul(probs[..., None, :], tf.constant(select, probs.dtype))[..., 0, :]
+    lead = tf.shape(flat)[:-1]
+    return _complex(tf.reshape(flat, tf.concat([lead, [cutoff] * 4], axis=0)))

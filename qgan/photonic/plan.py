@@ -25,7 +25,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qgan.photonic.program import PREPARATIONS, Circuit, Instruction, parse_program
+from qgan.photonic.program import (
+    CHANNELS,
+    MIXED_PREPARATIONS,
+    PREPARATIONS,
+    Circuit,
+    Instruction,
+    parse_program,
+)
+
+CONJ = "~"  # suffix of a bra-side copy of an instruction (complex-conjugated matrix)
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ def plan(program, per_sample=(), options: PlannerOptions | None = None) -> Plan:
     """The plan the compiled engine executes for the SF ``program`` when the free parameters
     named in ``per_sample`` take one value per sample (shape [B]) and all others are shared.
     It does not depend on the cutoff or the batch size (see :meth:`Plan.summary`)."""
-    circuit = parse_program(program)
+    circuit = lower(parse_program(program)).circuit
     per_sample = set(per_sample)
     unknown = per_sample - set(circuit.free_params)
     if unknown:
@@ -148,7 +157,7 @@ def make_plan(circuit: Circuit, batched: list[bool], options: PlannerOptions | N
     blocks: list[Block] = []
     last: dict[int, Block] = {}
     for index, instr in enumerate(circuit.instructions):
-        if instr.name in PREPARATIONS:
+        if is_preparation(instr.name):
             preparations[instr.modes[0]] = index
             continue
         is_batched = batched[index]
@@ -252,3 +261,83 @@ def _two_mode_block(
         return None
     block.steps.append(index)
     return block
+
+
+def is_preparation(name: str) -> bool:
+    """Whether an instruction of a (lowered) circuit sets a mode's initial vector."""
+    return name.removesuffix(CONJ) in PREPARATIONS and name not in MIXED_PREPARATIONS
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """What the engine runs for a parsed circuit.
+
+    ``kind``: ``"pure"`` (the circuit as it is: a ket), ``"terminal"`` (every channel acts
+    after the last gate on its mode and no preparation is mixed: the ket of the circuit
+    without its channels, plus the channels per mode, applied by the readouts), or ``"dm"``
+    (the density matrix as a ket over ``2 n`` modes, mode ``2m`` the ket side of mode m and
+    ``2m + 1`` its bra side, which is SF's density-matrix layout: gates act on the ket side
+    and, complex-conjugated (name + ``"~"``), on the bra side; a channel is a two-mode
+    operator, its superoperator, on the pair ``(2m, 2m + 1)``; ``Thermal`` is the operator
+    ``ThermalState`` that maps the pair's vacuum to the thermal state).
+    ``circuit``: the circuit the state engine runs; ``sources[i]``: the index, in the parsed
+    circuit, of the instruction whose parameters ``circuit.instructions[i]`` takes;
+    ``terminal``: ``(mode, parsed indices of its channels in order)`` for ``"terminal"``.
+    """
+
+    kind: str
+    circuit: Circuit
+    sources: tuple[int, ...]
+    terminal: tuple[tuple[int, tuple[int, ...]], ...] = ()
+
+
+def lower(circuit: Circuit) -> Lowered:
+    """The :class:`Lowered` form of a parsed circuit (see there)."""
+    instructions = circuit.instructions
+    if not circuit.is_mixed:
+        return Lowered("pure", circuit, tuple(range(len(instructions))))
+    if _channels_terminal(instructions):
+        kept = [i for i, ins in enumerate(instructions) if ins.name not in CHANNELS]
+        per_mode: dict[int, list[int]] = {}
+        for i, ins in enumerate(instructions):
+            if ins.name in CHANNELS:
+                per_mode.setdefault(ins.modes[0], []).append(i)
+        pure = Circuit(circuit.n_modes, tuple(instructions[i] for i in kept), circuit.free_params)
+        terminal = tuple((m, tuple(ix)) for m, ix in sorted(per_mode.items()))
+        return Lowered("terminal", pure, tuple(kept), terminal)
+    last_prep = {}
+    for i, ins in enumerate(instructions):
+        if ins.name in PREPARATIONS:
+            last_prep[ins.modes[0]] = i
+    doubled: list[Instruction] = []
+    sources: list[int] = []
+    for i, ins in enumerate(instructions):
+        if ins.name in PREPARATIONS and last_prep[ins.modes[0]] != i:
+            continue  # replaced by a later preparation of the same mode
+        if ins.name in CHANNELS or ins.name in MIXED_PREPARATIONS:
+            name = "ThermalState" if ins.name in MIXED_PREPARATIONS else ins.name
+            (m,) = ins.modes
+            doubled.append(Instruction(name, (2 * m, 2 * m + 1), ins.params))
+            sources.append(i)
+            continue
+        doubled.append(Instruction(ins.name, tuple(2 * m for m in ins.modes), ins.params))
+        doubled.append(
+            Instruction(ins.name + CONJ, tuple(2 * m + 1 for m in ins.modes), ins.params)
+        )
+        sources += [i, i]
+    return Lowered(
+        "dm", Circuit(2 * circuit.n_modes, tuple(doubled), circuit.free_params), tuple(sources)
+    )
+
+
+def _channels_terminal(instructions) -> bool:
+    """No mixed preparation, and no gate acts on a mode after a channel on it."""
+    lossy: set[int] = set()
+    for ins in instructions:
+        if ins.name in MIXED_PREPARATIONS:
+            return False
+        if ins.name in CHANNELS:
+            lossy.add(ins.modes[0])
+        elif lossy.intersection(ins.modes):
+            return False
+    return True

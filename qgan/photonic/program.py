@@ -1,10 +1,14 @@
 """Adapter from a Strawberry Fields ``Program`` to a flat, validated instruction list.
 
-This is the only module that looks inside SF programs. The program is first compiled
-with SF's own ``"fock"`` compiler, so ``Interferometer`` is decomposed exactly as SF's
-Fock backends decompose it; then every command becomes an :class:`Instruction` whose
-parameters are constants, free-parameter names, or symbolic expressions (evaluated
-in-graph with TensorFlow through ``sympy.lambdify``).
+This is the only module that looks inside SF programs. The operations SF's ``"fock"``
+compiler decomposes (``Interferometer``, ``Pgate``, ``CXgate``, ``CZgate``, ``Xgate``,
+``Zgate``) are decomposed exactly as that compiler does (``op.decompose`` with its
+options), so they act as on SF's Fock backends; then every command becomes an
+:class:`Instruction` whose parameters are constants, free-parameter names, or symbolic
+expressions (evaluated in-graph with TensorFlow through ``sympy.lambdify``).
+
+Channels (``LossChannel``, ``ThermalLossChannel``) and the mixed preparation ``Thermal``
+make the state mixed (:attr:`Circuit.is_mixed`).
 """
 
 from __future__ import annotations
@@ -16,13 +20,38 @@ from typing import Any
 import numpy as np
 import strawberryfields as sf
 import sympy
+from strawberryfields.compilers.fock import Fock
 from strawberryfields.parameters import FreeParameter, MeasuredParameter
 
-PREPARATIONS = ("Vacuum", "Fock", "Coherent", "Squeezed")
-SINGLE_MODE_GATES = ("Dgate", "Sgate", "Rgate", "Kgate")
+PURE_PREPARATIONS = ("Vacuum", "Fock", "Coherent", "Squeezed", "Catstate", "DisplacedSqueezed")
+MIXED_PREPARATIONS = ("Thermal",)
+PREPARATIONS = PURE_PREPARATIONS + MIXED_PREPARATIONS
+SINGLE_MODE_GATES = ("Dgate", "Sgate", "Rgate", "Kgate", "Vgate")
 TWO_MODE_GATES = ("BSgate", "MZgate", "S2gate", "CKgate")
-DECOMPOSED = ("Interferometer",)
-SUPPORTED_OPERATIONS = PREPARATIONS + SINGLE_MODE_GATES + TWO_MODE_GATES + DECOMPOSED
+CHANNELS = ("LossChannel", "ThermalLossChannel")
+DECOMPOSED = ("Interferometer", "Pgate", "CXgate", "CZgate", "Xgate", "Zgate")
+#: every SF operation the engine accepts (decomposed ones included)
+SUPPORTED_OPERATIONS = PREPARATIONS + SINGLE_MODE_GATES + TWO_MODE_GATES + CHANNELS + DECOMPOSED
+#: common SF operations that are still refused (with the one-line error)
+UNSUPPORTED_OPERATIONS = (
+    "MeasureFock",
+    "MeasureHomodyne",
+    "MeasureHeterodyne",
+    "MeasureX",
+    "MeasureP",
+    "GKP",
+    "Ket",
+    "DensityMatrix",
+    "Gaussian",
+    "Ggate",
+    "Fouriergate",
+    "GaussianTransform",
+    "GraphEmbed",
+    "BipartiteGraphEmbed",
+    "MSgate",
+    "sMZgate",
+)
+_NUMERIC_PARAMS = {"Catstate": 3}  # Catstate's other parameters are bosonic-backend options
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,12 @@ class Circuit:
     n_modes: int
     instructions: tuple[Instruction, ...]
     free_params: tuple[str, ...]
+
+    @property
+    def is_mixed(self) -> bool:
+        """Whether the circuit has a channel or a mixed preparation (its state is a density
+        matrix)."""
+        return any(i.name in CHANNELS + MIXED_PREPARATIONS for i in self.instructions)
 
 
 def _supported_list() -> str:
@@ -104,10 +139,9 @@ def parse_program(prog: Any) -> Circuit:
                 f"operation {name} is not supported by qgan.photonic; supported: "
                 f"{_supported_list()}"
             )
-    compiled = prog.compile(compiler="fock") if _needs_decomposition(prog) else prog
     touched: set[int] = set()
     instructions = []
-    for cmd in compiled.circuit:
+    for cmd in _decomposed(prog.circuit):
         name = type(cmd.op).__name__
         if name not in SUPPORTED_OPERATIONS:  # produced by SF's decomposition
             raise ValueError(
@@ -118,12 +152,14 @@ def parse_program(prog: Any) -> Circuit:
         if name in PREPARATIONS:
             if modes[0] in touched:
                 raise ValueError(
-                    f"{name} prepares mode {modes[0]} after a gate acted on it; the compiled "
-                    "engine simulates pure states, so preparations must come before gates"
+                    f"{name} prepares mode {modes[0]} after a gate or channel acted on it; "
+                    "the compiled engine needs preparations before gates and channels"
                 )
         else:
             touched.update(modes)
-        params = tuple(_parameter(p, name) for p in cmd.op.p)
+        numeric = cmd.op.p[: _NUMERIC_PARAMS.get(name, len(cmd.op.p))]
+        params = tuple(_parameter(p, name) for p in numeric)
+        _check_constants(name, params)
         if name == "Fock":
             if not params[0].is_constant or float(params[0].value) != int(params[0].value):
                 raise ValueError("Fock: the photon number must be a constant integer")
@@ -131,5 +167,37 @@ def parse_program(prog: Any) -> Circuit:
     return Circuit(prog.num_subsystems, tuple(instructions), tuple(sorted(prog.free_params)))
 
 
-def _needs_decomposition(prog: Any) -> bool:
-    return any(type(cmd.op).__name__ in DECOMPOSED for cmd in prog.circuit)
+def _decomposed(commands) -> list:
+    """``commands`` with the operations in :data:`DECOMPOSED` replaced by SF's ``"fock"``
+    compiler's decomposition of them (recursively, with that compiler's options); the
+    compiler itself is not used because it refuses ``ThermalLossChannel``."""
+    out = []
+    for cmd in commands:
+        name = type(cmd.op).__name__
+        if name in DECOMPOSED:
+            options = Fock.decompositions.get(name, {})
+            out.extend(_decomposed(cmd.op.decompose(cmd.reg, **options)))
+        else:
+            out.append(cmd)
+    return out
+
+
+_CONSTANT_RANGES = {
+    ("LossChannel", 0): ("T", 0.0, 1.0),
+    ("ThermalLossChannel", 0): ("T", 0.0, 1.0),
+    ("ThermalLossChannel", 1): ("nbar", 0.0, None),
+    ("Thermal", 0): ("nbar", 0.0, None),
+}
+
+
+def _check_constants(name: str, params: tuple[Parameter, ...]) -> None:
+    """Constant channel / thermal arguments must lie in their physical range."""
+    for k, p in enumerate(params):
+        spec = _CONSTANT_RANGES.get((name, k))
+        if spec is None or not p.is_constant:
+            continue
+        field, low, high = spec
+        value = float(p.value)
+        if value < low or (high is not None and value > high):
+            bound = f"[{low}, {high}]" if high is not None else f">= {low}"
+            raise ValueError(f"{name}: {field} must be in {bound}, got {value}")

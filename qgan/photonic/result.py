@@ -1,4 +1,10 @@
-"""``FockResult``: a pure Fock-space state with SF's state API where it overlaps.
+"""``FockResult``: a Fock-space state (pure or mixed) with SF's state API where it overlaps.
+
+A result holds one of three representations (see :func:`qgan.photonic.plan.lower`): a ket
+(pure), a ket with "terminal" channels per mode (channels after the last gate on their
+mode: readouts apply them to the reduced quantities they need, and the full density
+matrix is only formed by :meth:`FockResult.dm`), or a density matrix in SF's layout
+``[B, D, D, ..., D, D]`` (ket and bra index of mode 0, of mode 1, ...).
 
 Eager use is as fast as compiled use: each readout's arithmetic is one function of
 tensors (``_probabilities``, ``_reduced_dms``, ``_photon_moments``, ``_quadrature_moments``)
@@ -109,6 +115,93 @@ def _quadrature_moments(rho, phi, cutoff: int):
     return mean, second - mean * mean
 
 
+@_compiled_when_eager
+def _superop_on_rho(superop, rho):
+    """``rho'[m, n] = sum S[m, n, p, q] rho[p, q]``: superop ``[(B,) D, D, D, D]``, rho
+    ``[B, D, D]``."""
+    if superop.shape.rank == 4:
+        return tf.einsum("mnpq,bpq->bmn", superop, rho)
+    return tf.einsum("bmnpq,bpq->bmn", superop, rho)
+
+
+@_compiled_when_eager
+def _superop_on_dm(dm, superop, mode: int, cutoff: int, n_modes: int):
+    """A single-mode superoperator applied to ``mode`` of a batched density matrix
+    ``[B, D, D, ..., D, D]`` (SF's layout)."""
+    d = cutoff
+    left, right = d ** (2 * mode), d ** (2 * (n_modes - mode - 1))
+    view = tf.reshape(dm, [-1, left, d, d, right])
+    if superop.shape.rank == 4:
+        out = tf.einsum("mnpq,blpqr->blmnr", superop, view)
+    else:
+        out = tf.einsum("bmnpq,blpqr->blmnr", superop, view)
+    return tf.reshape(out, [-1] + [d] * (2 * n_modes))
+
+
+@_compiled_when_eager
+def _dm_from_ket(ket, cutoff: int, n_modes: int):
+    """``|psi><psi|`` of a batched ket ``[B, D..D]`` in SF's layout ``[B, D, D, ..., D, D]``."""
+    flat = tf.reshape(ket, [-1, cutoff**n_modes])
+    outer = flat[:, :, None] * tf.math.conj(flat)[:, None, :]
+    outer = tf.reshape(outer, [-1] + [cutoff] * (2 * n_modes))
+    perm = [0] + [1 + k for m in range(n_modes) for k in (m, n_modes + m)]
+    return tf.transpose(outer, perm)
+
+
+def _pair_diagonal(cutoff: int):
+    """Flat positions of the diagonal of a ``D x D`` pair: ``[0, D + 1, 2 (D + 1), ...]``."""
+    return np.arange(cutoff) * (cutoff + 1)
+
+
+@_compiled_when_eager
+def _dm_probabilities(dm, cutoff: int, n_modes: int):
+    """Diagonal of a batched density matrix ``[B, D, D, ...]``: real ``[B, D, ..., D]``."""
+    x = tf.reshape(dm, [-1] + [cutoff * cutoff] * n_modes)
+    diagonal = _pair_diagonal(cutoff)
+    for axis in range(1, n_modes + 1):
+        x = tf.gather(x, diagonal, axis=axis)
+    return tf.math.real(x)
+
+
+@_compiled_when_eager
+def _dm_reduced(dm, cutoff: int, n_modes: int, modes: tuple[int, ...]):
+    """Reduced density matrix of ``modes`` (sorted) of a batched density matrix, SF's
+    layout ``[B, D, D, ...]`` over the kept modes."""
+    d = cutoff
+    x = tf.reshape(dm, [-1] + [d * d] * n_modes)
+    trace = tf.constant(np.eye(d).ravel(), dm.dtype)
+    for mode in reversed(range(n_modes)):
+        if mode not in modes:
+            x = tf.tensordot(x, trace, axes=[[mode + 1], [0]])
+    return tf.reshape(x, [-1] + [d] * (2 * len(modes)))
+
+
+def _transition(superop, cutoff: int):
+    """``P[..., m, n] = S[..., m, m, n, n]``: real ``[(B,) D, D]``, the photon-number
+    transition matrix of a phase-insensitive channel."""
+    flat = tf.reshape(superop, tf.concat([tf.shape(superop)[:-4], [cutoff**2, cutoff**2]], 0))
+    diagonal = _pair_diagonal(cutoff)
+    picked = tf.gather(tf.gather(flat, diagonal, axis=-2), diagonal, axis=-1)
+    return tf.math.real(picked)
+
+
+@_compiled_when_eager
+def _channel_on_probabilities(probs, superop, axis: int, cutoff: int):
+    """Photon-number probabilities ``[B, D, ..D]`` through a phase-insensitive channel
+    (loss, thermal loss) on the mode at ``axis`` (>= 1):
+    ``p'[m] = sum_n S[m, m, n, n] p[n]``, since such a channel's output diagonal depends
+    on its input diagonal only."""
+    transition = _transition(superop, cutoff)
+    moved = tf.experimental.numpy.moveaxis(probs, axis, -1)  # [B, ..., n]
+    shape = tf.shape(moved)
+    flat = tf.reshape(moved, [shape[0], -1, cutoff])
+    if superop.shape.rank == 4:
+        out = tf.einsum("mn,bkn->bkm", transition, flat)
+    else:
+        out = tf.einsum("bmn,bkn->bkm", transition, flat)
+    return tf.experimental.numpy.moveaxis(tf.reshape(out, shape), -1, axis)
+
+
 #: the readout functions compiled for eager use (their retracing warnings are TensorFlow's
 #: view of a new cutoff, dtype or rank, not a user's mistake: qgan.photonic.simulation
 #: drops them)
@@ -118,25 +211,108 @@ COMPILED_READOUTS = (
     "_reduced_dms",
     "_photon_moments",
     "_quadrature_moments",
+    "_superop_on_rho",
+    "_superop_on_dm",
+    "_dm_from_ket",
+    "_dm_probabilities",
+    "_dm_reduced",
+    "_channel_on_probabilities",
 )
 
 
+def hermite_functions(x, cutoff: int) -> np.ndarray:
+    """Position wavefunctions ``<x|n>`` for hbar = 2: float64 ``[len(x), cutoff]``.
+
+    ``psi_0(x) = (2 pi)^(-1/4) exp(-x^2/4)`` (vacuum variance hbar/2 = 1) and the stable
+    recurrence ``psi_{n+1} = (x psi_n - sqrt(n) psi_{n-1}) / sqrt(n+1)``.
+
+    >>> np.round(hermite_functions([0.0], 3), 4)
+    array([[ 0.6316,  0.    , -0.4466]])
+    """
+    x = np.asarray(x, dtype=np.float64).ravel()
+    psi = np.zeros((x.size, cutoff))
+    psi[:, 0] = (2 * np.pi) ** -0.25 * np.exp(-(x**2) / 4)
+    if cutoff > 1:
+        psi[:, 1] = x * psi[:, 0]
+    for n in range(1, cutoff - 1):
+        psi[:, n + 1] = (x * psi[:, n] - np.sqrt(n) * psi[:, n - 1]) / np.sqrt(n + 1)
+    return psi
+
+
+def _wigner_basis(xvec, pvec, cutoff: int) -> np.ndarray:
+    """``C[m, n, p, x]`` with ``W = Re sum_{m,n} rho[m, n] C[m, n]``: SF's iterative
+    Wigner recursion (from QuTiP, ``BaseFockState.wigner``) with the factor 2 of the
+    off-diagonal terms and the final ``1 / hbar`` folded in (complex128)."""
+    q, p = np.meshgrid(np.asarray(xvec, np.float64), np.asarray(pvec, np.float64))
+    a = (q + 1j * p) / (2 * np.sqrt(HBAR / 2))
+    basis = np.zeros((cutoff, cutoff) + a.shape, dtype=complex)
+    wlist = [np.zeros(a.shape, dtype=complex) for _ in range(cutoff)]
+    wlist[0] = np.exp(-2.0 * np.abs(a) ** 2) / np.pi
+    basis[0, 0] = wlist[0]
+    for n in range(1, cutoff):
+        wlist[n] = (2.0 * a * wlist[n - 1]) / np.sqrt(n)
+        basis[0, n] = 2 * wlist[n]
+    for m in range(1, cutoff):
+        temp = wlist[m].copy()
+        wlist[m] = (2 * np.conj(a) * temp - np.sqrt(m) * wlist[m - 1]) / np.sqrt(m)
+        basis[m, m] = wlist[m]
+        for n in range(m + 1, cutoff):
+            temp2 = (2 * a * wlist[n - 1] - np.sqrt(m) * temp) / np.sqrt(n)
+            temp = wlist[n].copy()
+            wlist[n] = temp2
+            basis[m, n] = 2 * wlist[n]
+    return basis / HBAR
+
+
+def _grid(values, field: str) -> np.ndarray:
+    grid = np.asarray(values, dtype=np.float64)
+    if grid.ndim != 1 or grid.size < 1 or not np.all(np.isfinite(grid)):
+        raise ValueError(f"{field} must be a non-empty 1-D array of finite numbers")
+    return grid
+
+
 class FockResult:
-    """The ket of a simulated program and the quantities derived from it.
+    """The state of a simulated program and the quantities derived from it.
 
     Shapes: ``[B, D, ..., D]`` in batch mode (one axis per mode, SF's layout) or
-    ``[D, ..., D]``; per-sample quantities are ``[B]`` or scalars. Everything is a TF
-    tensor and differentiable. The state is not renormalised: amplitudes that the cutoff
-    cut off are reported by :meth:`leakage`, and expectations are those of the truncated
-    (unnormalised) state, exactly as SF's Fock backends compute them.
+    ``[D, ..., D]``; density matrices ``[B, D, D, ..., D, D]`` (ket and bra index of each
+    mode in turn, SF's layout); per-sample quantities are ``[B]`` or scalars. Everything is
+    a TF tensor and differentiable. The state is not renormalised: probability that the
+    cutoff cut off is reported by :meth:`leakage`, and expectations are those of the
+    truncated (unnormalised) state, exactly as SF's Fock backends compute them.
+
+    A program with channels (``LossChannel``, ``ThermalLossChannel``) or a ``Thermal``
+    preparation gives a mixed result (:attr:`is_pure` False): :meth:`ket` refuses (as SF),
+    everything else works. When every channel comes after the last gate on its mode the
+    result keeps the ket and applies the channels to what each readout needs.
 
     Eagerly, each readout is one compiled call (see the module docstring), and the first
     single-mode readout computes the reduced density matrices of all modes in that one
     call; inside a ``tf.function`` each is computed where first asked for.
     """
 
-    def __init__(self, ket: tf.Tensor, cutoff: int, n_modes: int, batched: bool):
-        self._ket = ket
+    def __init__(
+        self,
+        state: tf.Tensor,
+        cutoff: int,
+        n_modes: int,
+        batched: bool,
+        *,
+        kind: str = "pure",
+        channels: dict | None = None,
+        leaky: tuple[int, ...] = (),
+    ):
+        """``state``: the ket (``kind`` ``"pure"`` or ``"terminal"``) or the density matrix
+        (``"dm"``); ``channels``: mode -> superoperator ``[(B,) D, D, D, D]`` applied after
+        the ket (``"terminal"``); ``leaky``: the modes whose channel may lose trace at the
+        cutoff (thermal loss; loss keeps it exactly), which reduced density matrices of
+        the other modes must account for."""
+        if kind not in ("pure", "terminal", "dm"):
+            raise ValueError(f"kind must be 'pure', 'terminal' or 'dm', got {kind!r}")
+        self._state = state
+        self._kind = kind
+        self._channels = dict(channels or {})
+        self._leaky = tuple(leaky)
         self.cutoff = cutoff
         self.n_modes = n_modes
         self.batched = batched
@@ -144,35 +320,83 @@ class FockResult:
 
     @property
     def dtype(self) -> tf.DType:
-        return self._ket.dtype
+        return self._state.dtype
+
+    @property
+    def is_pure(self) -> bool:
+        """Whether the state is a ket (no channel, no mixed preparation), as SF's
+        ``state.is_pure``."""
+        return self._kind == "pure"
 
     def ket(self) -> tf.Tensor:
-        """Amplitudes ``<n_0, ..., n_{M-1}|psi>``: complex ``[B, D, ..., D]`` or ``[D, ..., D]``."""
-        return self._ket
+        """Amplitudes ``<n_0, ..., n_{M-1}|psi>``: complex ``[B, D, ..., D]`` or ``[D, ..., D]``.
+
+        Raises:
+            ValueError: the state is mixed (use :meth:`dm` / :meth:`reduced_dm`).
+        """
+        if not self.is_pure:
+            raise ValueError(
+                "ket: the state is mixed (channels or a Thermal preparation); use dm() or "
+                "reduced_dm()"
+            )
+        return self._state
+
+    def dm(self) -> tf.Tensor:
+        """Density matrix ``rho[i0, j0, i1, j1, ...] = <i0 i1 ..|rho|j0 j1 ..>``: complex
+        ``[B, D, D, ..., D, D]`` or without ``B`` (SF's layout); ``|psi><psi|`` for a pure
+        state. ``D^(2n)`` elements per sample."""
+        dm = self._batched_dm()
+        return dm if self.batched else dm[0]
 
     def all_fock_probs(self) -> tf.Tensor:
-        """Joint photon-number probabilities ``|amplitude|^2``, same shape as :meth:`ket`."""
-        return _probabilities(self._ket)
+        """Joint photon-number probabilities ``<n|rho|n>``: real ``[B, D, ..., D]`` or
+        ``[D, ..., D]`` (``|amplitude|^2`` for a pure state)."""
+        if self._kind == "pure":
+            return _probabilities(self._state)
+        if self._kind == "dm":
+            probs = _dm_probabilities(self._batch(self._state), self.cutoff, self.n_modes)
+        else:
+            probs = _probabilities(self._batch(self._state))
+            for mode, superop in self._channels.items():
+                probs = _channel_on_probabilities(probs, superop, mode + 1, self.cutoff)
+        return probs if self.batched else probs[0]
 
     def norm(self) -> tf.Tensor:
-        """``<psi|psi>`` of the truncated state: ``[B]`` or scalar."""
-        return _norm(self._ket, self.n_modes, self.batched)
+        """Trace of the truncated state (``<psi|psi>`` when pure): ``[B]`` or scalar."""
+        if self._kind == "pure":
+            return _norm(self._state, self.n_modes, self.batched)
+        probs = self.all_fock_probs()
+        offset = 1 if self.batched else 0
+        return tf.reduce_sum(probs, axis=list(range(offset, offset + self.n_modes)))
 
     def leakage(self) -> tf.Tensor:
-        """Probability lost to photon numbers >= cutoff, ``1 - <psi|psi>``: ``[B]`` or scalar."""
+        """Probability lost to photon numbers >= cutoff, ``1 - trace``: ``[B]`` or scalar."""
         return 1.0 - self.norm()
 
-    def reduced_dm(self, mode: int) -> tf.Tensor:
-        """Reduced density matrix of one mode, ``rho[i, j] = sum psi_i psi_j^*``: ``[B, D, D]``.
+    def reduced_dm(self, mode) -> tf.Tensor:
+        """Reduced density matrix of one mode ``[B, D, D]`` / ``[D, D]``, or of a sorted
+        sequence of modes ``[B, D, D, ..., D, D]`` (SF's layout, ket and bra index per mode).
 
-        One contraction over the other modes; cached, since every single-mode quantity
-        below is read off it.
+        For one mode of a ket: ``rho[i, j] = sum psi_i psi_j^*``, one contraction over the
+        other modes; cached, since every single-mode quantity below is read off it.
         """
+        if not isinstance(mode, (int, np.integer)):
+            return self._reduced_many(mode)
         self._axis(mode)  # validates mode
         if mode not in self._reduced:
-            ket = self._ket if self.batched else self._ket[None]
-            modes = tuple(range(self.n_modes)) if tf.executing_eagerly() else (mode,)
-            rhos = _reduced_dms(ket, self.cutoff, self.n_modes, modes)
+            eager = tf.executing_eagerly()
+            modes = tuple(range(self.n_modes)) if eager else (mode,)
+            if self._kind == "dm":
+                dm = self._batch(self._state)
+                rhos = [_dm_reduced(dm, self.cutoff, self.n_modes, (m,)) for m in modes]
+            elif not self._leaky:
+                ket = self._batch(self._state)
+                rhos = list(_reduced_dms(ket, self.cutoff, self.n_modes, modes))
+                for k, m in enumerate(modes):
+                    if m in self._channels:
+                        rhos[k] = _superop_on_rho(self._channels[m], rhos[k])
+            else:  # the other modes' channels lose trace at the cutoff: weight the ket
+                rhos = [self._terminal_reduced(m) for m in modes]
             for m, rho in zip(modes, rhos, strict=True):
                 self._reduced[m] = rho if self.batched else rho[0]
         return self._reduced[mode]
@@ -192,13 +416,151 @@ class FockResult:
         diagonal is ``(hbar/2)(2n + 1)`` up to the cutoff.
         """
         rho = self.reduced_dm(mode)
-        real = tf.math.real(rho).dtype
         # a tensor, so that a new angle does not retrace the compiled call
-        phi = tf.cast(tf.convert_to_tensor(phi, dtype_hint=real), real)
+        phi = self._angle(phi, rho)
         return _quadrature_moments(rho, phi, self.cutoff)
+
+    def parity(self, mode: int) -> tf.Tensor:
+        """``<(-1)^n>`` of ``mode``: real ``[B]`` or scalar (SF's ``parity_expectation``
+        for one mode)."""
+        probs = self.fock_probs(mode)
+        signs = tf.constant((-1.0) ** np.arange(self.cutoff), probs.dtype)
+        return tf.reduce_sum(probs * signs, axis=-1)
+
+    def quad_density(self, mode: int, phi, xgrid) -> tf.Tensor:
+        r"""Marginal density of the homodyne outcome ``x_phi = x cos(phi) + p sin(phi)`` of
+        ``mode`` on ``xgrid`` (hbar = 2), not renormalised: real ``[B, G]`` or ``[G]``.
+
+        .. math::
+
+            p_\phi(x) = \sum_{m,n} \psi_m(x)\, e^{-i\phi m} \rho_{mn} e^{i\phi n}\,
+                \psi_n(x)
+
+        with the position wavefunctions :func:`hermite_functions`; ``phi`` is a scalar or
+        per-sample ``[B]`` (a float or tensor; differentiable).
+
+        >>> import strawberryfields as sf
+        >>> from qgan.photonic import simulate
+        >>> prog = sf.Program(1)
+        >>> res = simulate(prog, cutoff=3)
+        >>> grid = np.linspace(-6, 6, 121)
+        >>> float(np.round(np.sum(res.quad_density(0, 0.3, grid).numpy()) * 0.1, 4))
+        1.0
+        """
+        grid = _grid(xgrid, "xgrid")
+        rho = self.reduced_dm(mode)
+        real = tf.math.real(rho).dtype
+        phi = self._angle(phi, rho)
+        n = tf.constant(np.arange(self.cutoff), real)
+        phase = tf.exp(tf.complex(tf.zeros_like(n), n) * tf.cast(phi, rho.dtype)[..., None])
+        rotated = tf.math.conj(phase)[..., :, None] * rho * phase[..., None, :]
+        psi = tf.constant(hermite_functions(grid, self.cutoff), real)
+        # psi real, rotated Hermitian: only its real part contributes
+        return tf.einsum("gm,...mn,gn->...g", psi, tf.math.real(rotated), psi)
+
+    def wigner(self, mode: int, xvec, pvec) -> tf.Tensor:
+        """Wigner function of ``mode`` on the grid (SF's ``state.wigner``: hbar = 2, same
+        normalisation and layout): real ``[B, len(pvec), len(xvec)]`` or
+        ``[len(pvec), len(xvec)]``; ``W[i, j]`` is at ``x = xvec[j]``, ``p = pvec[i]``.
+
+        >>> import strawberryfields as sf
+        >>> from qgan.photonic import simulate
+        >>> w = simulate(sf.Program(1), cutoff=3).wigner(0, [0.0], [0.0])
+        >>> float(np.round(w.numpy()[0, 0], 6))  # vacuum: 1 / (pi hbar)
+        0.159155
+        """
+        rho = self.reduced_dm(mode)
+        basis = _wigner_basis(_grid(xvec, "xvec"), _grid(pvec, "pvec"), self.cutoff)
+        basis = tf.constant(basis, rho.dtype)
+        return tf.math.real(tf.einsum("...mn,mnpx->...px", rho, basis))
+
+    def fidelity(self, other, mode=None) -> tf.Tensor:
+        """``<phi|rho|phi>``: the fidelity of the reduced state of ``mode`` (an int), of a
+        sorted sequence of modes, or of the whole state (``None``) with the pure state
+        ``other`` (SF's ``state.fidelity(other_state, mode)``): ``other`` is a ket
+        ``[D]*k`` or one per sample ``[B] + [D]*k`` for the k modes. Real ``[B]`` or scalar.
+        """
+        modes = tuple(range(self.n_modes)) if mode is None else mode
+        if isinstance(modes, (int, np.integer)):
+            modes = (int(modes),)
+        modes = tuple(int(m) for m in modes)
+        k = len(modes)
+        other = tf.convert_to_tensor(other, dtype_hint=self.dtype)
+        if other.dtype != self.dtype:
+            other = tf.cast(other, self.dtype)
+        rank = other.shape.rank
+        if rank not in (k, k + 1) or any(n != self.cutoff for n in other.shape[rank - k :]):
+            raise ValueError(
+                f"other must be a ket of shape [{self.cutoff}]*{k} (or with a batch axis) "
+                f"for modes {modes}, got shape {other.shape}"
+            )
+        flat = tf.reshape(other, [-1 if rank == k + 1 else 1, self.cutoff**k])
+        if self._kind == "pure" and modes == tuple(range(self.n_modes)):
+            ket = tf.reshape(self._batch(self._state), [-1, self.cutoff**k])
+            overlap = tf.reduce_sum(tf.math.conj(flat) * ket, axis=-1)
+            value = tf.math.real(overlap * tf.math.conj(overlap))
+        else:
+            rho = self._batch(self.reduced_dm(modes[0]) if k == 1 else self._reduced_many(modes))
+            rho = self._pairs_to_matrix(rho, k)
+            weighted = tf.math.conj(flat)[:, :, None] * rho * flat[:, None, :]
+            value = tf.math.real(tf.reduce_sum(weighted, axis=[1, 2]))
+        return value if self.batched or rank == k + 1 else value[0]
 
     # ------------------------------------------------------------------ helpers
 
     def _axis(self, mode) -> int:
         mode = check_int(mode, "mode", minimum=0, maximum=self.n_modes - 1)
         return mode + (1 if self.batched else 0)
+
+    def _batch(self, tensor: tf.Tensor) -> tf.Tensor:
+        return tensor if self.batched else tensor[None]
+
+    @staticmethod
+    def _angle(phi, rho) -> tf.Tensor:
+        real = tf.math.real(rho).dtype
+        return tf.cast(tf.convert_to_tensor(phi, dtype_hint=real), real)
+
+    def _batched_dm(self) -> tf.Tensor:
+        if self._kind == "dm":
+            return self._batch(self._state)
+        dm = _dm_from_ket(self._batch(self._state), self.cutoff, self.n_modes)
+        for mode, superop in self._channels.items():
+            dm = _superop_on_dm(dm, superop, mode, self.cutoff, self.n_modes)
+        return dm
+
+    def _terminal_reduced(self, mode: int) -> tf.Tensor:
+        """Reduced density matrix of ``mode`` with terminal channels: the trace over another
+        mode k of its channel's output is ``sum_n w_k[n] rho[n, n]`` with
+        ``w_k[n] = sum_m S_k[m, m, n, n]`` (diagonal for phase-insensitive channels), so the
+        ket is weighted by ``sqrt(w_k)`` on each leaky mode before the contraction."""
+        ket = self._batch(self._state)
+        for k in self._leaky:
+            if k == mode:
+                continue
+            kept = tf.reduce_sum(_transition(self._channels[k], self.cutoff), axis=-2)
+            weight = tf.cast(tf.sqrt(tf.maximum(kept, 0.0)), ket.dtype)  # [(B,) D]
+            shape = [-1 if weight.shape.rank == 2 else 1] + [1] * self.n_modes
+            shape[k + 1] = self.cutoff
+            ket = ket * tf.reshape(weight, shape)
+        (rho,) = _reduced_dms(ket, self.cutoff, self.n_modes, (mode,))
+        if mode in self._channels:
+            rho = _superop_on_rho(self._channels[mode], rho)
+        return rho
+
+    def _reduced_many(self, modes) -> tf.Tensor:
+        modes = tuple(check_int(m, "mode", minimum=0, maximum=self.n_modes - 1) for m in modes)
+        if not modes or list(modes) != sorted(set(modes)):
+            raise ValueError(f"modes must be sorted, distinct and non-empty, got {modes}")
+        if self._kind == "dm":
+            rho = _dm_reduced(self._batch(self._state), self.cutoff, self.n_modes, modes)
+        else:
+            rho = _dm_reduced(self._batched_dm(), self.cutoff, self.n_modes, modes)
+        return rho if self.batched else rho[0]
+
+    def _pairs_to_matrix(self, rho, k: int) -> tf.Tensor:
+        """``[B, D, D, ...]`` (SF's layout, k modes) -> ``[B, D^k, D^k]``."""
+        if k == 1:
+            return rho
+        d = self.cutoff
+        perm = [0] + [1 + 2 * i for i in range(k)] + [2 + 2 * i for i in range(k)]
+        return tf.reshape(tf.transpose(rho, perm), [-1, d**k, d**k])

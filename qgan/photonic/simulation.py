@@ -20,6 +20,7 @@ from qgan import _resources
 from qgan._tensors import real_dtype, to_tensor
 from qgan._validate import check_choice, check_int
 from qgan.photonic import engine, sf_backend
+from qgan.photonic.plan import lower
 from qgan.photonic.program import PREPARATIONS, parse_program
 from qgan.photonic.result import COMPILED_READOUTS, FockResult
 
@@ -135,19 +136,33 @@ def simulate(
     if isinstance(batch, int) or batch is None:  # known now: refuse before any allocation
         check_state_fits(circuit, cutoff, 1 if batch is None else batch, dtype)
     if backend == "compiled":
-        ket = compiled(tuple(values[name] for name in circuit.free_params), batch_size)
+        out = compiled(tuple(values[name] for name in circuit.free_params), batch_size)
         batched = batch is not None or batch_size is not None
-    else:
-        batched = batch is not None
-        ket = sf_backend.run(prog, cutoff, values, batch, dtype)
-    return FockResult(ket, cutoff, circuit.n_modes, batched)
+        if compiled.kind == "terminal":
+            ket, superops = out
+            channels = dict(zip(compiled.terminal_modes, superops, strict=True))
+            return FockResult(
+                ket,
+                cutoff,
+                circuit.n_modes,
+                batched,
+                kind="terminal",
+                channels=channels,
+                leaky=compiled.leaky_modes,
+            )
+        return FockResult(out, cutoff, circuit.n_modes, batched, kind=compiled.kind)
+    batched = batch is not None
+    state, kind = sf_backend.run(prog, cutoff, values, batch, dtype)
+    return FockResult(state, cutoff, circuit.n_modes, batched, kind=kind)
 
 
 def check_state_fits(circuit, cutoff: int, batch: int, dtype: tf.DType) -> None:
     """Refuse a simulation whose states cannot fit in memory, before anything is allocated.
 
     The need is :func:`qgan._resources.state_bytes`: ``cutoff ** n_modes`` amplitudes per
-    sample, times ``batch``, times the complex dtype's size, times the gradient's working
+    sample (``cutoff ** (2 n_modes)`` for a density matrix: a program with a channel before
+    a later gate on its mode, or a ``Thermal`` preparation), times ``batch``, times the
+    complex dtype's size, times the gradient's working
     set (one kept state per gate, plus the state), against
     :func:`qgan._resources.available_memory` (``QGAN_MEMORY_BYTES`` where set). Raises a
     one-line ``ValueError`` naming ``batch_size`` (or ``cutoff``), the size needed, the
@@ -155,13 +170,14 @@ def check_state_fits(circuit, cutoff: int, batch: int, dtype: tf.DType) -> None:
     """
     gates = sum(1 for ins in circuit.instructions if ins.name not in PREPARATIONS)
     itemsize = dtype.size
-    n_modes = circuit.n_modes
+    n_modes = circuit.n_modes * (2 if lower(circuit).kind == "dm" else 1)
 
     def need(s: dict) -> int:
         return _resources.state_bytes(s["cutoff"] ** n_modes, s["batch_size"], itemsize, gates)
 
     _resources.check_fits(
-        f"a state of {cutoff}^{n_modes} x {batch:,} {dtype.name} amplitudes "
+        f"a {'density matrix' if n_modes > circuit.n_modes else 'state'} of "
+        f"{cutoff}^{n_modes} x {batch:,} {dtype.name} amplitudes "
         f"(with the gradient through {gates} gates)",
         need,
         {"batch_size": batch, "cutoff": cutoff},
