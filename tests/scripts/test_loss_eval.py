@@ -80,6 +80,19 @@ def test_loss_zero_reproduces_the_runs_final_metrics(trials, tmp_path):
     assert (tmp_path / "eval.md").read_text().count("generator.loss=0 (trained at 0)") >= 1
 
 
+@pytest.mark.slow  # trains a run
+def test_loss_moves_the_metrics_but_not_the_leakage(trials, tmp_path):
+    """Loss at measurement changes the generated points; it maps photon number n to at most
+    n, so the truncated state's trace, and hence its leakage, is unchanged."""
+    folder, result = trials
+    script = load_script()
+    assert script.main([str(folder), "--loss", "0,0.2", "--out", str(tmp_path / "eval")]) == 0
+    lossless, lossy = json.loads((tmp_path / "eval.json").read_text())["trials"]
+    assert lossy["overrides"] == {"generator.loss": 0.2}
+    assert lossy["metrics"]["energy_distance"] != lossless["metrics"]["energy_distance"]
+    assert lossy["metrics"]["leakage"] == pytest.approx(lossless["metrics"]["leakage"], abs=1e-6)
+
+
 def test_no_lossless_record_is_one_line(tmp_path, capsys):
     (tmp_path / "t").mkdir()
     script = load_script()
