@@ -25,7 +25,8 @@ NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 PosFloat = Annotated[float, Field(gt=0)]
 DATA_KINDS = ("fashion_mnist", "digits")
 PATHS = ("data.path",)  # config keys holding file paths (resolved on loading)
-GRADIENTS = ("autodiff", "parameter_shift", "spsa")
+GRADIENTS = ("autodiff", "parameter_shift", "spsa", "adaptive")
+SHOT_GROWTHS = ("linear", "step")
 
 
 class _Section(BaseModel):
@@ -109,16 +110,57 @@ class SpsaConfig(_Section):
     gamma: PosFloat = SPSA_DEFAULTS["gamma"]
 
 
+class ShotSchedule(_Section):
+    """``train.shots`` as a schedule: shots per circuit grow from ``start`` (first epoch) to
+    ``end`` (last epoch). ``growth: linear``: epoch e of E runs
+    ``round(start + (end - start) * (e - 1) / (E - 1))`` shots; ``growth: step``: the epochs
+    are cut into ``steps`` equal phases whose shots are ``start .. end`` linearly spaced
+    (rounded), constant inside a phase. Every epoch's shots and the circuits and shots of
+    each phase (a run of epochs at equal shots) are in the run's metrics."""
+
+    start: PosInt
+    end: PosInt
+    growth: Literal[SHOT_GROWTHS] = "linear"
+    steps: Annotated[int, Field(ge=2, strict=True)] = 2
+
+    def at(self, epoch: int, epochs: int) -> int:
+        """Shots per circuit in ``epoch`` (1-based) of ``epochs``."""
+        if epochs <= 1:
+            return int(self.start)
+        if self.growth == "linear":
+            return int(round(self.start + (self.end - self.start) * (epoch - 1) / (epochs - 1)))
+        phase = min(self.steps - 1, (epoch - 1) * self.steps // epochs)
+        return int(round(self.start + (self.end - self.start) * phase / (self.steps - 1)))
+
+
+class AdaptiveConfig(_Section):
+    """``train.adaptive``: when ``gradient: adaptive`` leaves SPSA for parameter shift.
+
+    After every SPSA epoch e >= ``window`` the relative improvement of the mean training loss
+    over the last ``window`` epochs, per epoch, ``(L[e - window] - L[e]) / (window *
+    L[e - window])``, is compared with ``min_improvement``: below it, SPSA has stopped paying
+    for its circuits (an SPSA epoch costs the same circuits whatever it gains) and the
+    remaining epochs run parameter shift. At the latest the switch happens after
+    ``max_spsa_fraction`` of the epochs (rounded down, at least one SPSA epoch)."""
+
+    window: PosInt = 2
+    min_improvement: Annotated[float, Field(ge=0)] = 0.01
+    max_spsa_fraction: Annotated[float, Field(gt=0, le=1)] = 0.9
+
+
 class TrainConfig(_Section):
     """``train``: epochs, batches, Adam's learning rate, and how the circuit is
-    differentiated (``gradient``) from how many ``shots`` per circuit (None: exact)."""
+    differentiated (``gradient``) from how many ``shots`` per circuit (None: exact; an
+    integer; or a :class:`ShotSchedule`). ``adaptive`` starts with SPSA and switches to
+    parameter shift by the rule of :class:`AdaptiveConfig`."""
 
     epochs: PosInt = 60
     batch_size: PosInt = 32
     learning_rate: PosFloat = 0.02
     gradient: Literal[GRADIENTS] = "autodiff"
-    shots: PosInt | None = None
+    shots: PosInt | ShotSchedule | None = None
     spsa: SpsaConfig | None = None
+    adaptive: AdaptiveConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -127,13 +169,28 @@ class TrainConfig(_Section):
                 f"gradient: 'autodiff' needs exact expectations (train.shots null), got "
                 f"shots={self.shots}; use 'parameter_shift' or 'spsa' with shots"
             )
-        if self.spsa is not None and self.gradient != "spsa":
-            raise ValueError(f"spsa: only used with train.gradient 'spsa', got {self.gradient!r}")
+        if self.spsa is not None and self.gradient not in ("spsa", "adaptive"):
+            raise ValueError(
+                f"spsa: only used with train.gradient 'spsa' or 'adaptive', got {self.gradient!r}"
+            )
+        if self.adaptive is not None and self.gradient != "adaptive":
+            raise ValueError(
+                f"adaptive: only used with train.gradient 'adaptive', got {self.gradient!r}"
+            )
         return self
+
+    def shots_at(self, epoch: int) -> int | None:
+        """Shots per circuit in ``epoch`` (1-based): None (exact), the fixed count, or the
+        schedule's."""
+        if isinstance(self.shots, ShotSchedule):
+            return self.shots.at(epoch, self.epochs)
+        return self.shots
 
 
 class BackendConfig(BaseModel):
-    """``backend``: ``kind: simulator`` (the in-graph TF simulator) or ``kind: ionq`` with
+    """``backend``: ``kind: simulator`` (the in-graph TF simulator; with ``noise: aria-1 |
+    forte-1 | {p1, p2, readout}`` the exact density-matrix rehearsal of
+    :mod:`qgan.qubit.noise` instead) or ``kind: ionq`` with
     the options of :class:`qgan.qubit.ionq.IonQOptions` (``target``, ``noise_model``,
     ``remote_host``, ...) except ``run_dir`` and ``seed``, which the run sets (its run
     directory, its ``seed``). The API key is read only from ``IONQ_API_KEY``."""
@@ -143,6 +200,16 @@ class BackendConfig(BaseModel):
     kind: Literal["simulator", "ionq"] = "simulator"
 
     @property
+    def noise(self):
+        """``noise`` of the simulator (an offline rehearsal of a target's errors: a
+        :class:`qgan.qubit.noise.NoiseModel`), or None."""
+        if self.kind != "simulator" or "noise" not in self.options:
+            return None
+        from qgan.qubit.noise import NoiseModel
+
+        return NoiseModel.parse(self.options["noise"], "backend.noise")
+
+    @property
     def options(self) -> dict:
         """The keys besides ``kind`` (IonQ options)."""
         return dict(self.model_extra or {})
@@ -150,8 +217,15 @@ class BackendConfig(BaseModel):
     @model_validator(mode="after")
     def _options(self):
         extra = self.options
-        if self.kind == "simulator" and extra:
-            raise ValueError(f"{sorted(extra)[0]}: not an option of backend.kind 'simulator'")
+        if self.kind == "simulator":
+            unknown = sorted(set(extra) - {"noise"})
+            if unknown:
+                raise ValueError(f"{unknown[0]}: not an option of backend.kind 'simulator'")
+            if "noise" in extra:
+                # imported here: the noisy simulator imports TensorFlow
+                from qgan.qubit.noise import NoiseModel
+
+                NoiseModel.parse(extra["noise"], "noise")
         if self.kind == "ionq":
             for key, why in (
                 ("run_dir", "qgan classify saves IonQ jobs under <run directory>/ionq/"),
@@ -198,6 +272,13 @@ class ClassifyConfig(_Section):
                 )
             if self.backend.kind != "simulator":
                 raise ValueError("backend.kind: the classical model runs on no quantum backend")
+        if self.backend.kind == "simulator" and "noise" in self.backend.options:
+            if t.gradient == "autodiff":
+                raise ValueError(
+                    "train.gradient: backend.noise simulates density matrices, which "
+                    "'autodiff' does not differentiate; use 'parameter_shift', 'spsa' or "
+                    "'adaptive'"
+                )
         if self.backend.kind == "ionq":
             if t.gradient == "autodiff":
                 raise ValueError(

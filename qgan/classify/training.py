@@ -41,7 +41,13 @@ from qgan import _rundir as rundir
 from qgan._io import write_bytes_atomic, write_text_atomic
 from qgan._paths import check_output_dir
 from qgan.classify import plots
-from qgan.classify.config import ClassifyConfig, dump_config, load_config
+from qgan.classify.config import (
+    AdaptiveConfig,
+    ClassifyConfig,
+    ShotSchedule,
+    dump_config,
+    load_config,
+)
 from qgan.classify.data import (
     N_CLASSES,
     SPECS,
@@ -52,6 +58,7 @@ from qgan.classify.data import (
     split,
 )
 from qgan.classify.model import build_model, check_backend, ionq_backend, parameter_counts
+from qgan.qubit.gradients import CircuitAccount
 
 log = logging.getLogger("qgan.classify")
 EVAL_BATCH = 1024  # rows per forward pass when scoring
@@ -171,27 +178,108 @@ def prepare(cfg: ClassifyConfig):
     else:
         features = Features.pixels(data.spec.image_shape)
         input_shape = data.spec.image_shape
-    model, circuit = build_model(cfg, input_shape)
+    model, circuit = build_model(_layer_cfg(cfg), input_shape)
+    _attach_noise(cfg, circuit)
     return parts, Classifier(cfg, features, model, circuit)
 
 
-def _optimizers(cfg: ClassifyConfig, clf: Classifier):
+def _attach_noise(cfg: ClassifyConfig, circuit) -> None:
+    """With ``backend.noise`` the circuit layer runs on the exact noisy simulator
+    (:class:`qgan.qubit.noise.NoisyBackend`, Python side, seeded by the run's seed)."""
+    noise = cfg.backend.noise
+    if noise is None or circuit is None:
+        return
+    from qgan.qubit.noise import NoisyBackend
+
+    circuit.backend = NoisyBackend(noise, seed=cfg.seed)
+    circuit.in_graph = False
+    circuit.supports_jit = False
+
+
+def _noise_cost(cfg: ClassifyConfig, clf: Classifier, phases: list[dict]) -> dict | None:
+    """What the rehearsed run's circuits would cost on the target its noise stands for
+    (:func:`qgan.qubit.ionq.estimate.estimate_model`, every shot phase at its shots):
+    USD per price list and QPU seconds; None without noise or without shots."""
+    noise = cfg.backend.noise
+    if noise is None or clf.circuit is None or not phases:
+        return None
+    if any(ph["shots_per_circuit"] is None for ph in phases):
+        return None
+    from qgan.qubit.ionq.estimate import TARGETS, estimate_model
+
+    target = f"qpu.{noise.target}" if noise.target else "qpu.aria-1"
+    target = target if target in TARGETS else "qpu.aria-1"
+    usd: dict[str, float] = {}
+    seconds = 0.0
+    for ph in phases:
+        if not ph["circuits"]:
+            continue
+        est = estimate_model(clf.circuit.model, ph["circuits"], ph["shots_per_circuit"], (target,))
+        t = est.targets[0]
+        for market, cost in t.costs.items():
+            usd[market] = usd.get(market, 0.0) + cost
+        seconds += t.seconds or 0.0
+    return {
+        "target": target,
+        "usd": usd,
+        "usd_low": min(usd.values(), default=0.0),
+        "usd_high": max(usd.values(), default=0.0),
+        "qpu_seconds": seconds,
+        "circuits": sum(ph["circuits"] for ph in phases),
+        "shots": sum(ph["shots_executed"] for ph in phases),
+    }
+
+
+def _layer_cfg(cfg: ClassifyConfig, epoch: int = 1) -> ClassifyConfig:
+    """``cfg`` as the circuit layer is built from it: ``gradient: adaptive`` starts as
+    ``spsa``, and a shot schedule gives the shots of ``epoch``."""
+    t = cfg.train
+    gradient = "spsa" if t.gradient == "adaptive" else t.gradient
+    if gradient == t.gradient and not isinstance(t.shots, ShotSchedule):
+        return cfg
+    train = t.model_copy(
+        update={"gradient": gradient, "shots": t.shots_at(epoch), "adaptive": None}
+    )
+    return cfg.model_copy(update={"train": train})
+
+
+def _optimizers(cfg: ClassifyConfig, clf: Classifier, gradient: str | None = None, head=None):
     """[(optimizer, variables)]: Adam on everything; with SPSA the circuit angles take
-    plain SPSA steps theta -= a_k g_k (Spall's gain schedule) and the head Adam."""
+    plain SPSA steps theta -= a_k g_k (Spall's gain schedule) and the head Adam.
+
+    ``gradient``: the method in use (default ``cfg.train.gradient``; ``adaptive`` starts
+    as ``spsa``). ``head``: an Adam already stepping the head's weights, kept (with its
+    moments) when ``adaptive`` switches to parameter shift; the angles get a new Adam.
+    """
     variables = clf.model.trainable_variables
-    if cfg.train.gradient == "spsa" and clf.circuit is not None:
+    gradient = gradient or cfg.train.gradient
+    gradient = "spsa" if gradient == "adaptive" else gradient
+    if clf.circuit is not None and (gradient == "spsa" or head is not None):
         angles = clf.circuit.trainable_variables
         ids = {id(v) for v in angles}
         rest = [v for v in variables if id(v) not in ids]
-        groups = [
-            (tf.keras.optimizers.SGD(clf.circuit.learning_rate_schedule()), angles),
-            (tf.keras.optimizers.Adam(cfg.train.learning_rate), rest),
-        ]
+        if gradient == "spsa":
+            angle_opt = tf.keras.optimizers.SGD(clf.circuit.learning_rate_schedule())
+        else:
+            angle_opt = tf.keras.optimizers.Adam(cfg.train.learning_rate)
+        head = head or tf.keras.optimizers.Adam(cfg.train.learning_rate)
+        groups = [(angle_opt, angles), (head, rest)]
     else:
         groups = [(tf.keras.optimizers.Adam(cfg.train.learning_rate), variables)]
     for opt, group in groups:
-        opt.build(group)
+        if not opt.built:
+            opt.build(group)
     return groups
+
+
+def _retrace_forward(clf: Classifier) -> None:
+    """A new compiled forward for scoring: the layer's shots and method are read when a
+    function is traced, so after they change the old trace is stale."""
+    model = clf.model
+    clf._forward = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=clf._forward.input_signature,
+    )
 
 
 def _json_safe(value):
@@ -266,6 +354,80 @@ def _account(clf: Classifier) -> tuple[int, int]:
     return account.circuits(), account.shots()
 
 
+class _Ledger:
+    """The run's circuit account across gradient switches and shot changes.
+
+    The layer attributes its in-graph tally to the method it holds now, so before the
+    method or the shots change (and after every epoch) its account is moved here and
+    reset. ``parameter_shift_equivalent``: the circuits parameter shift would have run
+    for the same evaluations (every forward circuit, plus 2 n_params per gradient row)."""
+
+    def __init__(self, clf: Classifier):
+        self.clf = clf
+        self.total = CircuitAccount()
+
+    def collect(self) -> CircuitAccount:
+        """Move the layer's account into the total; returns what was moved."""
+        moved = CircuitAccount()
+        if self.clf.circuit is None:
+            return moved
+        for key, row in self.clf.circuit.account.as_dict().items():
+            phase, method = key.split("/")
+            values = [row[f] for f in ("evaluations", "samples", "circuits", "shots")]
+            moved.add(phase, method, values)
+            self.total.add(phase, method, values)
+        self.clf.circuit.reset_account()
+        return moved
+
+    def parameter_shift_equivalent(self, account: CircuitAccount | None = None) -> int:
+        account = account or self.total
+        if self.clf.circuit is None:
+            return 0
+        n_params = self.clf.circuit.model.n_params
+        return account.circuits("forward") + account.samples("gradient") * 2 * n_params
+
+
+def _adaptive_switch(adaptive, losses: list[float], epoch: int, epochs: int):
+    """The reason to leave SPSA after ``epoch`` (1-based; ``losses`` its mean training
+    losses so far), or None to go on; see :class:`qgan.classify.config.AdaptiveConfig`."""
+    last_spsa = max(1, int(adaptive.max_spsa_fraction * epochs))
+    w = adaptive.window
+    if len(losses) > w:
+        before, now = losses[-1 - w], losses[-1]
+        improvement = (before - now) / (w * abs(before)) if before else 0.0
+        if improvement < adaptive.min_improvement:
+            return {
+                "rule": "min_improvement",
+                "improvement_per_epoch": improvement,
+                "min_improvement": adaptive.min_improvement,
+            }
+    if epoch >= last_spsa:
+        return {"rule": "max_spsa_fraction", "max_spsa_fraction": adaptive.max_spsa_fraction}
+    return None
+
+
+def _shot_phases(history: list[dict]) -> list[dict]:
+    """Runs of consecutive epochs at equal shots: shots, first/last epoch, circuits and
+    shots executed in them (per-epoch deltas summed)."""
+    phases: list[dict] = []
+    for rec in history:
+        if phases and phases[-1]["shots_per_circuit"] == rec["shots"]:
+            ph = phases[-1]
+            ph["last_epoch"] = rec["epoch"]
+        else:
+            ph = {
+                "shots_per_circuit": rec["shots"],
+                "first_epoch": rec["epoch"],
+                "last_epoch": rec["epoch"],
+                "circuits": 0,
+                "shots_executed": 0,
+            }
+            phases.append(ph)
+        ph["circuits"] += rec["epoch_circuits"]
+        ph["shots_executed"] += rec["epoch_shots"]
+    return phases
+
+
 def _ionq_summary(backend) -> dict:
     """What went to IonQ: target, jobs (and by state), circuits and shots submitted, circuit
     results saved (circuits asked for twice with the same angles are sent once)."""
@@ -315,6 +477,10 @@ def classify(
     input_shape = x_train.shape[1:]
     groups = _optimizers(cfg, clf)
     train_step = _train_step_fn(clf, groups, input_shape)
+    ledger = _Ledger(clf)
+    gradient = "spsa" if t.gradient == "adaptive" else t.gradient
+    adaptive = t.adaptive or AdaptiveConfig() if t.gradient == "adaptive" else None
+    switches: list[dict] = []
 
     run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
     if cfg.backend.kind == "ionq":
@@ -338,6 +504,13 @@ def classify(
     diverged = None  # (epoch, loss) of a step that went non-finite
     try:
         for epoch in range(1, t.epochs + 1):
+            shots_now = t.shots_at(epoch)
+            if clf.circuit is not None and shots_now != clf.circuit.shots:
+                ledger.collect()  # the layer counts shots at the value it was traced with
+                clf.circuit.shots = shots_now
+                train_step = _train_step_fn(clf, groups, input_shape)
+                _retrace_forward(clf)
+                log.info("%s: epoch %d runs %s shots per circuit", cfg.name, epoch, shots_now)
             order = rng.permutation(n)
             losses, correct = [], 0
             for i in range(0, n, t.batch_size):
@@ -355,17 +528,39 @@ def classify(
                 break
             mean_loss = sum(losses) / n
             val = _scores(clf.logits_of_features(x_val), y_val)
-            circuits, shots = _account(clf)
+            moved = ledger.collect()
             record = {
                 "epoch": epoch,
                 "loss": mean_loss,
                 "train_accuracy": correct / n,
                 "val_loss": val["loss"],
                 "accuracy": val["accuracy"],
-                "circuits_executed": circuits,
-                "shots_executed": shots,
+                "gradient": gradient,
+                "shots": clf.circuit.shots if clf.circuit is not None else None,
+                "circuits_executed": ledger.total.circuits(),
+                "shots_executed": ledger.total.shots(),
+                "epoch_circuits": moved.circuits(),
+                "epoch_shots": moved.shots(),
+                "circuits_parameter_shift_equivalent": ledger.parameter_shift_equivalent(),
                 "time_s": time.perf_counter() - start,
             }
+            if adaptive is not None and gradient == "spsa" and epoch < t.epochs:
+                why = _adaptive_switch(adaptive, [h["loss"] for h in history] + [mean_loss],
+                                       epoch, t.epochs)  # fmt: skip
+                if why is not None:
+                    gradient = "parameter_shift"
+                    clf.circuit.gradient = gradient
+                    groups = _optimizers(cfg, clf, gradient, head=groups[1][0])
+                    train_step = _train_step_fn(clf, groups, input_shape)
+                    _retrace_forward(clf)
+                    switch = {"after_epoch": epoch, "from": "spsa", "to": gradient, **why,
+                              "circuits_so_far": ledger.total.circuits()}  # fmt: skip
+                    switches.append(switch)
+                    record["switch"] = switch
+                    log.info(
+                        "%s: gradient spsa -> parameter_shift after epoch %d (%s; %d circuits "
+                        "so far)", cfg.name, epoch, why["rule"], switch["circuits_so_far"],
+                    )  # fmt: skip
             rundir.append_jsonl(run_dir / "metrics.jsonl", _json_safe(record))
             history.append(record)
             bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{val['accuracy']:.3f}")
@@ -396,7 +591,8 @@ def classify(
             eval_file=str(evaluate),
             eval_confusion_matrix=scores["confusion_matrix"],
         )
-    circuits, shots = _account(clf)
+    ledger.collect()
+    circuits, shots = ledger.total.circuits(), ledger.total.shots()
     record.update(
         n_params=parameter_counts(clf.model, clf.circuit),
         n_train=len(y_train),
@@ -405,7 +601,11 @@ def classify(
         epochs=t.epochs,
         circuits_executed=circuits,
         shots_executed=shots,
-        circuits_by_phase={} if clf.circuit is None else clf.circuit.account.as_dict(),
+        circuits_by_phase=ledger.total.as_dict(),
+        circuits_parameter_shift_equivalent=ledger.parameter_shift_equivalent(),
+        gradient=t.gradient,
+        gradient_switches=switches,
+        shot_phases=_shot_phases(history) if clf.circuit is not None else [],
         confusion_matrix=val["confusion_matrix"],
         class_names=list(SPECS[cfg.data.kind].class_names),
         checkpoint=str(final_ckpt.relative_to(run_dir)),
@@ -418,6 +618,9 @@ def classify(
         record.update(diverged=True, diverged_epoch=epoch, diverged_loss=loss)
     if cfg.backend.kind == "ionq":
         record["ionq"] = _ionq_summary(clf.circuit.backend)
+    if cfg.backend.noise is not None:
+        record["noise"] = cfg.backend.noise.as_dict()
+        record["cost_estimate"] = _noise_cost(cfg, clf, record["shot_phases"])
     if cfg.output.plots:
         title = f"{cfg.name} (seed {cfg.seed}): validation accuracy {val['accuracy']:.3f}"
         plots.confusion_matrix(
@@ -468,6 +671,8 @@ def load_classifier(run_dir) -> Classifier:
         raise ValueError(f"{str(run_dir)!r} has no trained model (features.npz, checkpoint)")
     features = Features.from_file(run_dir / "features.npz")
     shape = (features.n_features,) if features.kind == "pca" else features.image_shape
-    model, circuit = build_model(cfg, shape, run_dir=run_dir)  # IonQ: reuses its saved results
+    # IonQ: reuses its saved results; the layer as it ended (last shots of a schedule)
+    model, circuit = build_model(_layer_cfg(cfg, cfg.train.epochs), shape, run_dir=run_dir)
+    _attach_noise(cfg, circuit)
     tf.train.Checkpoint(model=model).read(str(final)).expect_partial()
     return Classifier(cfg, features, model, circuit)
