@@ -137,14 +137,29 @@ _CLASSIFY = {
     "train.batch_size": "Images per batch.",
     "train.learning_rate": "Adam's learning rate.",
     "train.gradient": "How the circuit is differentiated: `autodiff` (simulator only, exact), "
-    "`parameter_shift` or `spsa` (what hardware can run).",
-    "train.shots": "Shots per circuit (null: exact expectations).",
+    "`parameter_shift`, `spsa` or `adaptive` (SPSA, then parameter shift by the rule of "
+    "`train.adaptive`) (what hardware can run).",
     "train.spsa.a": "`spsa`: learning-rate gain a of a_k = a / (k + 1 + A)**alpha.",
     "train.spsa.A": "`spsa`: stability constant A of the learning-rate gain.",
     "train.spsa.alpha": "`spsa`: decay exponent alpha of the learning-rate gain.",
     "train.spsa.c": "`spsa`: perturbation c of c_k = c / (k + 1)**gamma.",
     "train.spsa.gamma": "`spsa`: decay exponent gamma of the perturbation.",
-    "backend.kind": "`simulator` (the in-graph TF simulator) or `ionq`; with `ionq`, the "
+    "train.shots.start": "`train.shots` is the shots per circuit: null (exact expectations), "
+    "an integer, or a schedule `{start, end, growth, steps}`; `start`: shots in the first "
+    "epoch.",
+    "train.shots.end": "Shot schedule: shots per circuit in the last epoch.",
+    "train.shots.growth": "Shot schedule: `linear` (every epoch) or `step` (`steps` equal "
+    "phases).",
+    "train.shots.steps": "Shot schedule, `step` growth: number of phases (at least 2).",
+    "train.adaptive.window": "`adaptive`: epochs the training-loss improvement is measured "
+    "over.",
+    "train.adaptive.min_improvement": "`adaptive`: switch to parameter shift when the relative "
+    "loss improvement per epoch falls below this.",
+    "train.adaptive.max_spsa_fraction": "`adaptive`: switch at the latest after this share of "
+    "the epochs.",
+    "backend.kind": "`simulator` (the in-graph TF simulator; `noise: aria-1 | forte-1 | "
+    "{p1, p2, readout}` makes it the exact noisy rehearsal of `qgan.qubit.noise`) or `ionq`; "
+    "with `ionq`, the "
     "other keys of `backend` are options of `qgan.qubit.ionq.IonQOptions` (`target`, "
     "`noise_model`, `remote_host`, ...) except `run_dir` and `seed`; the API key is read "
     "only from `IONQ_API_KEY`.",
