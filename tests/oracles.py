@@ -272,3 +272,105 @@ def sf_tf_state(prog, cutoff: int, args: dict | None = None, batch_size=None, dt
         options["batch_size"] = batch_size
     eng = sf.Engine("tf", backend_options=options)
     return eng.run(prog, args=dict(args or {})).state
+
+
+# ------------------------------------------------------------------- mixed states (issue 20)
+
+_PURE_PREPS_MIXED_ORACLE = (
+    "Vacuum",
+    "Fock",
+    "Coherent",
+    "Squeezed",
+    "Catstate",
+    "DisplacedSqueezed",
+)
+
+
+def _preparation_dm(name: str, vals: list, cutoff: int) -> np.ndarray:
+    """SF's own single-mode preparation as a density matrix ``[D, D]``."""
+    if name == "Thermal":
+        return np.asarray(fock_ops.thermalState(float(vals[0]), cutoff), dtype=np.complex128)
+    if name == "Vacuum":
+        vec = fock_ops.vacuumState(1, cutoff)
+    elif name == "Fock":
+        vec = fock_ops.fockState(int(vals[0]), cutoff)
+    elif name == "Coherent":
+        vec = fock_ops.coherentState(float(vals[0]), float(vals[1]), cutoff)
+    elif name == "Squeezed":
+        vec = fock_ops.squeezedState(float(vals[0]), float(vals[1]), cutoff)
+    elif name == "DisplacedSqueezed":
+        vec = fock_ops.displacedSqueezed(*[float(v) for v in vals[:4]], cutoff)
+    else:  # Catstate: SF's own ket construction
+        a, phi, p = (float(v) for v in vals[:3])
+        vec = np.ravel(ops.Catstate._create_ket(a * np.exp(1j * phi), np.pi * p, cutoff))
+    vec = np.asarray(vec, dtype=np.complex128)
+    return np.outer(vec, vec.conj())
+
+
+def mixed_fock_reference(prog, cutoff: int, args: dict | None = None, batch_size=None):
+    """Density matrices ``[B, D, D, ..., D, D]`` (SF's layout; no ``B`` when unbatched) of
+    ``prog`` on SF's fock backend in its mixed-state mode, one sample at a time.
+
+    As :func:`fock_reference`: an idle vacuum mode in front (SF's two-mode-gate mode-0
+    quirk), every command applied with ``op._apply`` after SF's fock compiler (so Pgate,
+    CXgate, ... are decomposed as SF does), and the initial product state (SF's own
+    preparation vectors, ``Thermal``'s own density matrix) loaded with one
+    ``DensityMatrix`` on all modes. ``LossChannel`` runs as SF's Kraus operators.
+    """
+    args = dict(args or {})
+    b = _batch_size_of(args, batch_size)
+    samples = range(b) if b is not None else [None]
+    n = prog.num_subsystems
+    dms = []
+    for s in samples:
+        factors = [_preparation_dm("Vacuum", [], cutoff) for _ in range(n + 1)]
+        gates = []
+        for cmd in prog.circuit:
+            name = cmd.op.__class__.__name__
+            modes = _mode_indices(cmd)
+            raw = cmd.op.p[:3] if name == "Catstate" else cmd.op.p
+            vals = [_value(p, args, s) for p in raw]
+            if name in _PURE_PREPS_MIXED_ORACLE or name == "Thermal":
+                factors[modes[0] + 1] = _preparation_dm(name, vals, cutoff)
+            else:
+                gates.append((cmd.op, name, vals, modes))
+        init = factors[0]
+        for f in factors[1:]:
+            init = np.multiply.outer(init, f)
+        oracle = sf.Program(n + 1)
+        with oracle.context as q:
+            ops.DensityMatrix(init) | tuple(q)
+            for op, name, vals, modes in gates:
+                regs = tuple(q[m + 1] for m in modes)
+                if name == "Interferometer":
+                    op | regs
+                else:
+                    getattr(ops, name)(*[float(np.real(v)) for v in vals]) | regs
+        compiled = oracle.compile(compiler="fock")
+        backend = FockBackend()
+        backend.begin_circuit(oracle.num_subsystems, cutoff_dim=cutoff, pure=False)
+        for cmd in compiled.circuit:
+            cmd.op._apply([r.ind for r in cmd.reg], backend)
+        dm = backend.state().dm()
+        dms.append(np.array(dm[0, 0]))  # idle mode 0 is exactly in |0><0|
+    dms = np.stack(dms)
+    return dms if b is not None else dms[0]
+
+
+def dilated_thermal_loss(rho: np.ndarray, T: float, nbar: float, cutoff: int, ancilla: int):
+    """ThermalLossChannel(T, nbar) on a single-mode ``rho`` ``[D, D]`` by its dilation: a
+    beamsplitter of transmissivity ``T`` (SF's fock-backend BSgate, angle ``arccos sqrt T``)
+    with an ancilla in a thermal state, traced out, one ancilla Fock state ``|k>`` at a
+    time (``k < ancilla``, weight ``nbar^k / (1 + nbar)^(k+1)``). Both modes live at
+    cutoff ``ancilla``; the output is cut back to ``[D, D]``. Exact up to the thermal tail
+    beyond ``ancilla`` and the beamsplitter outputs beyond it (choose ``ancilla`` so that
+    ``(nbar / (1 + nbar))^(ancilla - D)`` is negligible)."""
+    big = ancilla
+    # SF's fock backend lays a two-mode gate out as [out1, in1, out2, in2]
+    bs = np.asarray(fock_ops.beamsplitter(np.arccos(np.sqrt(T)), 0.0, big)).transpose(0, 2, 1, 3)
+    out = np.zeros((cutoff, cutoff), dtype=np.complex128)
+    for k in range(big):
+        weight = nbar**k / (1 + nbar) ** (k + 1)
+        column = bs[:cutoff, :, :cutoff, k]  # <m, n|B|p, k> for m, p < D
+        out += weight * np.einsum("mnp,pr,lnr->ml", column, rho, column.conj())
+    return out

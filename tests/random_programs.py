@@ -31,6 +31,19 @@ _TWO_MODE = {
 }
 
 
+# issue 20: drawn only with random_program(new_operations=True) (default draws unchanged)
+_NEW_ONE_MODE = {
+    "Vgate": lambda rng: [rng.uniform(-0.5, 0.5)],
+    "Pgate": lambda rng: [rng.uniform(-0.5, 0.5)],
+    "Xgate": lambda rng: [rng.uniform(-0.8, 0.8)],
+    "Zgate": lambda rng: [rng.uniform(-0.8, 0.8)],
+}
+_NEW_TWO_MODE = {
+    "CXgate": lambda rng: [rng.uniform(-0.5, 0.5)],
+    "CZgate": lambda rng: [rng.uniform(-0.5, 0.5)],
+}
+
+
 @dataclass
 class RandomProgram:
     prog: sf.Program
@@ -70,6 +83,8 @@ def random_program(
     dtype=tf.complex128,
     interferometer: bool = True,
     free_fraction: float = 0.5,
+    channels: float = 0.0,
+    new_operations: bool = False,
 ) -> RandomProgram:
     """A random supported program with preparations, gates and free parameters.
 
@@ -78,7 +93,13 @@ def random_program(
     source of batching if no per-sample argument was drawn).
     Values of shared [B] arguments are kept within the same ranges as the literals.
     Two-mode gates act on random ordered pairs, including reversed order (q[j], q[i]).
+    ``channels``: the probability that a step is a ``LossChannel(T)`` on a random mode
+    instead of a gate (gates may follow it). ``new_operations``: preparations may also be
+    ``Catstate``, ``DisplacedSqueezed`` or ``Thermal`` (mixed: only with ``channels`` > 0),
+    and gates ``Vgate``, ``Pgate``, ``Xgate``, ``Zgate``, ``CXgate``, ``CZgate``.
     """
+    one_mode = dict(_ONE_MODE, **_NEW_ONE_MODE) if new_operations else _ONE_MODE
+    two_mode = dict(_TWO_MODE, **_NEW_TWO_MODE) if new_operations else _TWO_MODE
     rng = np.random.default_rng(seed)
     rdt = real_dtype(dtype)
     prog = sf.Program(n_modes)
@@ -104,7 +125,7 @@ def random_program(
 
     with prog.context as q:
         for m in range(n_modes):
-            kind = rng.integers(0, 5)
+            kind = rng.integers(0, (8 if channels else 7) if new_operations else 5)
             if kind == 0:
                 ops.Vacuum() | q[m]
                 desc.append(("Vacuum", m))
@@ -122,8 +143,30 @@ def random_program(
                 phi = maybe_free(lambda: rng.uniform(-np.pi, np.pi))
                 ops.Squeezed(r, phi) | q[m]
                 desc.append(("Squeezed", m))
+            elif kind == 5:
+                a = maybe_free(lambda: rng.uniform(0.0, 1.0))
+                phi = maybe_free(lambda: rng.uniform(-np.pi, np.pi))
+                ops.Catstate(a, phi, float(rng.integers(0, 2))) | q[m]
+                desc.append(("Catstate", m))
+            elif kind == 6:
+                params = [
+                    maybe_free(lambda: rng.uniform(0.0, 0.6)),
+                    maybe_free(lambda: rng.uniform(-np.pi, np.pi)),
+                    maybe_free(lambda: rng.uniform(0.0, 0.4)),
+                    maybe_free(lambda: rng.uniform(-np.pi, np.pi)),
+                ]
+                ops.DisplacedSqueezed(*params) | q[m]
+                desc.append(("DisplacedSqueezed", m))
+            elif kind == 7:
+                ops.Thermal(maybe_free(lambda: rng.uniform(0.0, 0.4))) | q[m]
+                desc.append(("Thermal", m))
             # kind 4: no preparation (vacuum)
         for _ in range(n_gates):
+            if channels and rng.random() < channels:
+                m = int(rng.integers(0, n_modes))
+                ops.LossChannel(maybe_free(lambda: rng.uniform(0.0, 1.0))) | q[m]
+                desc.append(("LossChannel", m))
+                continue
             if n_modes >= 2 and rng.random() < 0.5:
                 if interferometer and n_modes >= 2 and rng.random() < 0.08:
                     k = int(rng.integers(2, n_modes + 1))
@@ -132,20 +175,20 @@ def random_program(
                     ops.Interferometer(U) | tuple(q[i] for i in modes)
                     desc.append(("Interferometer", tuple(modes)))
                     continue
-                name = list(_TWO_MODE)[int(rng.integers(0, len(_TWO_MODE)))]
+                name = list(two_mode)[int(rng.integers(0, len(two_mode)))]
                 i, j = (int(x) for x in rng.permutation(n_modes)[:2])
                 params = [
-                    maybe_free(_component(_TWO_MODE[name], k))
-                    for k in range(len(_TWO_MODE[name](rng)))
+                    maybe_free(_component(two_mode[name], k))
+                    for k in range(len(two_mode[name](rng)))
                 ]
                 getattr(ops, name)(*params) | (q[i], q[j])
                 desc.append((name, (i, j)))
             else:
-                name = list(_ONE_MODE)[int(rng.integers(0, len(_ONE_MODE)))]
+                name = list(one_mode)[int(rng.integers(0, len(one_mode)))]
                 m = int(rng.integers(0, n_modes))
                 params = [
-                    maybe_free(_component(_ONE_MODE[name], k))
-                    for k in range(len(_ONE_MODE[name](rng)))
+                    maybe_free(_component(one_mode[name], k))
+                    for k in range(len(one_mode[name](rng)))
                 ]
                 getattr(ops, name)(*params) | q[m]
                 desc.append((name, m))
