@@ -22,6 +22,7 @@ batch shape, and everything is differentiable by TF autodiff.
 
 from __future__ import annotations
 
+import functools
 from math import comb
 
 import numpy as np
@@ -491,6 +492,7 @@ def displaced_squeezed_state(r_d, phi_d, r_s, phi_s, cutoff: int, dtype=tf.compl
     return tf.stack(amps, axis=-1)
 
 
+@functools.lru_cache(maxsize=32)
 def _cubic_phase_basis(cutoff: int):
     """Eigen-decomposition of SF's truncated ``x^3`` (hbar = 2): ``(eigenvalues, vectors)``."""
     a = np.diag(np.sqrt(np.arange(1, cutoff)), 1)
@@ -546,6 +548,7 @@ def _superop_from_powers(coef, first, first_index, second, second_index, cutoff,
     return _complex(tf.reshape(values, tf.concat([lead, shape], axis=0)))
 
 
+@functools.lru_cache(maxsize=32)
 def _loss_tables(cutoff: int):
     """Index tables of the loss superoperator: ``l = p - m = q - n >= 0``."""
     m, n, p, q = np.meshgrid(*[np.arange(cutoff)] * 4, indexing="ij")
@@ -558,6 +561,7 @@ def _loss_tables(cutoff: int):
     return coef, np.where(valid, m + n, 0), np.where(valid, lost, 0)
 
 
+@functools.lru_cache(maxsize=32)
 def _amplifier_tables(cutoff: int):
     """Index tables of the amplifier superoperator: ``k = m - p = n - q >= 0``."""
     m, n, p, q = np.meshgrid(*[np.arange(cutoff)] * 4, indexing="ij")
