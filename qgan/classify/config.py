@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qgan import _config, _resources
 from qgan._config import validate
@@ -213,6 +213,15 @@ class BackendConfig(BaseModel):
     def options(self) -> dict:
         """The keys besides ``kind`` (IonQ options)."""
         return dict(self.model_extra or {})
+
+    @field_validator("shots", mode="before")
+    @classmethod
+    def _shots(cls, value):
+        # a plain count is checked here: inside the union pydantic's error would name
+        # 'train.shots.constrained-int' instead of the key
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"shots per circuit must be >= 1 (or null: exact), got {value}")
+        return value
 
     @model_validator(mode="after")
     def _options(self):
