@@ -456,7 +456,8 @@ class FockResult:
         rotated = tf.math.conj(phase)[..., :, None] * rho * phase[..., None, :]
         psi = tf.constant(hermite_functions(grid, self.cutoff), real)
         # psi real, rotated Hermitian: only its real part contributes
-        return tf.einsum("gm,...mn,gn->...g", psi, tf.math.real(rotated), psi)
+        weighted = tf.linalg.matmul(tf.math.real(rotated), psi, transpose_b=True)  # [.., D, G]
+        return tf.reduce_sum(tf.transpose(psi) * weighted, axis=-2)
 
     def wigner(self, mode: int, xvec, pvec) -> tf.Tensor:
         """Wigner function of ``mode`` on the grid (SF's ``state.wigner``: hbar = 2, same
