@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from qgan.generator.names import DETERMINISTIC, READOUTS, STOCHASTIC  # noqa: F401 - re-exported
+from qgan.photonic import hermite_functions  # noqa: F401 - re-exported (the homodyne grid's)
 
 _TINY = 1e-12
 
@@ -151,22 +152,6 @@ def _photon_samples(result, spec, u):
     return gumbel_softmax(probs, u, spec.temperature, spec.straight_through)
 
 
-def hermite_functions(x: np.ndarray, cutoff: int) -> np.ndarray:
-    """Position wavefunctions ``<x|n>`` for hbar = 2, ``[len(x), cutoff]`` float64.
-
-    ``psi_0(x) = (2 pi)^(-1/4) exp(-x^2/4)`` (vacuum variance hbar/2 = 1) and the stable
-    recurrence ``psi_{n+1} = (x psi_n - sqrt(n) psi_{n-1}) / sqrt(n+1)``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    psi = np.zeros((x.size, cutoff))
-    psi[:, 0] = (2 * np.pi) ** -0.25 * np.exp(-(x**2) / 4)
-    if cutoff > 1:
-        psi[:, 1] = x * psi[:, 0]
-    for n in range(1, cutoff - 1):
-        psi[:, n + 1] = (x * psi[:, n] - np.sqrt(n) * psi[:, n - 1]) / np.sqrt(n + 1)
-    return psi
-
-
 def homodyne_grid(cutoff: int, points: int) -> np.ndarray:
     """The x grid homodyne sampling integrates on: wide enough for photon numbers < cutoff.
 
@@ -179,20 +164,13 @@ def homodyne_grid(cutoff: int, points: int) -> np.ndarray:
 
 def x_density(result, mode: int, grid: np.ndarray, phi: float = 0.0) -> tf.Tensor:
     """Marginal density of ``x_phi = x cos(phi) + p sin(phi)`` of ``mode`` on ``grid`` (not
-    renormalised): real ``[B, G]``.
+    renormalised): real ``[B, G]``; pure or mixed ``result`` alike.
 
-    ``x_phi = V x V^dagger`` with ``V = exp(i phi n)``, so its density is the x density of
-    ``V^dagger rho V``, whose elements are ``rho_nm exp(-i (n - m) phi)``.
+    The one definition is the engine's :meth:`qgan.photonic.FockResult.quad_density`
+    (``x_phi = V x V^dagger`` with ``V = exp(i phi n)``: the x density of ``V^dagger rho
+    V``, elements ``rho_nm exp(-i (n - m) phi)``).
     """
-    rho = result.reduced_dm(mode)
-    real = tf.math.real(rho).dtype
-    psi = tf.constant(hermite_functions(grid, result.cutoff), real)
-    if phi != 0.0:
-        n = np.arange(result.cutoff)
-        rotation = np.exp(-1j * (n[:, None] - n[None, :]) * phi)
-        rho = rho * tf.constant(rotation, rho.dtype)
-    # p(x) = sum_{n,m} psi_n(x) rho_nm psi_m(x); psi real, rho Hermitian -> only Re(rho) counts
-    return tf.einsum("gn,bnm,gm->bg", psi, tf.math.real(rho), psi)
+    return result.quad_density(mode, phi, grid)
 
 
 def inverse_cdf_sample(density: tf.Tensor, grid: np.ndarray, u: tf.Tensor) -> tf.Tensor:
