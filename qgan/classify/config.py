@@ -80,14 +80,24 @@ class DataConfig(_Section):
 class ModelConfig(_Section):
     """``model``: a qubit circuit with a linear head, or the classical baseline MLP.
 
-    qubit: PCA to ``n_qubits`` features, standardised on the training split, times
-    ``feature_scale`` (radians per standard deviation) -> ``QubitLayer`` -> Dense(10).
+    qubit: PCA to ``n_qubits * feature_groups`` features, standardised on the training
+    split, times ``feature_scale`` (radians per standard deviation) -> ``QubitLayer`` ->
+    Dense(10). ``feature_groups`` g (``reupload`` only for g > 1): layer l re-uploads PCA
+    components ``(l mod g) * n_qubits .. (l mod g + 1) * n_qubits - 1`` (g = depth: every
+    layer its own components); ``input_scaling``: ``none``, ``feature``
+    (a trainable weight per feature) or ``feature_layer`` (``reupload``: per feature and
+    layer); ``entangler: none`` is the no-entanglement ablation.
+    hybrid: the images through ``Conv2D(f, 3x3, relu) -> MaxPool(2)`` for f in
+    ``conv_filters``, then for each w in ``widths`` ``Dense(w, tanh) * pi`` and a block of
+    width w (``stack: qubit``: a w-qubit ``QubitLayer`` of ``depth`` re-uploading layers with
+    the model's entangler, topology and input scaling, <Z_q> readouts; ``stack: dense``, the
+    classical twin: ``Dense(w, tanh)``), then Dense(10).
     classical: the Keras tutorial's Flatten -> Dense(h, relu) for h in ``hidden`` ->
     Dense(10) on the pixels (scaled to [0, 1]). The circuit's structure defaults are
     :mod:`qgan.qubit.defaults` (those of ``QubitModel`` and ``QubitLayer``).
     """
 
-    kind: Literal["qubit", "classical"] = "qubit"
+    kind: Literal["qubit", "classical", "hybrid"] = "qubit"
     n_qubits: Annotated[int, Field(ge=1, le=MAX_QUBITS, strict=True)] = defaults.N_QUBITS
     depth: PosInt = defaults.DEPTH
     # amplitude encoding is not offered: the classifier feeds n_qubits PCA features
@@ -96,7 +106,37 @@ class ModelConfig(_Section):
     topology: Literal[TOPOLOGIES] = defaults.TOPOLOGY
     measurement: Literal[MEASUREMENTS] = defaults.MEASUREMENT
     feature_scale: PosFloat = 0.35
+    feature_groups: PosInt = 1
+    input_scaling: Literal["none", "feature", "feature_layer"] = "none"
     hidden: list[PosInt] = Field(default_factory=lambda: [128])
+    conv_filters: list[PosInt] = Field(default_factory=lambda: [8, 16])
+    widths: list[Annotated[int, Field(ge=1, le=MAX_QUBITS, strict=True)]] = Field(
+        default_factory=lambda: [8, 6, 4]
+    )
+    stack: Literal["qubit", "dense"] = "qubit"
+
+    @model_validator(mode="after")
+    def _reupload_options(self):
+        if self.kind == "hybrid" and self.feature_groups != 1:
+            raise ValueError("feature_groups: the hybrid model's circuits read one group (1)")
+        if self.feature_groups > self.depth:
+            raise ValueError(
+                f"feature_groups: at most depth ({self.depth}) groups of features, one per "
+                f"layer, got {self.feature_groups}"
+            )
+        for key, plain in (("feature_groups", 1), ("input_scaling", "none")):
+            value = getattr(self, key)
+            if value not in (plain, "feature") and self.encoding != "reupload":
+                raise ValueError(
+                    f"{key}: {value!r} needs encoding 'reupload' (the features enter every "
+                    f"layer), got encoding {self.encoding!r}"
+                )
+        return self
+
+    @property
+    def n_features(self) -> int:
+        """PCA features the circuit reads: n_qubits times feature_groups."""
+        return self.n_qubits * self.feature_groups
 
 
 class SpsaConfig(_Section):
@@ -162,6 +202,15 @@ class TrainConfig(_Section):
     spsa: SpsaConfig | None = None
     adaptive: AdaptiveConfig | None = None
 
+    @field_validator("shots", mode="before")
+    @classmethod
+    def _shots(cls, value):
+        # a plain count is checked here: inside the union pydantic's error would name
+        # 'train.shots.constrained-int' instead of the key
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"shots per circuit must be >= 1 (or null: exact), got {value}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.gradient == "autodiff" and self.shots is not None:
@@ -213,15 +262,6 @@ class BackendConfig(BaseModel):
     def options(self) -> dict:
         """The keys besides ``kind`` (IonQ options)."""
         return dict(self.model_extra or {})
-
-    @field_validator("shots", mode="before")
-    @classmethod
-    def _shots(cls, value):
-        # a plain count is checked here: inside the union pydantic's error would name
-        # 'train.shots.constrained-int' instead of the key
-        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
-            raise ValueError(f"shots per circuit must be >= 1 (or null: exact), got {value}")
-        return value
 
     @model_validator(mode="after")
     def _options(self):
@@ -288,6 +328,13 @@ class ClassifyConfig(_Section):
                     "'autodiff' does not differentiate; use 'parameter_shift', 'spsa' or "
                     "'adaptive'"
                 )
+        if self.model.kind == "hybrid" and (
+            t.gradient != "autodiff" or t.shots is not None or self.backend.kind != "simulator"
+        ):
+            raise ValueError(
+                "model.kind: the hybrid model trains its circuit stack on the simulator by "
+                "autodiff (train.gradient 'autodiff', train.shots null, backend.kind simulator)"
+            )
         if self.backend.kind == "ionq":
             if t.gradient == "autodiff":
                 raise ValueError(
@@ -306,9 +353,16 @@ PIXELS = {"fashion_mnist": 28 * 28, "digits": 8 * 8}
 
 def _pairs(n_qubits: int, topology: str) -> int:
     """Entangled pairs per layer (:attr:`qgan.qubit.model.QubitModel.pairs`)."""
+    if topology == "none":
+        return 0
     if topology == "all_to_all":
         return n_qubits * (n_qubits - 1) // 2
     return n_qubits if topology == "ring" and n_qubits >= 3 else n_qubits - 1
+
+
+def _topology(m) -> str:
+    """The topology whose pairs get gates: ``none`` for ``entangler: none``."""
+    return "none" if m.entangler == "none" else m.topology
 
 
 def qubit_gates(n_qubits: int, depth: int, topology: str) -> int:
@@ -332,20 +386,22 @@ def check_resources(cfg: ClassifyConfig) -> None:
         ),
         "train.batch_size": TrainConfig.model_fields["batch_size"].default,
     }
+    if m.kind == "hybrid":  # circuits of <= MAX_QUBITS qubits on small batches of images
+        return
     if m.kind == "qubit":
         settings = {"model.n_qubits": m.n_qubits, "model.depth": m.depth}
         _resources.check_graph(
-            lambda s: qubit_gates(s["model.n_qubits"], s["model.depth"], m.topology),
+            lambda s: qubit_gates(s["model.n_qubits"], s["model.depth"], _topology(m)),
             settings,
             defaults,
             {"model.depth": (1, m.depth), "model.n_qubits": (1, m.n_qubits)},
         )
-        gates = qubit_gates(m.n_qubits, m.depth, m.topology)
+        gates = qubit_gates(m.n_qubits, m.depth, _topology(m))
 
         def state(s):
             n, depth, batch = s["model.n_qubits"], s["model.depth"], s["train.batch_size"]
-            n_gates = qubit_gates(n, depth, m.topology)
-            if t.gradient == "parameter_shift":  # 2 shifted circuits per angle, no tape
+            n_gates = qubit_gates(n, depth, _topology(m))
+            if t.gradient in ("parameter_shift", "adaptive"):  # 2 shifted circuits per angle
                 return _resources.state_bytes(2**n, batch * 2 * 2 * n * depth, 8, 0)
             kept = n_gates if t.gradient == "autodiff" else 0
             return _resources.state_bytes(2**n, batch, 8, kept)

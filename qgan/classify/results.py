@@ -41,6 +41,7 @@ ROW_KEYS = (
     "n_train",
     "n_validation",
     "epochs",
+    "baselines",
     "run_dir",
 )
 
@@ -71,6 +72,7 @@ def run_results(configs, seeds, output_dir=None, progress: bool = False) -> list
         result = classify(cfg, progress=progress)
         m = result.metrics
         row = {k: m[k] for k in ROW_KEYS if k in m}
+        row.setdefault("baselines", None)
         row.update(config=path, name=cfg.name, run_dir=str(result.run_dir))
         rows.append({k: row[k] for k in ROW_KEYS})
         log.info("%s seed %d: validation accuracy %.3f", cfg.name, cfg.seed, m["accuracy"])
@@ -82,6 +84,10 @@ def _span(values, fmt: str) -> str:
     return format(lo, fmt) if format(lo, fmt) == format(hi, fmt) else f"{lo:{fmt}}-{hi:{fmt}}"
 
 
+def _mean(values) -> float:
+    return float(sum(values) / len(values))
+
+
 def summary_rows(rows: list[dict]) -> list[dict]:
     """One row per config (in first-seen order): its seeds and, over them, the range
     (min-max) of each measured number."""
@@ -91,6 +97,8 @@ def summary_rows(rows: list[dict]) -> list[dict]:
     out = []
     for config, runs in by_config.items():
         p = runs[0]["n_params"]
+        base = [r.get("baselines") for r in runs]
+        have = all(b is not None for b in base)
         out.append(
             {
                 "config": config,
@@ -98,6 +106,13 @@ def summary_rows(rows: list[dict]) -> list[dict]:
                 "model": runs[0]["model"],
                 "seeds": [r["seed"] for r in runs],
                 "accuracy": _span([r["accuracy"] for r in runs], ".3f"),
+                "mean_accuracy": sum(r["accuracy"] for r in runs) / len(runs),
+                "logistic_regression": _mean([b["logistic_regression"]["accuracy"] for b in base])
+                if have
+                else None,
+                "mlp": _mean([b["mlp"]["accuracy"] for b in base]) if have else None,
+                "mlp_params": base[0]["mlp"]["n_params"] if have else None,
+                "gap": _mean([b["gap"] for b in base]) if have else None,
                 "train_accuracy": _span([r["train_accuracy"] for r in runs], ".3f"),
                 "params": f"{p['total']:,}"
                 + (f" ({p['quantum']} circuit)" if p["quantum"] else ""),
@@ -113,17 +128,23 @@ def summary_rows(rows: list[dict]) -> list[dict]:
 
 def _table(summary: list[dict]) -> list[str]:
     lines = [
-        "| config | validation accuracy (images) | train accuracy | parameters | circuits "
-        "executed (shots) | wall s / run |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| config | validation accuracy: mean (range; images) | logistic regression | MLP "
+        "(parameters) | gap to best | train accuracy | parameters | circuits executed (shots) "
+        "| wall s / run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in summary:
         shots = "exact" if s["shots"] == "0" else f"{s['shots']} shots"
         circuits = "-" if s["model"] == "classical" else f"{s['circuits']} ({shots})"
+        if s.get("gap") is None:
+            lr = mlp = gap = "-"
+        else:
+            lr, gap = f"{s['logistic_regression']:.3f}", f"{100 * s['gap']:+.1f} points"
+            mlp = f"{s['mlp']:.3f} ({s['mlp_params']:,})"
         lines.append(
-            f"| `{s['name']}` ({s['epochs']} epochs) | {s['accuracy']} ({s['n_validation']}) "
-            f"| {s['train_accuracy']} "
-            f"| {s['params']} | {circuits} | {s['wall_s']} |"
+            f"| `{s['name']}` ({s['epochs']} epochs) | {s['mean_accuracy']:.3f} "
+            f"({s['accuracy']}; {s['n_validation']}) | {lr} | {mlp} | {gap} "
+            f"| {s['train_accuracy']} | {s['params']} | {circuits} | {s['wall_s']} |"
         )
     return lines
 
@@ -158,14 +179,22 @@ def report_markdown(rows: list[dict], command: str, machine: dict | None = None)
         lines += ["Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), ""]
     lines += ["## Per config", "", *_table(summary_rows(rows)), "", "## Per run", ""]
     lines += [
-        "| config | seed | validation accuracy | train accuracy | parameters (circuit) | "
-        "circuits | shots | wall s | run directory |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| config | seed | validation accuracy | logistic regression | MLP | gap | train "
+        "accuracy | parameters (circuit) | circuits | shots | wall s | run directory |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        p = r["n_params"]
+        p, b = r["n_params"], r.get("baselines")
+        if b is None:
+            base = "- | - | -"
+        else:
+            base = (
+                f"{b['logistic_regression']['accuracy']:.4f} | {b['mlp']['accuracy']:.4f} | "
+                f"{100 * b['gap']:+.1f}"
+            )
         lines.append(
-            f"| `{r['name']}` | {r['seed']} | {r['accuracy']:.4f} | {r['train_accuracy']:.4f} "
+            f"| `{r['name']}` | {r['seed']} | {r['accuracy']:.4f} | {base} "
+            f"| {r['train_accuracy']:.4f} "
             f"| {p['total']:,} ({p['quantum']}) | {r['circuits_executed']:,} "
             f"| {r['shots_executed']:,} | {r['wall_s']:.1f} | `{r['run_dir']}` |"
         )

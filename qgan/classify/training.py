@@ -41,6 +41,7 @@ from qgan import _rundir as rundir
 from qgan._io import write_bytes_atomic, write_text_atomic
 from qgan._paths import check_output_dir
 from qgan.classify import plots
+from qgan.classify.baselines import baselines
 from qgan.classify.config import (
     AdaptiveConfig,
     ClassifyConfig,
@@ -57,7 +58,13 @@ from qgan.classify.data import (
     read_npz,
     split,
 )
-from qgan.classify.model import build_model, check_backend, ionq_backend, parameter_counts
+from qgan.classify.model import (
+    build_model,
+    check_backend,
+    ionq_backend,
+    layer_times,
+    parameter_counts,
+)
 from qgan.qubit.gradients import CircuitAccount
 
 log = logging.getLogger("qgan.classify")
@@ -172,7 +179,7 @@ def prepare(cfg: ClassifyConfig):
     parts = split(data, cfg.data.validation_fraction, cfg.seed, cfg.data.stratify)
     if cfg.model.kind == "qubit":
         features = Features.fit_pca(
-            parts.train.images, cfg.model.n_qubits, cfg.model.feature_scale, cfg.seed
+            parts.train.images, cfg.model.n_features, cfg.model.feature_scale, cfg.seed
         )
         input_shape = (features.n_features,)
     else:
@@ -462,7 +469,9 @@ def classify(
     ``shots_submitted``, ``results``; fewer circuits than ``circuits_executed`` where a
     circuit was asked for again with the same angles and its saved result reused),
     ``n_train``, ``n_validation``, ``seed``, ``confusion_matrix`` (validation, row = true
-    label), ``class_names`` and the run's description (model, data, epochs).
+    label), ``class_names``, ``baselines`` (logistic regression and an MLP of about the same
+    parameter count fitted on the identical feature rows, split and seed, and the ``gap``:
+    :mod:`qgan.classify.baselines`) and the run's description (model, data, epochs).
     """
     start = time.perf_counter()
     check_output_dir(cfg.output.dir)  # before anything is read, built or written
@@ -610,6 +619,12 @@ def classify(
         class_names=list(SPECS[cfg.data.kind].class_names),
         checkpoint=str(final_ckpt.relative_to(run_dir)),
         train_s=train_s,
+    )
+    if cfg.model.kind == "hybrid":  # where a step's time goes, layer by layer
+        record["layer_times"] = layer_times(clf.model, x_train[: t.batch_size])
+    # classical models on the identical feature rows, split and seed (qgan.classify.baselines)
+    record["baselines"] = baselines(
+        x_train, y_train, x_val, y_val, record["n_params"]["total"], val["accuracy"], cfg.seed
     )
     if diverged is None and not train_scores["loss"] <= diverged_loss():
         diverged = (t.epochs, train_scores["loss"])

@@ -10,14 +10,15 @@ ZZ_EXPONENT = 0.5  # ZZPowGate(0.5, global_shift=-0.5) = exp(-i pi/4 ZZ)
 
 
 def entangler_gate(entangler: str) -> cirq.Gate:
-    """The two-qubit gate of an entangler name (``cnot``, ``ms``, ``zz``)."""
+    """The two-qubit gate of an entangler name (``cnot``, ``ms``, ``zz``); ``none`` has
+    none (a model with it has no pairs)."""
     if entangler == "cnot":
         return cirq.CNOT
     if entangler == "ms":
         return cirq.ms(MS_ANGLE)
     if entangler == "zz":
         return cirq.ZZPowGate(exponent=ZZ_EXPONENT, global_shift=-0.5)
-    raise ValueError(f"entangler must be one of ['cnot', 'ms', 'zz'], got {entangler!r}")
+    raise ValueError(f"entangler must be one of ['cnot', 'ms', 'zz'] (gates), got {entangler!r}")
 
 
 def amplitude_preparation(qubits, amplitudes: np.ndarray) -> list[cirq.Operation]:
@@ -55,7 +56,7 @@ def model_circuit(model, features: np.ndarray, params: np.ndarray, measure: bool
     """``model`` with bound ``features`` [n_features] and ``params`` [n_params] as a circuit."""
     qubits = cirq.LineQubit.range(model.n_qubits)
     angles = params.reshape(model.depth, model.n_qubits, 2)
-    gate = entangler_gate(model.entangler)
+    gate = entangler_gate(model.entangler) if model.pairs else None
     circuit = cirq.Circuit()
     if model.encoding == "amplitude":
         circuit.append(amplitude_preparation(qubits, features))

@@ -18,6 +18,25 @@ Where it runs (``backend``) and how it is differentiated (``gradient``):
   :class:`~qgan.qubit.cache.CachedBackend` in front. A ``SimulatorBackend`` instance with
   ``autodiff`` runs in-graph, as ``"simulator"``.
 
+Re-uploading options (``reupload`` encoding only; Bowles, Ahmed and Schuld 2024 found
+trainable input scaling decisive for re-uploading models):
+
+* ``feature_groups=g`` (1 to ``depth``): different features in different layers: the input
+  row has ``g * n_qubits`` features in g groups of n_qubits, and layer l re-uploads group
+  ``l mod g`` (feature ``(l mod g) * n_qubits + q`` enters ``RY`` on qubit q at the start of
+  layer l). g = 1 is plain re-uploading; g = depth gives every layer its own features (an
+  8-qubit, depth-4 circuit then reads 32 features);
+* ``input_scaling="feature"``: every input feature times its own trainable weight
+  (``input_scale``, initial value 1) before it is encoded; ``"feature_layer"``: one weight
+  per feature and layer (the same feature enters layer l as ``w_lq x_q``).
+
+Where the layers get different angles (``feature_groups`` > 1 or ``feature_layer``), the
+circuit that runs is the ``angle``-encoded twin with per-row angles: layer 0's encoding
+angles are its features and layer l's are added to ``theta_lq`` (``RY(a) RY(theta) =
+RY(a + theta)``), so every gradient method (autodiff, parameter shift, SPSA) applies
+unchanged and the same circuits run; the scaling is classical pre-processing in TF,
+differentiated by the chain rule through the circuit's gradients (no extra circuit).
+
 Computation dtype: the layer's (``float32`` by default: ``complex64`` simulation;
 ``dtype="float64"``: ``complex128``). Amplitude encoding passes no gradient to its inputs
 with ``parameter_shift`` / ``spsa`` (there is no shift rule for amplitudes).
@@ -33,6 +52,8 @@ computes its gradient without circuits.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import tensorflow as tf
@@ -69,6 +90,7 @@ from qgan.qubit.gradients import (
 from qgan.qubit.model import QubitModel, structure_of
 from qgan.qubit.simulator import expectation_values
 
+INPUT_SCALINGS = ("none", "feature", "feature_layer")
 QASM_PRECISION = 17  # significant digits: a float64 angle survives the text round trip
 _FIELDS = ("evaluations", "samples", "circuits", "shots")
 
@@ -92,6 +114,11 @@ class QubitLayer(tf.keras.layers.Layer):
         cache: False, True (a new ``ResultCache``) or a ``ResultCache`` to share; needs a
             Python-side backend.
         seed: initial angles (uniform in [-pi, pi)) and all random draws.
+        feature_groups: g in [1, depth] (``reupload`` encoding for g > 1): input rows of
+            g * n_qubits features, layer l reads group l mod g (1: the same features in
+            every layer).
+        input_scaling: ``none``, ``feature`` (a trainable weight per input feature) or
+            ``feature_layer`` (``reupload`` encoding: a weight per feature and layer).
         **kwargs: ``tf.keras.layers.Layer`` arguments (``name``, ``dtype``, ...).
     """
 
@@ -112,6 +139,8 @@ class QubitLayer(tf.keras.layers.Layer):
         spsa=None,
         cache=False,
         seed=0,
+        feature_groups=1,
+        input_scaling="none",
         **kwargs,
     ):
         structure = {
@@ -123,6 +152,14 @@ class QubitLayer(tf.keras.layers.Layer):
             "measurement": measurement,
         }
         self.circuit_model = _resolve_model(model, structure)
+        check_int(feature_groups, "feature_groups", 1, self.circuit_model.depth)
+        check_choice(input_scaling, "input_scaling", INPUT_SCALINGS)
+        self.feature_groups, self.input_scaling = int(feature_groups), input_scaling
+        self._per_layer = _per_layer_angles(self.circuit_model, feature_groups, input_scaling)
+        # the circuit that runs: the model, or its angle-encoded twin with per-row angles
+        self._run_model = (
+            replace(self.circuit_model, encoding="angle") if self._per_layer else self.circuit_model
+        )
         check_choice(gradient, "gradient", METHODS)
         check_int(seed, "seed", 0)
         if backend == "ionq" and gradient == "autodiff":
@@ -160,6 +197,12 @@ class QubitLayer(tf.keras.layers.Layer):
         self._account = CircuitAccount()  # Python-side paths record here
         m = self.circuit_model
         init = np.random.default_rng(self.seed).uniform(-np.pi, np.pi, m.n_params)
+        self.input_scale = None
+        if input_scaling != "none":
+            width = m.n_qubits * m.depth if input_scaling == "feature_layer" else self.n_inputs
+            self.input_scale = self.add_weight(
+                name="input_scale", shape=(width,), initializer="ones", trainable=True
+            )
         self.params = self.add_weight(
             name="params",
             shape=(m.n_params,),
@@ -177,10 +220,11 @@ class QubitLayer(tf.keras.layers.Layer):
     def build(self, input_shape):
         shape = tf.TensorShape(input_shape)
         m = self.circuit_model
-        if shape.rank != 2 or shape[-1] != m.n_features:
+        if shape.rank != 2 or shape[-1] != self.n_inputs:
             raise ValueError(
-                f"inputs must have shape [B, {m.n_features}] ({m.n_features} features for "
-                f"{m.encoding} encoding on {m.n_qubits} qubits), got {shape.as_list()}"
+                f"inputs must have shape [B, {self.n_inputs}] ({self.n_inputs} features for "
+                f"{m.encoding} encoding on {m.n_qubits} qubits{self._uploads_text}), got "
+                f"{shape.as_list()}"
             )
         super().build(input_shape)
 
@@ -191,17 +235,18 @@ class QubitLayer(tf.keras.layers.Layer):
         # eager calls with concrete inputs: a one-line error before Keras wraps the call
         concrete = isinstance(inputs, (np.ndarray, list)) or hasattr(inputs, "numpy")
         if concrete and tf.executing_eagerly() and not tf.inside_function():
-            self.circuit_model.check_features(inputs, "inputs")
+            self._check_inputs(inputs, "inputs")
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs):
         rdt = tf.float64 if self.compute_dtype == "float64" else tf.float32
         dtype = tf.complex128 if rdt == tf.float64 else tf.complex64
-        x = tf.cast(inputs, rdt)
-        p = tf.cast(tf.convert_to_tensor(self.params), rdt)
+        x, p = self._circuit_inputs(
+            tf.cast(inputs, rdt), tf.cast(tf.convert_to_tensor(self.params), rdt)
+        )
         rows = tf.cast(tf.shape(x)[0], tf.int64)
         if self.in_graph and self.gradient == "autodiff":  # the fast path: no counters
-            y = expectation_values(self.circuit_model, x, p, dtype=dtype)
+            y = expectation_values(self._run_model, x, p, dtype=dtype)
         else:
             calls = tf.convert_to_tensor(self.counters)[0]  # seeds this call's draws
             self.counters.assign_add(tf.constant([1, 0], tf.int64))
@@ -224,10 +269,17 @@ class QubitLayer(tf.keras.layers.Layer):
             spsa=dict(self.spsa_gains),
             cache=self.cache is not None,
             seed=self.seed,
+            feature_groups=self.feature_groups,
+            input_scaling=self.input_scaling,
         )
         return config
 
     # ------------------------------------------------------------------ public
+    @property
+    def n_inputs(self) -> int:
+        """Width of an input row: the model's ``n_features`` times ``feature_groups``."""
+        return self.circuit_model.n_features * self.feature_groups
+
     @property
     def model(self) -> QubitModel:
         """The circuit structure (``QubitModel``)."""
@@ -250,10 +302,14 @@ class QubitLayer(tf.keras.layers.Layer):
         m = self.circuit_model
         x = features.numpy() if hasattr(features, "numpy") else np.asarray(features)
         params = self.params.numpy().astype(np.float64)
-        if x.ndim == 1:
+        if x.ndim == 1 and self.input_scaling == "none" and not self._per_layer:
             return m.to_cirq(x, params, measure=measure)
-        rows = m.check_features(x, "features")  # [B, n_features], one-line errors
-        return [m.to_cirq(row, params, measure=measure) for row in rows]
+        rows = self._check_inputs(x[None, :] if x.ndim == 1 else x, "features")
+        xc, pc = self._circuit_inputs(tf.constant(rows), tf.constant(params))
+        xc, pc = xc.numpy(), np.broadcast_to(pc.numpy(), (len(rows), m.n_params))
+        run = self._run_model
+        circuits = [run.to_cirq(xc[i], pc[i], measure=measure) for i in range(len(rows))]
+        return circuits[0] if x.ndim == 1 else circuits
 
     def to_qasm(self, features, measure: bool = True):
         """:meth:`to_cirq` as OpenQASM 2.0 text (``cirq.Circuit.to_qasm``; angles written
@@ -296,6 +352,50 @@ class QubitLayer(tf.keras.layers.Layer):
         return SPSALearningRate(g["a"], g["A"], g["alpha"])
 
     # ------------------------------------------------------------------ paths
+    @property
+    def _uploads_text(self) -> str:
+        g = self.feature_groups
+        return f", {g} groups of features re-uploaded in turn" * (g > 1)
+
+    def _check_inputs(self, x, name: str) -> np.ndarray:
+        """Inputs as float64 [B, n_inputs]; a one-line ValueError naming ``name``."""
+        if self.feature_groups == 1:
+            return self.circuit_model.check_features(x, name)
+        x = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"{name} must have shape [N, {self.n_inputs}] ({self.n_inputs} features for "
+                f"reupload encoding on {self.circuit_model.n_qubits} qubits"
+                f"{self._uploads_text}), got {list(x.shape)}"
+            )
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        return x
+
+    def _circuit_inputs(self, x, p):
+        """(features, params) of the circuit that runs, from inputs [B, n_inputs] and the
+        angles [n_params]: scaled inputs, and for per-layer angles the angle-encoded twin's
+        layer-0 features and per-row angles [B, n_params] (layer l's encoding angles added
+        to its theta_lq)."""
+        m = self.circuit_model
+        if not self._per_layer:
+            if self.input_scale is not None:
+                x = x * tf.cast(tf.convert_to_tensor(self.input_scale), x.dtype)
+            return x, p
+        g = self.feature_groups
+        scale = None
+        if self.input_scale is not None:
+            scale = tf.cast(tf.convert_to_tensor(self.input_scale), x.dtype)
+        if self.input_scaling == "feature":
+            x = x * scale
+        groups = tf.reshape(x, [-1, g, m.n_qubits])
+        angles = tf.gather(groups, [layer % g for layer in range(m.depth)], axis=1)  # [B, L, n]
+        if self.input_scaling == "feature_layer":
+            angles = angles * tf.reshape(scale, [m.depth, m.n_qubits])
+        later = tf.concat([tf.zeros_like(angles[:, :1]), angles[:, 1:]], axis=1)
+        offsets = tf.stack([later, tf.zeros_like(later)], axis=-1)  # (theta, phi) slots
+        return angles[:, 0], p[None, :] + tf.reshape(offsets, [-1, m.n_params])
+
     def _count(self, phase: int, samples, circuits) -> None:
         shots = 0 if self.shots is None else self.shots
         row = tf.stack([tf.ones_like(samples), samples, circuits, circuits * shots])
@@ -307,7 +407,7 @@ class QubitLayer(tf.keras.layers.Layer):
         return k
 
     def _graph_path(self, x, p, calls, dtype):
-        model, shots, method = self.circuit_model, self.shots, self.gradient
+        model, shots, method = self._run_model, self.shots, self.gradient
         key = tf.stack([tf.constant(self.seed, tf.int64), calls])
         fold = tf.random.experimental.stateless_fold_in
         gains = self.spsa_gains
@@ -337,7 +437,7 @@ class QubitLayer(tf.keras.layers.Layer):
         return run(x, p)
 
     def _python_path(self, x, p, rdt):
-        model, n_out = self.circuit_model, self.circuit_model.n_outputs
+        model, n_out = self._run_model, self._run_model.n_outputs
 
         def forward(x_np, p_np):
             return expectations(
@@ -378,7 +478,7 @@ class QubitLayer(tf.keras.layers.Layer):
                 )
                 gx = tf.reshape(tf.cast(gx, rdt), tf.shape(x))
                 gx = None if model.encoding == "amplitude" else gx  # no shift rule for them
-                return gx, tf.reshape(tf.cast(gp, rdt), [model.n_params])
+                return gx, tf.reshape(tf.cast(gp, rdt), tf.shape(p))
 
             return tf.cast(y, rdt), grad
 
@@ -386,6 +486,26 @@ class QubitLayer(tf.keras.layers.Layer):
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def _per_layer_angles(model: QubitModel, feature_groups: int, input_scaling: str) -> bool:
+    """Whether layers get different encoding angles (several feature groups, or a weight per
+    feature and layer); both need ``reupload`` encoding."""
+    if feature_groups > 1 or input_scaling == "feature_layer":
+        if model.encoding != "reupload":
+            key = "feature_groups" if feature_groups > 1 else "input_scaling"
+            value = feature_groups if feature_groups > 1 else input_scaling
+            raise ValueError(
+                f"{key}: {value!r} needs encoding 'reupload' (the features enter every "
+                f"layer), got encoding {model.encoding!r}"
+            )
+        return True
+    if input_scaling == "feature" and model.encoding == "amplitude":
+        raise ValueError(
+            "input_scaling: amplitude encoding normalises its features, so a weight per "
+            "feature is not an input scaling; use 'none'"
+        )
+    return False
 
 
 def _resolve_model(model, structure: dict) -> QubitModel:

@@ -12,10 +12,14 @@ significant bit of a state index, as in Cirq) is
   on every qubit (2 parameters per qubit per layer), then an **entangler** on the pairs of
   a **topology**: ``cnot`` (CNOT(a, b)), ``ms`` (Molmer-Sorensen ``exp(-i pi/4 X_a X_b)``,
   ``cirq.ms(pi/4)``) or ``zz`` (``exp(-i pi/4 Z_a Z_b)``, ``cirq.ZZPowGate(exponent=0.5,
-  global_shift=-0.5)``); pairs ``linear`` (q, q+1), ``ring`` (linear plus (n-1, 0) for
-  n >= 3) or ``all_to_all`` (every a < b, in lexicographic order);
+  global_shift=-0.5)``) or ``none`` (no two-qubit gate: the no-entanglement ablation, a
+  product state whose readouts are per-qubit functions); pairs ``linear`` (q, q+1),
+  ``ring`` (linear plus (n-1, 0) for n >= 3) or ``all_to_all`` (every a < b, in
+  lexicographic order);
 * a **measurement** in the Z basis, read out as ``z`` (<Z_q> per qubit), ``parity``
-  (<Z_0 Z_1 ... Z_{n-1}>) or ``z_parity`` (both: n + 1 outputs).
+  (<Z_0 Z_1 ... Z_{n-1}>), ``z_parity`` (both: n + 1 outputs) or ``z_zz`` (<Z_q> per qubit
+  and <Z_a Z_b> for every pair a < b in lexicographic order: n + n (n - 1) / 2 outputs, from
+  the same measured bitstrings, so no extra circuit).
 
 Gate conventions are Cirq's: ``RY(a) = exp(-i a Y / 2)``, ``RZ(b) = exp(-i b Z / 2)``.
 Parameters are a flat vector of ``n_params = 2 * n_qubits * depth`` angles in the order
@@ -34,9 +38,9 @@ from qgan._validate import check_choice, check_int
 from qgan.qubit.defaults import DEPTH, ENCODING, ENTANGLER, MEASUREMENT, N_QUBITS, TOPOLOGY
 
 ENCODINGS = ("angle", "reupload", "amplitude")
-ENTANGLERS = ("cnot", "ms", "zz")
+ENTANGLERS = ("cnot", "ms", "zz", "none")
 TOPOLOGIES = ("linear", "ring", "all_to_all")
-MEASUREMENTS = ("z", "parity", "z_parity")
+MEASUREMENTS = ("z", "parity", "z_parity", "z_zz")
 MAX_QUBITS = 20  # a [B, 2**n] state vector beyond this does not fit a workstation
 
 
@@ -81,8 +85,10 @@ class QubitModel:
 
     @property
     def n_outputs(self) -> int:
-        """Readouts per circuit: n_qubits (z), 1 (parity) or n_qubits + 1 (z_parity)."""
-        return {"z": self.n_qubits, "parity": 1, "z_parity": self.n_qubits + 1}[self.measurement]
+        """Readouts per circuit: n_qubits (z), 1 (parity), n_qubits + 1 (z_parity) or
+        n_qubits (n_qubits + 1) / 2 (z_zz)."""
+        n = self.n_qubits
+        return {"z": n, "parity": 1, "z_parity": n + 1, "z_zz": n * (n + 1) // 2}[self.measurement]
 
     @property
     def structure_key(self) -> str:
@@ -100,8 +106,11 @@ class QubitModel:
 
     @cached_property
     def pairs(self) -> tuple[tuple[int, int], ...]:
-        """Entangled qubit pairs of one layer, in application order."""
+        """Entangled qubit pairs of one layer, in application order (none for the ``none``
+        entangler)."""
         n = self.n_qubits
+        if self.entangler == "none":
+            return ()
         if self.topology == "all_to_all":
             return tuple((a, b) for a in range(n) for b in range(a + 1, n))
         linear = tuple((q, q + 1) for q in range(n - 1))
@@ -116,10 +125,7 @@ class QubitModel:
         n = self.n_qubits
         index = np.arange(2**n)
         bits = (index[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1  # [2**n, n], qubit q
-        z = 1.0 - 2.0 * bits
-        parity = np.prod(z, axis=1, keepdims=True)
-        cols = {"z": [z], "parity": [parity], "z_parity": [z, parity]}[self.measurement]
-        return np.concatenate(cols, axis=1)
+        return _readouts(1.0 - 2.0 * bits, self.measurement)
 
     def outputs_from_samples(self, bits: np.ndarray) -> np.ndarray:
         """Readouts estimated from measured bitstrings.
@@ -137,13 +143,7 @@ class QubitModel:
             )
         if not np.all((bits == 0) | (bits == 1)):
             raise ValueError("bits must hold only 0 and 1")
-        z = 1.0 - 2.0 * bits.astype(np.float64)
-        cols = {
-            "z": [z.mean(axis=0)],
-            "parity": [np.prod(z, axis=1).mean(keepdims=True)],
-            "z_parity": [z.mean(axis=0), np.prod(z, axis=1).mean(keepdims=True)],
-        }[self.measurement]
-        return np.concatenate(cols)
+        return _readouts(1.0 - 2.0 * bits.astype(np.float64), self.measurement).mean(axis=0)
 
     # ------------------------------------------------------------------ validation
     def check_features(self, features, name: str = "features") -> np.ndarray:
@@ -207,6 +207,18 @@ def structure_of(source) -> dict:
     with those names (a config section); the dict also fits ``QubitLayer``'s arguments.
     """
     return {f.name: getattr(source, f.name) for f in fields(QubitModel)}
+
+
+def _readouts(z: np.ndarray, measurement: str) -> np.ndarray:
+    """Per-row readout values [R, n_outputs] of +-1 eigenvalues z [R, n] (row = a basis
+    state or a measured bitstring): their mean over a distribution is the expectation."""
+    n = z.shape[1]
+    parity = np.prod(z, axis=1, keepdims=True)
+    if measurement == "z_zz":
+        a, b = np.triu_indices(n, k=1)
+        return np.concatenate([z, z[:, a] * z[:, b]], axis=1)
+    cols = {"z": [z], "parity": [parity], "z_parity": [z, parity]}[measurement]
+    return np.concatenate(cols, axis=1)
 
 
 def _as_float_array(value, name: str) -> np.ndarray:

@@ -42,10 +42,19 @@ def test_config_trains_an_epoch(path, tmp_path, request, classify_metrics):
         shrink["data.path"] = str(request.getfixturevalue("shared_fashion"))
     if raw.get("model", {}).get("kind", "qubit") == "qubit":
         shrink["model.depth"] = 1
+        shrink["model.feature_groups"] = 1
     cfg = load_config(path, overrides=shrink)
     result = classify(cfg, progress=False)
     m = result.metrics
     assert set(classify_metrics) <= set(m)
     assert m["n_train"] + m["n_validation"] == 120
     assert m["epochs"] == 1 and (result.run_dir / "metrics.json").is_file()
-    assert (m["circuits_executed"] > 0) == (cfg.model.kind == "qubit")
+    circuits = cfg.model.kind == "qubit" or (
+        cfg.model.kind == "hybrid" and cfg.model.stack == "qubit"
+    )
+    assert (m["circuits_executed"] > 0) == circuits
+    assert {"logistic_regression", "mlp", "gap"} <= set(m["baselines"])  # identical features
+    if cfg.model.kind == "hybrid":  # a time per layer, every layer of the model
+        assert [t["layer"] for t in m["layer_times"]] == [
+            x.name for x in result.classifier.model.layers
+        ]

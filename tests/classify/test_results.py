@@ -40,7 +40,7 @@ def _shrunk(tmp_path) -> list[str]:
         data["train"]["epochs"] = 1
         data["output"]["plots"] = False
         if data["model"]["kind"] == "qubit":
-            data["model"].update(n_qubits=2, depth=1)
+            data["model"].update(n_qubits=2, depth=1, feature_groups=1)
         else:
             data["model"]["hidden"] = [8]
         path = tmp_path / Path(rel).name
@@ -85,7 +85,12 @@ def test_one_row_per_config_and_seed_from_the_runs_metrics(sweep):
     md = (sweep["tmp"] / "out" / "r.md").read_text()
     assert data["command"] in md
     for row in rows:
-        assert f"| {row['accuracy']:.4f} | {row['train_accuracy']:.4f} |" in md
+        b = row["baselines"]
+        assert b == json.loads((Path(row["run_dir"]) / "metrics.json").read_text())["baselines"]
+        assert (
+            f"| {row['accuracy']:.4f} | {b['logistic_regression']['accuracy']:.4f} | "
+            f"{b['mlp']['accuracy']:.4f} | {100 * b['gap']:+.1f} | {row['train_accuracy']:.4f} |"
+        ) in md
 
 
 @pytest.mark.slow
@@ -106,7 +111,10 @@ def test_readme_block_replaced_and_nothing_else(sweep):
         accs = sorted(f"{r['accuracy']:.3f}" for r in runs)
         span = accs[0] if accs[0] == accs[-1] else f"{accs[0]}-{accs[-1]}"
         n_val = runs[0]["n_validation"]
-        assert line.startswith(f"| `{Path(config).stem}` (1 epochs) | {span} ({n_val}) |")
+        mean = sum(r["accuracy"] for r in runs) / len(runs)
+        assert line.startswith(
+            f"| `{Path(config).stem}` (1 epochs) | {mean:.3f} ({span}; {n_val}) |"
+        )
 
 
 @pytest.mark.slow

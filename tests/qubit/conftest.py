@@ -127,7 +127,11 @@ def reference_circuit(model, features, params) -> cirq.Circuit:
     x = np.asarray(features, dtype=np.float64)
     angles = np.asarray(params, dtype=np.float64).reshape(depth, n, 2)
     qs = cirq.LineQubit.range(n)
-    ent = cirq.MatrixGate(ENTANGLER_MATRICES[model.entangler])
+    # entangler none (the no-entanglement ablation): no two-qubit gate at all
+    pairs = [] if model.entangler == "none" else spec_pairs(n, model.topology)
+    ent = (
+        None if model.entangler == "none" else cirq.MatrixGate(ENTANGLER_MATRICES[model.entangler])
+    )
     ops = []
     if model.encoding == "angle":
         ops += [cirq.MatrixGate(ry_matrix(x[q])).on(qs[q]) for q in range(n)]
@@ -137,7 +141,7 @@ def reference_circuit(model, features, params) -> cirq.Circuit:
         for q in range(n):
             ops.append(cirq.MatrixGate(ry_matrix(angles[layer, q, 0])).on(qs[q]))
             ops.append(cirq.MatrixGate(rz_matrix(angles[layer, q, 1])).on(qs[q]))
-        ops += [ent.on(qs[a], qs[b]) for a, b in spec_pairs(n, model.topology)]
+        ops += [ent.on(qs[a], qs[b]) for a, b in pairs]
     return cirq.Circuit(ops)
 
 
@@ -175,7 +179,16 @@ def reference_readouts(model, state: np.ndarray) -> np.ndarray:
     parity = [
         cirq.PauliString({q: cirq.Z for q in qs}).expectation_from_state_vector(state, qmap).real
     ]
-    return np.asarray({"z": z, "parity": parity, "z_parity": z + parity}[model.measurement])
+    zz = [  # every pair a < b, lexicographic (the model docstring's z_zz order)
+        cirq.PauliString({qs[a]: cirq.Z, qs[b]: cirq.Z})
+        .expectation_from_state_vector(state, qmap)
+        .real
+        for a in range(n)
+        for b in range(a + 1, n)
+    ]
+    return np.asarray(
+        {"z": z, "parity": parity, "z_parity": z + parity, "z_zz": z + zz}[model.measurement]
+    )
 
 
 def random_inputs(model, rng: np.random.Generator, rows: int, per_row: bool):

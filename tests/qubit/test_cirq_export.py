@@ -27,11 +27,20 @@ def _max_err(actual, expected) -> float:
 
 
 class TestGates:
-    @pytest.mark.parametrize("entangler", ENTANGLERS)
+    @pytest.mark.parametrize("entangler", [e for e in ENTANGLERS if e != "none"])
     def test_entangler_unitary(self, entangler, oracle, qtol):
         """Exact matrices (global phase included) of CNOT, exp(-i pi/4 XX), exp(-i pi/4 ZZ)."""
         unitary = cirq.unitary(entangler_gate(entangler))
         assert _max_err(unitary, oracle.entangler_matrices[entangler]) <= qtol.unitary
+
+    def test_no_entanglement_has_no_two_qubit_gate(self):
+        """entangler none: the exported circuit is a product of one-qubit gates."""
+        model = QubitModel(4, 3, "reupload", "none", "all_to_all")
+        circuit = model.to_cirq(np.full(4, 0.3), np.linspace(-1, 1, model.n_params))
+        assert model.pairs == ()
+        assert all(len(op.qubits) == 1 for op in circuit.all_operations())
+        with pytest.raises(ValueError, match="entangler"):
+            entangler_gate("none")
 
     def test_unknown_entangler(self):
         with pytest.raises(ValueError, match="entangler"):

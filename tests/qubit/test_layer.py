@@ -8,6 +8,7 @@ below its initial value for training.
 
 from __future__ import annotations
 
+import cirq
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -396,3 +397,137 @@ class TestErrors:
         with pytest.raises(ValueError) as err:
             layer(np.array([[np.nan, 0.0, 0.0]]))
         one_line_naming(err, "inputs")
+
+
+# --------------------------------------------------------------------------- re-uploading options
+
+OPTION_CASES = [  # (feature_groups, input_scaling, entangler, measurement)
+    (1, "feature", "cnot", "z"),
+    (1, "feature_layer", "ms", "z_zz"),
+    (3, "none", "zz", "z_parity"),
+    (3, "feature", "cnot", "z_zz"),
+    (2, "feature_layer", "none", "z"),
+    (2, "feature", "none", "z_zz"),
+]
+
+
+def _option_layer(groups, scaling, entangler, measurement, **kwargs):
+    model = QubitModel(3, 3, "reupload", entangler, "ring", measurement)
+    layer = QubitLayer(
+        model, feature_groups=groups, input_scaling=scaling, dtype="float64", seed=5, **kwargs
+    )
+    layer.build((None, layer.n_inputs))
+    if layer.input_scale is not None:  # weights away from 1, so that a wrong scale shows
+        scale = np.random.default_rng(9).uniform(0.5, 1.5, layer.input_scale.shape)
+        layer.input_scale.assign(scale)
+    return layer
+
+
+def _oracle_readouts(layer, rows, oracle) -> np.ndarray:
+    """Readouts of each input row from the docstring's definition, simulated by Cirq:
+    layer l applies RY(w x) of feature group l mod g before its RY, RZ and entangler."""
+    m, g = layer.model, layer.feature_groups
+    scale = None if layer.input_scale is None else layer.input_scale.numpy()
+    params = layer.params.numpy().reshape(m.depth, m.n_qubits, 2)
+    qs = cirq.LineQubit.range(m.n_qubits)
+    out = []
+    for x in rows:
+        if layer.input_scaling == "feature":
+            x = x * scale
+        angles = x.reshape(g, m.n_qubits)[[layer_ % g for layer_ in range(m.depth)]]
+        if layer.input_scaling == "feature_layer":
+            angles = angles * scale.reshape(m.depth, m.n_qubits)
+        ops = []
+        for layer_ in range(m.depth):
+            for q in range(m.n_qubits):
+                ops.append(cirq.MatrixGate(oracle.ry(angles[layer_, q])).on(qs[q]))
+                ops.append(cirq.MatrixGate(oracle.ry(params[layer_, q, 0])).on(qs[q]))
+                ops.append(cirq.MatrixGate(oracle.rz(params[layer_, q, 1])).on(qs[q]))
+            if m.entangler != "none":
+                gate = cirq.MatrixGate(oracle.entangler_matrices[m.entangler])
+                ops += [gate.on(qs[a], qs[b]) for a, b in oracle.pairs(m.n_qubits, m.topology)]
+        state = (
+            cirq.Simulator(dtype=np.complex128)
+            .simulate(cirq.Circuit(ops), qubit_order=qs)
+            .final_state_vector
+        )
+        out.append(oracle.readouts(m, state))
+    return np.asarray(out)
+
+
+class TestReuploadOptions:
+    """feature_groups, input scaling, no entanglement and z_zz readouts: values against an
+    independent Cirq circuit, parameter shift and SPSA-free gradients against autodiff."""
+
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
+    @pytest.mark.parametrize("case", OPTION_CASES, ids=lambda c: "-".join(map(str, c)))
+    def test_readouts_and_export_match_cirq(self, case, oracle, qtol):
+        layer = _option_layer(*case)
+        rows = np.random.default_rng(3).uniform(-np.pi, np.pi, (2, layer.n_inputs))
+        expected = _oracle_readouts(layer, rows, oracle)
+        np.testing.assert_allclose(layer(rows).numpy(), expected, atol=qtol.expectation)
+        qs = cirq.LineQubit.range(3)
+        for row, want in zip(rows, expected):  # the exported circuit: same readouts
+            state = (
+                cirq.Simulator(dtype=np.complex128)
+                .simulate(layer.to_cirq(row), qubit_order=qs)
+                .final_state_vector
+            )
+            np.testing.assert_allclose(oracle.readouts(layer.model, state), want,
+                                       atol=qtol.expectation)  # fmt: skip
+        if case[2] == "none":  # the ablation's exported circuit has no two-qubit gate
+            assert all(len(op.qubits) == 1 for op in layer.to_cirq(rows[0]).all_operations())
+
+    @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
+    @pytest.mark.parametrize("path", ["shift_graph", "shift_python"])
+    @pytest.mark.parametrize("case", OPTION_CASES, ids=lambda c: "-".join(map(str, c)))
+    def test_parameter_shift_equals_autodiff(self, case, path, qtol):
+        """Gradients w.r.t. inputs, circuit angles and input scales (float64, 1e-10)."""
+        exact = _option_layer(*case)
+        shifted = _option_layer(*case, **PATHS[path])
+        if exact.input_scale is not None:
+            shifted.input_scale.assign(exact.input_scale)
+        rng = np.random.default_rng(4)
+        x = tf.constant(rng.uniform(-np.pi, np.pi, (3, exact.n_inputs)))
+        u = tf.constant(rng.normal(size=(3, exact.model.n_outputs)))
+        grads = []
+        for layer in (exact, shifted):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = tf.reduce_sum(layer(x) * u)
+            grads.append(tape.gradient(loss, [x, *layer.trainable_variables]))
+        assert len(grads[0]) == 2 + (exact.input_scale is not None)
+        for a, b in zip(*grads):
+            scale = max(1.0, float(np.max(np.abs(a.numpy()))))
+            assert np.max(np.abs(a.numpy() - b.numpy())) <= qtol.param_shift * scale
+            assert np.max(np.abs(a.numpy())) > qtol.nontrivial
+
+    def test_parameter_shift_account_is_unchanged_by_the_options(self):
+        """Per-layer angles ride on the circuit angles: still 2 n_params circuits a row."""
+        layer = _option_layer(3, "feature", "cnot", "z_zz", gradient="parameter_shift")
+        x = tf.constant(np.zeros((4, layer.n_inputs)))
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x))
+        tape.gradient(loss, layer.trainable_variables)
+        account = layer.account
+        assert account.circuits("forward") == 4
+        assert account.circuits("gradient") == 4 * 2 * layer.model.n_params
+
+    def test_bad_options_are_one_line_errors(self):
+        with pytest.raises(ValueError, match="feature_groups"):
+            QubitLayer(n_qubits=2, depth=2, feature_groups=3)
+        with pytest.raises(ValueError, match="feature_groups: 2 needs encoding 'reupload'"):
+            QubitLayer(n_qubits=2, depth=2, encoding="angle", feature_groups=2)
+        with pytest.raises(ValueError, match="input_scaling: 'feature_layer' needs"):
+            QubitLayer(n_qubits=2, depth=2, encoding="angle", input_scaling="feature_layer")
+        with pytest.raises(ValueError, match="input_scaling"):
+            QubitLayer(n_qubits=2, depth=2, input_scaling="per_qubit")
+        layer = QubitLayer(n_qubits=2, depth=2, feature_groups=2)
+        with pytest.raises(ValueError, match=r"inputs must have shape \[N, 4\]"):
+            layer(np.zeros((1, 2)))
+
+    def test_config_round_trip(self):
+        layer = _option_layer(3, "feature_layer", "none", "z_zz")
+        again = QubitLayer.from_config(layer.get_config())
+        assert (again.feature_groups, again.input_scaling) == (3, "feature_layer")
+        assert again.model == layer.model

@@ -30,7 +30,7 @@ class TestSizes:
     @pytest.mark.parametrize("measurement", MEASUREMENTS)
     def test_outputs(self, measurement):
         model = QubitModel(4, 1, measurement=measurement)
-        assert model.n_outputs == {"z": 4, "parity": 1, "z_parity": 5}[measurement]
+        assert model.n_outputs == {"z": 4, "parity": 1, "z_parity": 5, "z_zz": 10}[measurement]
         assert model.readout_signs.shape == (16, model.n_outputs)
 
     @pytest.mark.parametrize(
@@ -80,7 +80,13 @@ class TestReadoutFromSamples:
             circuit.append(cirq.measure(*qs, key="z"))
             bits = cirq.Simulator(seed=0).run(circuit, repetitions=4).measurements["z"]
             z = [1.0 - 2.0 * f for f in flips]
-            expected = {"z": z, "parity": [np.prod(z)], "z_parity": z + [np.prod(z)]}
+            zz = [z[a] * z[b] for a, b in itertools.combinations(range(3), 2)]
+            expected = {
+                "z": z,
+                "parity": [np.prod(z)],
+                "z_parity": z + [np.prod(z)],
+                "z_zz": z + zz,  # pairs a < b in lexicographic order
+            }
             np.testing.assert_array_equal(model.outputs_from_samples(bits), expected[measurement])
 
     def test_sampled_matches_exact(self, oracle, qtol):
