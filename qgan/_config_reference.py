@@ -123,14 +123,23 @@ _CLASSIFY = {
     "data.validation_fraction": "Fraction of the images held out for validation.",
     "data.stratify": "Keep the class proportions in both splits.",
     "model.kind": "`qubit`: PCA features -> `QubitLayer` -> Dense(10); `classical`: the "
-    "Keras tutorial's MLP on the pixels.",
+    "Keras tutorial's MLP on the pixels; `hybrid`: Conv2D -> circuit stack -> Dense(10).",
     "model.n_qubits": "`qubit`: number of qubits (and of PCA features).",
     "model.depth": "`qubit`: number of ansatz layers.",
     "model.encoding": "`qubit`: `angle` (features encoded once) or `reupload` (before every "
     "layer).",
-    "model.entangler": "`qubit`: two-qubit gate of the ansatz: `cnot`, `ms` or `zz`.",
+    "model.entangler": "`qubit`: two-qubit gate of the ansatz: `cnot`, `ms`, `zz` or `none` "
+    "(the no-entanglement ablation).",
     "model.topology": "`qubit`: which qubit pairs the entanglers couple.",
-    "model.measurement": "`qubit`: the measured observables (`z`, `parity` or `z_parity`).",
+    "model.measurement": "`qubit`: the measured observables (`z`, `parity`, `z_parity` or "
+    "`z_zz`: <Z_q> and <Z_a Z_b> of every pair, from the same bitstrings).",
+    "model.feature_groups": "`qubit`: layer l re-uploads PCA feature group l mod g "
+    "(n_qubits x g features; 1: the same features in every layer).",
+    "model.input_scaling": "`qubit`/`hybrid`: trainable input weights: `none`, `feature` or "
+    "`feature_layer` (per feature and layer).",
+    "model.conv_filters": "`hybrid`: Conv2D(f, 3x3, relu) -> MaxPool(2) per entry.",
+    "model.widths": "`hybrid`: widths (qubits) of the circuit stack, in order.",
+    "model.stack": "`hybrid`: `qubit` (QubitLayer blocks) or `dense` (the classical twin).",
     "model.feature_scale": "`qubit`: radians per standard deviation of a PCA feature.",
     "model.hidden": "`classical`: hidden-layer widths of the MLP.",
     "train.epochs": "Number of passes over the training split.",
