@@ -4,6 +4,8 @@ here. Oracle: the pydantic models' fields (``model_fields``, walked independentl
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 from pydantic import BaseModel
 
@@ -14,15 +16,21 @@ from qgan.gan.config import RunConfig
 MODELS = {"gan": RunConfig, "classify": ClassifyConfig}
 
 
+def _is_model(annotation) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
 def _leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys = []
     for name, field in model.model_fields.items():
         default = field.get_default(call_default_factory=True)
         section = default if isinstance(default, BaseModel) else None
-        if section is None and name == "spsa":  # an optional section (default None)
-            section = field.annotation.__args__[0]()
+        if section is None:  # an optional section (default None) or a scalar-or-section union
+            models = [a for a in get_args(field.annotation) if _is_model(a)]
+            section = models[0] if models else None
         if section is not None:
-            keys += _leaf_keys(type(section), f"{prefix}{name}.")
+            model_type = section if isinstance(section, type) else type(section)
+            keys += _leaf_keys(model_type, f"{prefix}{name}.")
         else:
             keys.append(prefix + name)
     return keys
