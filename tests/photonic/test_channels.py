@@ -104,6 +104,81 @@ def test_loss_inside_tf_function_with_trainable_and_per_sample_T(check):
 # --------------------------------------------------------------------------- thermal loss
 
 
+def _moments_from_dm(dm: np.ndarray, n_modes: int):
+    """Means (x1..xn, p1..pn) and symmetrised covariance (hbar = 2) of an SF-layout dm
+    ``[D, D, ...]`` (ket, bra axes per mode), from the truncated a, a^dagger."""
+    d = dm.shape[0]
+    perm = [2 * i for i in range(n_modes)] + [2 * i + 1 for i in range(n_modes)]
+    rho = np.transpose(dm, perm).reshape(d**n_modes, d**n_modes)
+    a = np.diag(np.sqrt(np.arange(1, d)), 1)
+
+    def on(mode, op):
+        out = np.ones((1, 1))
+        for m in range(n_modes):
+            out = np.kron(out, op if m == mode else np.eye(d))
+        return out
+
+    quads = [on(m, a + a.T) for m in range(n_modes)]
+    quads += [on(m, -1j * (a - a.T)) for m in range(n_modes)]
+    means = np.array([np.trace(rho @ r).real for r in quads])
+    second = [[np.trace(rho @ (r @ s + s @ r)).real / 2 for s in quads] for r in quads]
+    return means, np.array(second) - np.outer(means, means)
+
+
+def _thermal_loss_program(dilated: bool):
+    """Two modes, squeezed and displaced, mixed by a beamsplitter, then ThermalLossChannel
+    on each (with a rotation after the first, so the density-matrix path runs) — or, with
+    ``dilated``, the same channels as beamsplitters with thermal ancilla modes 2 and 3."""
+    channels = ((0, 0.7, 0.2), (1, 0.6, 0.4))
+    prog = sf.Program(4 if dilated else 2)
+    with prog.context as q:
+        ops.Squeezed(0.2, 0.3) | q[0]
+        ops.Dgate(0.3, 0.7) | q[1]
+        ops.BSgate(0.5, 0.4) | (q[0], q[1])
+        for k, (mode, T, nbar) in enumerate(channels):
+            if dilated:
+                ops.Thermal(nbar) | q[2 + k]
+                ops.BSgate(float(np.arccos(np.sqrt(T))), 0.0) | (q[mode], q[2 + k])
+            else:
+                ops.ThermalLossChannel(T, nbar) | q[mode]
+            if mode == 0:
+                ops.Rgate(0.3) | q[0]
+    return prog
+
+
+@pytest.mark.slow
+def test_thermal_loss_channel_matches_the_gaussian_moments_of_its_dilation():
+    """Means and covariance from the density matrix (complex128, cutoff 18, leakage below
+    1e-8) equal SF's gaussian backend on the dilated program (thermal ancillas and
+    beamsplitters, ancillas traced out) to 1e-8: the Gaussian map
+    V -> T V + (1 - T)(2 nbar + 1) I on each lossy mode only."""
+    res = simulate(_thermal_loss_program(dilated=False), 18, dtype=tf.complex128)
+    assert not res.is_pure
+    assert float(res.leakage()) < 1e-8
+    means, cov = _moments_from_dm(res.dm().numpy(), 2)
+    state = sf.Engine("gaussian").run(_thermal_loss_program(dilated=True)).state
+    ref_means, ref_cov = state.reduced_gaussian([0, 1])
+    np.testing.assert_allclose(means, ref_means, atol=1e-8)
+    np.testing.assert_allclose(cov, ref_cov, atol=1e-8)
+
+
+def test_sf_gaussian_thermal_loss_adds_noise_to_every_mode():
+    """Pins a bug of SF 0.23's gaussian backend that the test above works around:
+    ``GaussianModes.thermal_loss`` adds ``(1 - T) nbar`` to the whole N matrix
+    (``self.nmat += ...``), so an untouched vacuum mode gets x variance 1 + 2 (1 - T) nbar
+    and correlations with the lossy mode. If SF fixes it, compare with
+    ``ThermalLossChannel`` on SF's gaussian backend directly."""
+    prog = sf.Program(2)
+    with prog.context as q:
+        ops.Squeezed(0.2, 0.3) | q[0]
+        ops.ThermalLossChannel(0.7, 0.2) | q[0]
+    cov = sf.Engine("gaussian").run(prog).state.cov()
+    assert cov[1, 1] == pytest.approx(1 + 2 * 0.3 * 0.2, abs=1e-12)  # mode 1 is vacuum: 1
+    ours = simulate(prog, 18, dtype=tf.complex128)
+    _, cov_ours = _moments_from_dm(ours.dm().numpy(), 2)
+    assert cov_ours[1, 1] == pytest.approx(1.0, abs=1e-8)
+
+
 def _random_rho(seed: int, cutoff: int) -> np.ndarray:
     """A random mixed single-mode state on the cutoff (trace 1)."""
     rng = np.random.default_rng(seed)
