@@ -93,3 +93,44 @@ def test_displaced_squeezed_ket_matches_sf(check):
     res = simulate(prog, 8, dtype=tf.complex128)
     expected = fock_ops.displacedSqueezed(0.5, 0.3, 0.4, -0.6, 8)
     check.amplitudes(res.ket(), expected, TOL.amplitude[tf.complex128], "ket")
+
+
+def _central_difference(f, x: np.ndarray, h: float) -> np.ndarray:
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+
+
+@pytest.mark.slow
+def test_gradients_of_new_operations_equal_finite_differences():
+    """d/d(args) of Vgate, Catstate (a, phi), DisplacedSqueezed (all four) and
+    Pgate arguments and a ThermalLossChannel nbar: tape vs central differences
+    (complex128)."""
+    prog = sf.Program(2)
+    names = ["g", "a", "phi", "rd", "pd", "rs", "ps", "nb", "s"]
+    g, a, phi, rd, pd, rs, ps, nb, s = prog.params(*names)
+    with prog.context as q:
+        ops.Catstate(a, phi, 0) | q[0]
+        ops.DisplacedSqueezed(rd, pd, rs, ps) | q[1]
+        ops.Vgate(g) | q[0]
+        ops.Pgate(s) | q[1]
+        ops.BSgate(0.4, 0.3) | (q[0], q[1])
+        ops.ThermalLossChannel(0.9, nb) | q[0]
+
+    def value(x):
+        res = simulate(prog, 7, args=dict(zip(names, x, strict=True)), dtype=tf.complex128)
+        m0, _ = res.mean_photon(0)
+        x1, v1 = res.quad_expectation(1, 0.3)
+        return m0 + x1 + 0.3 * v1 + res.fock_probs(0)[1]
+
+    x0 = np.array([0.3, 0.6, 0.4, 0.3, -0.2, 0.25, 0.5, 0.2, 0.3])
+    xs = tf.Variable(x0)
+    with tf.GradientTape() as tape:
+        out = value(tf.unstack(xs))
+    grad = tape.gradient(out, xs).numpy()
+    fd = _central_difference(lambda x: float(value([tf.constant(v) for v in x])), x0, TOL.fd_step)
+    scale = max(1.0, np.abs(fd).max())
+    np.testing.assert_allclose(grad, fd, rtol=0, atol=TOL.fd_rtol * scale)
