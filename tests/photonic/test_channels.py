@@ -35,6 +35,22 @@ def _dm_matrix(dm: np.ndarray, n_modes: int) -> np.ndarray:
 # --------------------------------------------------------------------------- vs SF fock
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", DTYPES, ids=["c64", "c128"])
+@pytest.mark.parametrize("seed", range(8))
+def test_random_lossy_programs_match_sf_fock_mixed_state(seed, dtype, check):
+    """Every density-matrix element within the amplitude tolerance of SF's fock backend,
+    for random programs where LossChannel (constant, free or per-sample T) may be followed
+    by more gates (the density-matrix path) or not (the terminal-channel path)."""
+    batch = 3 if seed % 2 else None
+    rp = random_program(
+        seed, n_modes=2 + seed % 2, cutoff=4, n_gates=6, batch=batch, dtype=dtype, channels=0.3
+    )
+    res = simulate(rp.prog, rp.cutoff, args=rp.args, batch_size=rp.batch_size, dtype=dtype)
+    expected = mixed_fock_reference(rp.prog, rp.cutoff, rp.args, rp.batch_size)
+    check.amplitudes(res.dm(), expected, TOL.amplitude[dtype], f"dm {rp.description}")
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["c64", "c128"])
 def test_loss_then_gates_matches_sf_fock(dtype, check):
     """A channel followed by gates on its mode (density-matrix path), batched T."""

@@ -11,6 +11,7 @@ import pytest
 import strawberryfields as sf
 import tensorflow as tf
 from oracles import fock_reference, mixed_fock_reference
+from random_programs import random_program
 from strawberryfields import ops
 from strawberryfields.backends.fockbackend import ops as fock_ops
 from tolerances import TOL
@@ -50,6 +51,27 @@ def test_gates_of_issue_20_match_sf_fock_kets(dtype, check):
     args = {"s": np.array([0.3, -0.2]), "g": 0.4}
     res = simulate(prog, 5, args=args, dtype=dtype)
     check.amplitudes(res.ket(), fock_reference(prog, 5, args).ket(), TOL.amplitude[dtype], "ket")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@pytest.mark.parametrize("seed", range(6))
+def test_random_programs_with_new_operations_match_sf_fock(seed, dtype, check):
+    """Random programs drawing the new preparations and gates (and loss where mixed):
+    density matrices vs SF's fock backend in its mixed-state mode."""
+    rp = random_program(
+        100 + seed,
+        n_modes=2,
+        cutoff=5,
+        n_gates=6,
+        batch=2 if seed % 2 else None,
+        dtype=dtype,
+        channels=0.2 if seed % 3 else 0.0,
+        new_operations=True,
+    )
+    res = simulate(rp.prog, rp.cutoff, args=rp.args, batch_size=rp.batch_size, dtype=dtype)
+    expected = mixed_fock_reference(rp.prog, rp.cutoff, rp.args, rp.batch_size)
+    check.amplitudes(res.dm(), expected, TOL.amplitude[dtype], f"dm {rp.description}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
