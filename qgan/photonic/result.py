@@ -27,14 +27,40 @@ from qgan._validate import check_int
 HBAR = 2.0  # Strawberry Fields' default convention: x = sqrt(hbar/2) (a + a^dagger)
 
 
+class _PerRankFunctions:
+    """One ``tf.function`` of ``fn`` per combination of its tensor arguments' ranks.
+
+    ``reduce_retracing`` generalises the shapes of a second call: given a rank-4 and then
+    a rank-5 argument (a shared and a per-sample channel), it would trace once more with
+    an argument of unknown rank, which shape-dependent code (einsum, the rank checks)
+    cannot handle. Keying by rank keeps every trace's ranks known while batches still
+    generalise."""
+
+    def __init__(self, fn):
+        self._fn = fn
+        self._by_rank: dict[tuple, object] = {}
+
+    def __call__(self, *args):
+        key = tuple(getattr(getattr(a, "shape", None), "rank", None) for a in args)
+        compiled = self._by_rank.get(key)
+        if compiled is None:
+            compiled = tf.function(self._fn, autograph=False, reduce_retracing=True)
+            self._by_rank[key] = compiled
+        return compiled(*args)
+
+    def experimental_get_tracing_count(self) -> int:
+        return sum(f.experimental_get_tracing_count() for f in self._by_rank.values())
+
+
 def _compiled_when_eager(fn):
     """``fn`` run as one compiled call when executing eagerly, inline inside a graph.
 
     The compiled function keeps one trace per Python-argument combination (modes,
-    cutoff) and generalises the batch axis after a second batch size
-    (``reduce_retracing``), so eager calls with varying batches do not retrace each time.
+    cutoff) and per combination of tensor ranks, and generalises the batch axis after a
+    second batch size (``reduce_retracing``), so eager calls with varying batches do not
+    retrace each time.
     """
-    compiled = tf.function(fn, autograph=False, reduce_retracing=True)
+    compiled = _PerRankFunctions(fn)
 
     @functools.wraps(fn)
     def call(*args):
