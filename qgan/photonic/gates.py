@@ -439,7 +439,7 @@ def cat_state(a, phi, p, cutoff: int, dtype=tf.complex64):
     (normalised on the infinite space, like SF; the truncation is left to ``leakage``).
 
     >>> psi = cat_state(1.0, 0.0, 0.0, cutoff=4, dtype=tf.complex128)  # even cat
-    >>> np.round(np.abs(psi.numpy()) ** 2, 4)[1]  # no odd photon numbers
+    >>> float(np.round(np.abs(psi.numpy()) ** 2, 4)[1])  # no odd photon numbers
     0.0
     """
     a, phi, p = _real_args(dtype, a, phi, p)
@@ -637,7 +637,12 @@ def thermal_loss_channel(T, nbar, cutoff: int, dtype=tf.complex64):
     On quadratures (hbar = 2): ``mu -> sqrt(T) mu``,
     ``V -> T V + (1 - T)(2 nbar + 1) I``. Built as an amplifier of gain
     ``G = 1 + (1 - T) nbar`` after a loss of transmissivity ``T / G`` (the same Gaussian
-    map; both are exact on the truncated space, so the composition is too).
+    map; both are exact on the truncated space, so the composition is too):
+
+    .. math::
+
+        \mathcal{E}_{T, \bar n} = \mathcal{A}_G \circ \mathcal{L}_{T/G},
+        \qquad G = 1 + (1 - T)\bar n
 
     >>> S = thermal_loss_channel(0.5, 0.0, cutoff=3, dtype=tf.complex128)  # nbar=0: loss
     >>> bool(np.allclose(S.numpy(), loss_channel(0.5, 3, tf.complex128).numpy()))
@@ -650,8 +655,11 @@ def thermal_loss_channel(T, nbar, cutoff: int, dtype=tf.complex64):
 
 
 def thermal_probabilities(nbar, cutoff: int, dtype=tf.float64):
-    r"""Photon-number distribution of a thermal state, ``nbar^n / (1 + nbar)^(n+1)``:
-    real ``[..., D]`` (``dtype`` real).
+    r"""Photon-number distribution of a thermal state: real ``[..., D]`` (``dtype`` real).
+
+    .. math::
+
+        p_n = \frac{\bar n^n}{(1 + \bar n)^{n+1}}
 
     >>> np.round(thermal_probabilities(1.0, 3).numpy(), 4)
     array([0.5  , 0.25 , 0.125])
@@ -665,6 +673,11 @@ def thermal_preparation(nbar, cutoff: int, dtype=tf.complex64):
     vacuum ``|0><0|`` to the thermal state ``sum_n p_n |n><n|``: ``[..., D, D, D, D]``
     with ``S[..., n, n, 0, 0] = p_n`` and all other elements 0 (it is only ever applied to
     the vacuum).
+
+    .. math::
+
+        \rho_{\mathrm{th}} = \sum_n \frac{\bar n^n}{(1 + \bar n)^{n+1}} |n\rangle\langle n|,
+        \qquad S_{nn00} = p_n
 
     >>> S = thermal_preparation(1.0, cutoff=3, dtype=tf.complex128)
     >>> float(S[1, 1, 0, 0].numpy().real)
