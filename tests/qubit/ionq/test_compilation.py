@@ -293,6 +293,12 @@ def test_terminal_measurements_are_kept(gateset, ctol):
 # ------------------------------------------------------------------ the model's circuits
 
 
+def _entanglers_in_spec(entangler: str, depth: int, n: int, topology: str, oracle) -> int:
+    """Two-qubit gates the structure asks for: one per pair and layer; none for the
+    no-entanglement ablation (``entangler="none"``)."""
+    return 0 if entangler == "none" else depth * len(oracle.pairs(n, topology))
+
+
 def _model_case(model: QubitModel, seed: int, oracle):
     rng = np.random.default_rng(seed)
     x, params = oracle.random_inputs(model, rng, rows=1, per_row=False)
@@ -317,7 +323,7 @@ def test_model_circuits(gateset, entangler, topology, ctol, oracle):
     assert_native(compiled, gateset, ctol)
     assert_runs_merged(compiled)
     # one native entangler per entangled pair and layer (from the spec, not the model)
-    expected_two = model.depth * len(oracle.pairs(4, topology))
+    expected_two = _entanglers_in_spec(entangler, model.depth, 4, topology, oracle)
     assert own_counts(compiled)["two_qubit"] == expected_two
     assert report.before.two_qubit == expected_two
     assert report.after.as_dict() == own_counts(compiled)
@@ -342,7 +348,8 @@ def test_model_circuits_any_structure(
     qubits = cirq.LineQubit.range(n)
     assert_equivalent(oracle.circuit(model, x, params), compiled, qubits, ctol)
     assert_native(compiled, gateset, ctol)
-    assert own_counts(compiled)["two_qubit"] == depth * len(oracle.pairs(n, topology))
+    expected_two = _entanglers_in_spec(entangler, depth, n, topology, oracle)
+    assert own_counts(compiled)["two_qubit"] == expected_two
 
 
 @pytest.mark.parametrize("gateset", GATESETS)
