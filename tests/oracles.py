@@ -374,3 +374,14 @@ def dilated_thermal_loss(rho: np.ndarray, T: float, nbar: float, cutoff: int, an
         column = bs[:cutoff, :, :cutoff, k]  # <m, n|B|p, k> for m, p < D
         out += weight * np.einsum("mnp,pr,lnr->ml", column, rho, column.conj())
     return out
+
+
+def central_difference(f, x: np.ndarray, h: float) -> np.ndarray:
+    """Central finite differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` of a scalar ``f``
+    at ``x`` (float64 ``[n]``), one coordinate at a time: the oracle of the tape gradients."""
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad

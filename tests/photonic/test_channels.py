@@ -15,7 +15,7 @@ import strawberryfields as sf
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracles import dilated_thermal_loss, mixed_fock_reference
+from oracles import central_difference, dilated_thermal_loss, mixed_fock_reference
 from random_programs import random_program
 from strawberryfields import ops
 from tolerances import TOL
@@ -287,15 +287,6 @@ def test_density_matrix_of_random_lossy_program_is_positive(seed):
 # --------------------------------------------------------------------------- gradients
 
 
-def _central_difference(f, x: np.ndarray, h: float) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step[i] = h
-        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("after", [False, True], ids=["terminal", "density-matrix"])
 def test_gradients_through_channels_equal_finite_differences(after):
     """d/d(T, nbar, r) of readouts through LossChannel and ThermalLossChannel: tape vs
@@ -323,7 +314,7 @@ def test_gradients_through_channels_equal_finite_differences(after):
     with tf.GradientTape() as tape:
         out = value(tf.unstack(xs))
     grad = tape.gradient(out, xs).numpy()
-    fd = _central_difference(lambda x: float(value([tf.constant(v) for v in x])), x0, TOL.fd_step)
+    fd = central_difference(lambda x: float(value([tf.constant(v) for v in x])), x0, TOL.fd_step)
     np.testing.assert_allclose(
         grad, fd, rtol=TOL.fd_rtol, atol=TOL.fd_rtol * max(1, np.abs(fd).max())
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import strawberryfields as sf
 import tensorflow as tf
-from oracles import fock_reference, mixed_fock_reference
+from oracles import central_difference, fock_reference, mixed_fock_reference
 from random_programs import random_program
 from strawberryfields import ops
 from strawberryfields.backends.fockbackend import ops as fock_ops
@@ -117,15 +117,6 @@ def test_displaced_squeezed_ket_matches_sf(check):
     check.amplitudes(res.ket(), expected, TOL.amplitude[tf.complex128], "ket")
 
 
-def _central_difference(f, x: np.ndarray, h: float) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step[i] = h
-        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
-    return grad
-
-
 @pytest.mark.slow
 def test_gradients_of_new_operations_equal_finite_differences():
     """d/d(args) of Vgate, Catstate (a, phi), DisplacedSqueezed (all four) and
@@ -153,6 +144,6 @@ def test_gradients_of_new_operations_equal_finite_differences():
     with tf.GradientTape() as tape:
         out = value(tf.unstack(xs))
     grad = tape.gradient(out, xs).numpy()
-    fd = _central_difference(lambda x: float(value([tf.constant(v) for v in x])), x0, TOL.fd_step)
+    fd = central_difference(lambda x: float(value([tf.constant(v) for v in x])), x0, TOL.fd_step)
     scale = max(1.0, np.abs(fd).max())
     np.testing.assert_allclose(grad, fd, rtol=0, atol=TOL.fd_rtol * scale)
