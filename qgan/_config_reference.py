@@ -70,7 +70,27 @@ _GAN = {
     "anchors of the real data) or a classical `mlp`.",
     "decoder.n_clusters": "`mode_assignment`: number of k-means anchors (null: one per outcome).",
     "decoder.hidden": "`mlp`: hidden-layer widths.",
-    "discriminator.hidden": "Hidden-layer widths of the discriminator MLP.",
+    "discriminator.kind": "`mlp`: a classical MLP (`hidden`); `qubit`: a `QubitLayer`-based "
+    "discriminator (`QubitDiscriminator`): the packed point tiled over the qubits and "
+    "re-uploaded before every layer, the readouts -> Dense(1) logit.",
+    "discriminator.hidden": "`mlp`: hidden-layer widths of the discriminator MLP.",
+    "discriminator.n_qubits": "`qubit`: qubits of the circuit (qubit q reads coordinate "
+    "q mod (2 * pack); at least 2 * `pack`).",
+    "discriminator.depth": "`qubit`: ansatz layers (RY+RZ per qubit, then the entangler), "
+    "each preceded by the re-uploaded point.",
+    "discriminator.entangler": "`qubit`: two-qubit gate: `cnot`, `ms`, `zz` or `none` (no "
+    "entanglement).",
+    "discriminator.topology": "`qubit`: entangled pairs: `linear`, `ring` or `all_to_all`.",
+    "discriminator.measurement": "`qubit`: readouts fed to the logit: `z` (<Z_q>), `parity`, "
+    "`z_parity` or `z_zz` (<Z_q> and <Z_a Z_b>).",
+    "discriminator.input_scaling": "`qubit`: trainable input weights: `none`, `feature` (one "
+    "per qubit's coordinate) or `feature_layer` (one per coordinate and layer).",
+    "discriminator.backend": "`qubit`: where the circuit runs: `simulator` (in-graph TF) or "
+    "`ionq` (needs `shots` and a `parameter_shift` / `spsa` gradient).",
+    "discriminator.target": "`qubit`, `ionq` only: IonQ target (null: the IonQ simulator).",
+    "discriminator.gradient": "`qubit`: `autodiff` (simulator, exact), `parameter_shift` or "
+    "`spsa` (what hardware computes).",
+    "discriminator.shots": "`qubit`: measurements per circuit (null: exact expectations).",
     "discriminator.pack": "PacGAN packing: the discriminator sees this many points at once.",
     "discriminator.gradient_penalty": "Weight of the gradient penalty on the discriminator "
     "(0: none).",

@@ -207,11 +207,59 @@ class DecoderConfig(_Section):
 
 
 class DiscriminatorConfig(_Section):
-    """``discriminator``: MLP widths, PacGAN packing, gradient-penalty weight."""
+    """``discriminator``: ``kind`` (``mlp``: a classical MLP of widths ``hidden``;
+    ``qubit``: a ``QubitLayer`` circuit -> Dense(1), keys ``n_qubits`` .. ``shots``),
+    PacGAN packing, gradient-penalty weight."""
 
+    kind: Literal["mlp", "qubit"] = "mlp"
     hidden: list[PosInt] = Field(default_factory=lambda: [64, 64])
     pack: PosInt = 1
     gradient_penalty: NonNegFloat = 0.0
+    n_qubits: Annotated[int, Field(ge=1, le=20, strict=True)] = 4
+    depth: PosInt = 3
+    entangler: Literal["cnot", "ms", "zz", "none"] = "cnot"
+    topology: Literal["linear", "ring", "all_to_all"] = "ring"
+    measurement: Literal["z", "parity", "z_parity", "z_zz"] = "z"
+    input_scaling: Literal["none", "feature", "feature_layer"] = "feature_layer"
+    backend: Literal["simulator", "ionq"] = "simulator"
+    target: str | None = None
+    gradient: Literal["autodiff", "parameter_shift", "spsa"] = "autodiff"
+    shots: PosInt | None = None
+
+    def not_applicable(self) -> tuple[str, ...]:
+        if self.kind == "qubit":
+            return ("hidden",)
+        return QUBIT_KEYS
+
+    @model_validator(mode="after")
+    def _kind_options(self):
+        self._reset_not_applicable()
+        if self.kind != "qubit":
+            return self
+        if self.backend == "ionq" and self.gradient == "autodiff":
+            raise ValueError(
+                "discriminator.gradient: backend 'ionq' runs hardware circuits: use "
+                "'parameter_shift' or 'spsa', not 'autodiff'"
+            )
+        if self.backend == "ionq" and self.shots is None:
+            raise ValueError("discriminator.shots: backend 'ionq' measures; give shots (>= 1)")
+        if self.gradient == "autodiff" and self.shots is not None:
+            raise ValueError(
+                "discriminator.shots: gradient 'autodiff' needs exact expectations (null); "
+                "use 'parameter_shift' or 'spsa' with shots"
+            )
+        if self.target is not None and self.backend != "ionq":
+            raise ValueError("discriminator.target: only used with backend 'ionq'")
+        if self.gradient_penalty > 0:
+            raise ValueError(
+                "discriminator.gradient_penalty: the qubit discriminator has no second "
+                "derivative through its circuit; use 0"
+            )
+        return self
+
+
+_SHARED_KEYS = ("kind", "hidden", "pack", "gradient_penalty")
+QUBIT_KEYS = tuple(k for k in DiscriminatorConfig.model_fields if k not in _SHARED_KEYS)
 
 
 class EarlyStoppingConfig(_Section):
@@ -294,6 +342,12 @@ class RunConfig(_Section):
     @model_validator(mode="after")
     def _cross_section(self):
         pack = self.discriminator.pack
+        if self.discriminator.kind == "qubit" and self.discriminator.n_qubits < DATA_DIM * pack:
+            raise ValueError(
+                f"discriminator.n_qubits: a qubit discriminator reads one coordinate per qubit: "
+                f"needs >= {DATA_DIM} * discriminator.pack = {DATA_DIM * pack}, got "
+                f"{self.discriminator.n_qubits}"
+            )
         for key in ("batch_size", "eval_samples"):
             if getattr(self.train, key) % pack:
                 raise ValueError(
@@ -424,7 +478,8 @@ def check_resources(cfg: RunConfig) -> None:
             bounds,
         )
 
-    mlp("discriminator.hidden", DATA_DIM * d.pack, d.hidden, 1)
+    if d.kind == "mlp":
+        mlp("discriminator.hidden", DATA_DIM * d.pack, d.hidden, 1)
     if not cv:
         outputs = g.n_outcomes + g.n_continuous
         mlp("generator.hidden", g.latent_dim, g.hidden, outputs, with_first="generator.latent_dim")
@@ -466,7 +521,7 @@ def dump_config(cfg: RunConfig) -> str:
     without the keys that do not apply to the chosen kinds (``not_applicable`` of the
     ``data``, ``generator`` and ``decoder`` sections): it loads back equal to ``cfg``."""
     data = yaml.safe_load(_config.dump_config(cfg, paths=PATHS))
-    for section in ("data", "generator", "decoder"):
+    for section in ("data", "generator", "decoder", "discriminator"):
         for key in getattr(cfg, section).not_applicable():
             data[section].pop(key, None)
     return yaml.safe_dump(data, sort_keys=False)

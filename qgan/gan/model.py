@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from qgan.decoder.spatial import SpatialDecoder
-from qgan.gan.config import RunConfig
-from qgan.gan.discriminator import Discriminator
+from qgan.gan.config import QUBIT_KEYS, RunConfig
+from qgan.gan.discriminator import Discriminator, QubitDiscriminator
 from qgan.gan.losses import (
     discriminator_loss,
     generator_loss,
@@ -126,12 +126,12 @@ def build_model(cfg: RunConfig, real: np.ndarray) -> GANModel:
         hidden=tuple(cfg.decoder.hidden),
         seed=cfg.seed,
     )
-    discriminator = Discriminator(
-        dim,
-        hidden=tuple(cfg.discriminator.hidden),
-        pack=cfg.discriminator.pack,
-        seed=cfg.seed,
-    )
+    d = cfg.discriminator
+    if d.kind == "qubit":
+        circuit = {k: getattr(d, k) for k in QUBIT_KEYS}
+        discriminator = QubitDiscriminator(dim, pack=d.pack, seed=cfg.seed, **circuit)
+    else:
+        discriminator = Discriminator(dim, hidden=tuple(d.hidden), pack=d.pack, seed=cfg.seed)
     return GANModel(generator, decoder, discriminator, real, TrainStepSettings.from_config(cfg))
 
 
