@@ -18,10 +18,13 @@ versions named by :data:`TESTED_RANGE` (the bound in ``pyproject.toml``):
   ``create_job`` sets (line 189). A client that re-attaches a job it did not create (after
   a restart) would read the wrong one, so the backend sets the flag from the job's own
   kind before it reads results.
-* **Reads the public API does not offer** (:func:`client`, :func:`failure_reason`): the
-  job list without one request per unfinished job (``Service._client.list_jobs``), one
-  status request and a cancel by id (``_client.get_job``, ``_client.cancel_job``), and the
-  server's failure reason (``Job._job["failure"]``).
+* **Reads the public API does not offer** (:func:`client`, :func:`failure_reason`,
+  :func:`request`): the job list without one request per unfinished job
+  (``Service._client.list_jobs``), one status request and a cancel by id
+  (``_client.get_job``, ``_client.cancel_job``), the server's failure reason
+  (``Job._job["failure"]``), and the API v0.4 endpoints cirq_ionq 1.7 does not call
+  (``GET /jobs/estimate``, ``POST /sessions``, ``POST /sessions/{id}/end``) through the
+  client's own request handling (``_client._make_request``, ``url``, ``headers``).
 
 Each of these checks the installed version first (:func:`check_version`): outside
 :data:`TESTED_RANGE` they raise a ``RuntimeError`` naming the installed version and the
@@ -128,3 +131,22 @@ def failure_reason(job: cirq_ionq.Job) -> str | None:
     _check_installed()
     failure = job._job.get("failure") or {}  # the job dict as the server last sent it
     return failure.get("error") or failure.get("message")
+
+
+def request(service: cirq_ionq.Service, method: str, path: str, *, params=None, body=None):
+    """One request to an API endpoint cirq_ionq 1.7 has no method for (``/jobs/estimate``,
+    ``/sessions``), made as cirq_ionq makes its own: the client's URL and headers (the API
+    key stays in the ``Authorization`` header), its time-out (:func:`set_request_timeout`)
+    and its error handling (``_IonQClient._make_request``: ``IonQNotFoundException`` for a
+    404, ``IonQException`` with the status for other refusals, ``TimeoutError`` for a 429, a
+    5xx or a dropped connection once ``max_retry_seconds`` is spent). Returns the decoded
+    JSON body.
+    """
+    api = client(service)
+    http = cirq_ionq.ionq_client.requests  # the timed proxy once set_request_timeout ran
+    url = f"{api.url}/{path.lstrip('/')}"
+
+    def send():
+        return getattr(http, method.lower())(url, params=params, json=body, headers=api.headers)
+
+    return api._make_request(send, body or {}).json()

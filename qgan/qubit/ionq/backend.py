@@ -22,6 +22,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from qgan._validate import check_int
+from qgan.qubit.ionq.budget import (
+    CostEstimate,
+    IonQBudgetExceeded,
+    check_budget,
+    estimate_workload,
+    local_usd_per_circuit,
+)
 from qgan.qubit.ionq.compilation import compile_with_report, gate_counts
 from qgan.qubit.ionq.jobs import (
     NOT_CREATED,
@@ -31,7 +38,7 @@ from qgan.qubit.ionq.jobs import (
     JobClient,
     api_key,
 )
-from qgan.qubit.ionq.options import IonQOptions, parse_options
+from qgan.qubit.ionq.options import IonQOptions, check_debias_shots, parse_options
 from qgan.qubit.ionq.store import CircuitResult, JobRecord, RunStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,15 @@ class IonQBackend:
     arrives and a circuit whose key has a saved result is never sent again: a rerun
     resumes, re-attaching jobs that were submitted but not collected. Identical circuits
     (equal keys), within a call or across calls, share one result.
+
+    ``max_cost_usd``: :meth:`preflight` refuses a whole workload whose estimate exceeds it
+    (before anything is submitted), and every :meth:`run` refuses new jobs whose local
+    price-list estimate, added to that of the jobs already submitted from this run
+    directory, would exceed it. ``session``: the first job creates an IonQ session (its id
+    saved in ``<run_dir>/ionq/session.json``), every job joins it, a restarted backend on
+    the same run directory re-attaches to it, and :meth:`close` (or leaving a ``with``
+    block, also on an error) ends it. A process that dies without :meth:`close` leaves the
+    session open for the next run on the same run directory (IonQ ends it at its limits).
     """
 
     name = "ionq"
@@ -92,7 +108,7 @@ class IonQBackend:
             target=o.target,
             remote_host=o.remote_host,
             noise=o.noise,
-            error_mitigation=o.error_mitigation,
+            error_mitigation=o.error_mitigation_body,
             retries=o.retries,
             retry=Backoff(o.retry_initial_s, o.retry_max_s, 2.0),
             poll=Backoff(o.poll_initial_s, o.poll_max_s, o.poll_multiplier),
@@ -103,6 +119,8 @@ class IonQBackend:
         self._batch = o.batch
         self._verified: set = set()
         self._lock = threading.Lock()
+        self._session_lock = threading.Lock()
+        self.last_preflight: CostEstimate | None = None
 
     def __repr__(self) -> str:
         o = self.options
@@ -118,6 +136,126 @@ class IonQBackend:
         return (
             f"ionq:{o.target}:{o.native_gateset or 'qis'}:{o.noise_model or 'ideal'}:seed={o.seed}"
         )
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> IonQBackend:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the run's IonQ session, if one is open (``POST /sessions/{id}/end``); the
+        run directory records it as ended. A failure to end it is logged, not raised."""
+        with self._session_lock:
+            record = self.store.session()
+            if record is None or record.get("state") != "open":
+                return
+            try:
+                self.client.end_session(record["id"])
+            except (IonQJobError, ValueError) as err:
+                log.error("IonQ session %s could not be ended: %s", record["id"], err)
+                return
+            self.store.save_session({**record, "state": "ended"})
+            self.client.session_id = None
+            log.info("IonQ session %s ended", record["id"])
+
+    def session_id(self) -> str | None:
+        """The id of the run's open IonQ session (None: no session, or not created yet)."""
+        record = self.store.session()
+        return record["id"] if record and record.get("state") == "open" else None
+
+    def _ensure_session(self) -> None:
+        """Join the run's open session, or create one (``session`` set, jobs to create)."""
+        settings = self.options.session_options
+        if settings is None:
+            return
+        with self._session_lock:
+            record = self.store.session()
+            if record and record.get("state") == "open" and record.get("target") == self.target:
+                if self.client.session_id != record["id"]:
+                    log.info("IonQ: re-attaching to session %s of the run", record["id"])
+                self.client.session_id = record["id"]
+                return
+            body = settings.settings()
+            session_id = self.client.create_session(body)
+            self.store.save_session(
+                {"id": session_id, "target": self.target, "settings": body, "state": "open"}
+            )
+            self.client.session_id = session_id
+            log.info("IonQ session %s created on %s (limits %s)", session_id, self.target, body)
+
+    # ------------------------------------------------------------------ cost
+    def preflight(self, model, phases, what: str = "the run") -> CostEstimate:
+        """Estimate the cost of a whole workload and apply the budget guard, before
+        anything is submitted.
+
+        Args:
+            model: the ``QubitModel`` whose circuits run.
+            phases: [(circuits, shots), ...]: every shot setting of the workload with the
+                circuits it runs (a training run: the circuits of all epochs at those
+                shots, as the run's accounting counts them).
+            what: how the refusal names the workload.
+
+        Returns:
+            The :class:`~qgan.qubit.ionq.budget.CostEstimate` (server ``GET /jobs/estimate``
+            where offered, else the local price lists; also kept as ``last_preflight``).
+
+        Raises:
+            IonQBudgetExceeded: one line with the estimate and ``max_cost_usd``.
+            ValueError: debiasing with a phase of fewer than 500 shots.
+        """
+        o = self.options
+        phases = [(int(c), int(s)) for c, s in phases]
+        for _, shots in phases:
+            check_debias_shots(o, shots, "a phase of the workload")
+        client = self.client if o.target != "simulator" else None
+        if client is not None:
+            api_key()
+        gateset = o.native_gateset or o.system or "aria"
+        estimate = estimate_workload(client, o.target, model, phases, gateset, o.debias)
+        self.last_preflight = estimate
+        log.info(
+            "IonQ cost pre-flight of %s: %.2f USD (%s estimate; %d circuits, %d shots on %s)%s",
+            what,
+            estimate.usd,
+            estimate.source,
+            estimate.circuits,
+            estimate.shots,
+            estimate.target,
+            "" if o.max_cost_usd is None else f"; limit {o.max_cost_usd:.2f} USD",
+        )
+        check_budget(estimate, o.max_cost_usd, what)
+        return estimate
+
+    def _circuit_usd(self, item: PreparedCircuit, shots: int) -> float | None:
+        """Local price-list USD of one prepared circuit (None where not priced)."""
+        if self.target == "simulator":
+            return 0.0
+        try:
+            return local_usd_per_circuit(self.target, item.one_qubit, item.two_qubit, shots)
+        except ValueError:
+            return None
+
+    def _guard(self, new: list[PreparedCircuit], shots: int) -> None:
+        """Refuse ``new`` circuits whose estimate would take the run past ``max_cost_usd``."""
+        limit = self.options.max_cost_usd
+        if limit is None or not new:
+            return
+        costs = [self._circuit_usd(i, shots) for i in new]
+        if any(c is None for c in costs):
+            raise IonQBudgetExceeded(
+                f"max_cost_usd: no local price list for target {self.target!r} to guard "
+                "the jobs with; nothing was submitted"
+            )
+        committed = self.store.committed_usd()
+        total = committed + sum(costs)
+        if total > limit:
+            raise IonQBudgetExceeded(
+                f"max_cost_usd: {len(new):,} more circuits x {shots:,} shots would take the "
+                f"run's estimated cost to {total:,.2f} USD ({committed:,.2f} USD submitted "
+                f"so far), over the limit of {limit:,.2f} USD; nothing more was submitted"
+            )
 
     # ------------------------------------------------------------------ public
     def expectations(self, model, features, params, shots) -> np.ndarray:
@@ -146,14 +284,26 @@ class IonQBackend:
             out[i] = model.outputs_from_samples(self.samples(results[item.key], shots))
         return out
 
-    def prepare(self, circuit: cirq.Circuit, shots: int, structure=None) -> PreparedCircuit:
+    def prepare(
+        self, circuit: cirq.Circuit, shots: int, structure=None, gateset: str | None = None
+    ) -> PreparedCircuit:
         """Compile one measured circuit to the native gateset (unless ``qis``) and key it.
 
         ``structure`` names the circuit's structure: with ``verify`` on, the first circuit
         of each structure has its compiled unitary checked against the source.
+        ``gateset`` (``aria``, ``forte`` or ``qis``; default: the options') sets this
+        circuit's own gateset: circuits of different gatesets still share one multi-circuit
+        job, each with its own ``gateset`` in the job body.
         """
         o = self.options
-        gateset = o.native_gateset
+        if gateset is not None and gateset not in ("aria", "forte", "qis"):
+            raise ValueError(f"gateset: expected 'aria', 'forte' or 'qis', got {gateset!r}")
+        if gateset in ("aria", "forte") and o.system not in (None, gateset):
+            raise ValueError(
+                f"gateset: {gateset!r} gates do not run on target {o.target!r} "
+                f"(use {o.system!r} or 'qis')"
+            )
+        gateset = o.native_gateset if gateset is None else (None if gateset == "qis" else gateset)
         if gateset is None:
             compiled = circuit
         else:
@@ -174,7 +324,7 @@ class IonQBackend:
             "target": o.target,
             "shots": shots,
             "noise": o.noise,
-            "error_mitigation": o.error_mitigation,
+            "error_mitigation": o.error_mitigation_body,
         }
         key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         counts = gate_counts(compiled)
@@ -190,10 +340,14 @@ class IonQBackend:
             unique.setdefault(item.key, item)
         missing = {key for key in unique if self.store.result(key) is None}
         if missing:
+            check_debias_shots(self.options, shots)
             api_key()  # fail early and clearly when the key is missing
             records = self._reattach(missing, unique)
             claimed = {k for r in records for k in r.circuit_keys}
             new = [unique[k] for k in unique if k in missing and k not in claimed]
+            self._guard(new, shots)
+            if new or any(r.job_id is None for r in records):
+                self._ensure_session()
             records += self._new_records(new, shots)
             self._execute(records, unique)
         return {key: self.store.result(key) for key in unique}
@@ -231,18 +385,22 @@ class IonQBackend:
     def _new_record(self, chunk: list[PreparedCircuit], shots: int) -> JobRecord:
         digest = hashlib.sha256("".join(i.key for i in chunk).encode()).hexdigest()[:20]
         base = f"{self.options.job_prefix}-{digest}"
+        gatesets = sorted({i.gateset for i in chunk})
+        costs = [self._circuit_usd(i, shots) for i in chunk]
         record = JobRecord(
             name=f"{base}-{self.store.attempts(base) + 1}",
             kind="batch" if len(chunk) > 1 else "single",
             target=self.options.target,
             shots=shots,
-            gateset=chunk[0].gateset,
+            gateset=gatesets[0] if len(gatesets) == 1 else "+".join(gatesets),
             circuit_keys=[i.key for i in chunk],
             noise=self.options.noise,
             native_gates={
                 "1q": sum(i.one_qubit for i in chunk),
                 "2q": sum(i.two_qubit for i in chunk),
             },
+            estimated_usd=None if None in costs else float(sum(costs)),
+            session_id=self.client.session_id,
         )
         self.store.save_job(record)  # before the POST: a kill after it leaves a trace
         return record

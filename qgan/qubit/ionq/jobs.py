@@ -25,6 +25,10 @@ Design points:
 * **Polling with backoff and a deadline.** A failed or canceled job raises
   :class:`IonQJobError` naming the job (name and id) and the server's reason; a job past
   its deadline raises :class:`IonQJobTimeout` (and is canceled if asked).
+* **IonQ API v0.4 beyond cirq_ionq 1.7** (:meth:`JobClient.estimate`,
+  :meth:`JobClient.create_session`, :meth:`JobClient.end_session`, the ``session_id`` of a
+  job, per-circuit gatesets, the aggregation of debiased results): requests go through the
+  cirq_ionq client's URL, headers and error handling (see :mod:`._cirq_ionq_compat`).
 * **The API key** comes only from the ``IONQ_API_KEY`` environment variable and goes only
   into cirq_ionq's request headers: never into a log line, an error message or a file.
 """
@@ -32,6 +36,7 @@ Design points:
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import threading
@@ -150,6 +155,13 @@ class JobClient:
         cancel_on_timeout: cancel a job that timed out.
         request_timeout_s: time-out of one HTTP request (process-wide: see
             :func:`qgan.qubit.ionq._cirq_ionq_compat.set_request_timeout`).
+
+    ``session_id`` (attribute, default None): the IonQ session every created job joins
+    (sent as the job's top-level ``session_id``, the field qiskit-ionq's
+    ``helpers.qiskit_to_ionq`` sends; IonQ's v0.4 "Create job" page, as stored here, did not
+    show the field). ``debias`` (attribute): results are read with the averaged aggregation
+    (``sharpen=false``, ``aggregation=average``; see
+    :class:`qgan.qubit.ionq.options.ErrorMitigation`).
     """
 
     def __init__(
@@ -177,6 +189,8 @@ class JobClient:
         self.cancel_on_timeout = cancel_on_timeout
         self.request_timeout_s = request_timeout_s
         self._interrupt = threading.Event()
+        self.session_id: str | None = None
+        self.debias = bool(error_mitigation and error_mitigation.get("debiasing"))
 
     # ------------------------------------------------------------------ plumbing
     def service(self) -> cirq_ionq.Service:
@@ -297,10 +311,14 @@ class JobClient:
             target=self.target,
             noise=self.noise,
             error_mitigation=self.error_mitigation,
+            extra_query_params={"session_id": self.session_id} if self.session_id else None,
         )
+        mixed = batch and len({_gateset(c) for c in circuits}) > 1
 
         def post():
             service = self.service()
+            if mixed:
+                return self._create_mixed(service, list(circuits), options)
             if batch:
                 return service.create_batch_job(list(circuits), **options).job_id()
             return service.create_job(circuits[0], **options).job_id()
@@ -323,6 +341,92 @@ class JobClient:
                     ) from None
                 self._retry_pause("job creation", name, None, err, attempt, delays)
         raise AssertionError("unreachable")
+
+    def _create_mixed(self, service, circuits: list[cirq.Circuit], options: dict) -> str:
+        """A multi-circuit job whose circuits carry their own ``gateset`` (cirq_ionq 1.7's
+        ``create_batch_job`` refuses circuits of different gatesets).
+
+        Body: ``input.gateset`` is the first circuit's, and every ``input.circuits[i]`` has
+        its own ``gateset`` (``native`` or ``qis``), the per-circuit override IonQ documents
+        for multi-circuit payloads ("each entry in input.circuits inherits the parent gateset
+        unless the circuit provides its own override", API v0.3 "Create a Job",
+        https://docs.ionq.com/api-reference/v0.3/jobs/create-a-job; the stored v0.4 page
+        did not state it). Measurement metadata as cirq_ionq's ``serialize_many_circuits``
+        writes it, so cirq_ionq reads the results as for any multi-circuit job.
+        """
+        serializer = cirq_ionq.Serializer()
+        singles = [
+            serializer.serialize_single_circuit(c, error_mitigation=options["error_mitigation"])
+            for c in circuits
+        ]
+        measurements = [dict(s.metadata) for s in singles]  # {"measurement0": ...} each
+        first = singles[0]
+        program = cirq_ionq.SerializedProgram(
+            input={
+                "gateset": first.input["gateset"],
+                "qubits": max(s.input["qubits"] for s in singles),
+                "circuits": [
+                    {"circuit": s.input["circuit"], "gateset": s.input["gateset"]} for s in singles
+                ],
+            },
+            settings=first.settings,
+            metadata={
+                "measurements": json.dumps(measurements),
+                "qubit_numbers": json.dumps([s.input["qubits"] for s in singles]),
+            },
+            compilation=first.compilation,
+            error_mitigation=first.error_mitigation,
+            noise=options["noise"],
+            dry_run=False,
+        )
+        reply = compat.client(service).create_job(
+            serialized_program=program,
+            repetitions=options["repetitions"],
+            target=options["target"],
+            name=options["name"],
+            extra_query_params=options["extra_query_params"],
+            batch_mode=True,
+        )
+        return reply["id"]
+
+    def estimate(self, params: dict, name: str = "estimate") -> dict | None:
+        """``GET /jobs/estimate`` with ``params`` (IonQ API v0.4 "Get job estimate",
+        https://docs.ionq.com/api-reference/v0.4/jobs/get-job-estimate: query ``backend``,
+        ``type``, ``qubits``, ``shots``, ``1q_gates``, ``2q_gates``, ``error_mitigation``;
+        reply ``estimated_cost``, ``cost_unit``, ``estimated_execution_time``,
+        ``rate_information``). None when the server has no such endpoint (404)."""
+        try:
+            return self._call(
+                "cost estimate",
+                name,
+                lambda: compat.request(self.service(), "GET", "jobs/estimate", params=params),
+            )
+        except IonQJobError as err:
+            if "not found on the server" in str(err):
+                return None
+            raise
+
+    def create_session(self, settings: dict, name: str = "session") -> str:
+        """``POST /sessions`` for this client's target with ``settings`` (IonQ API v0.4
+        "Create session": ``job_count_limit``, ``duration_limit_min``, ``cost_limit``);
+        the new session's id."""
+        body = {"backend": self.target, "settings": settings}
+        reply = self._call(
+            "session creation",
+            name,
+            lambda: compat.request(self.service(), "POST", "sessions", body=body),
+        )
+        return reply["id"]
+
+    def end_session(self, session_id: str, name: str = "session") -> dict:
+        """``POST /sessions/{id}/end`` (IonQ API v0.4 "End session"); the session as the
+        server returns it."""
+        return self._call(
+            "session end",
+            name,
+            lambda: compat.request(self.service(), "POST", f"sessions/{session_id}/end"),
+            session_id,
+        )
 
     def wait(self, name: str, job_id: str, batch: bool, n_circuits: int) -> list[JobOutput]:
         """Poll job ``job_id`` until it ends; its results, one per circuit, in circuit order.
@@ -358,9 +462,10 @@ class JobClient:
             raise IonQJobError(
                 f"IonQ job {name} (id {job_id}) {status}{detail}", name, job_id, status
             )
-        raw = self._call(
-            "results", name, lambda: job.results(timeout_seconds=1, polling_seconds=0), job_id
-        )
+        read = {"timeout_seconds": 1, "polling_seconds": 0}
+        if self.debias:  # the averaged aggregation of the debiased variants
+            read |= {"sharpen": False, "extra_query_params": {"aggregation": "average"}}
+        raw = self._call("results", name, lambda: job.results(**read), job_id)
         results = raw if isinstance(raw, list) else [raw]
         if len(results) != n_circuits:
             raise IonQJobError(
@@ -410,6 +515,15 @@ def _output(result) -> JobOutput:
         {k: [int(q) for q in v] for k, v in result.measurement_dict().items()},
         {int(k): float(v) for k, v in values.items()},
     )
+
+
+def _gateset(circuit: cirq.Circuit) -> str:
+    """``native`` when every gate of ``circuit`` is an IonQ native gate, else ``qis``."""
+    native = (cirq_ionq.GPIGate, cirq_ionq.GPI2Gate, cirq_ionq.MSGate, cirq_ionq.ZZGate)
+    for op in circuit.all_operations():
+        if not cirq.is_measurement(op) and not isinstance(op.gate, native):
+            return "qis"
+    return "native"
 
 
 def _id(job_id: str | None) -> str:

@@ -5,6 +5,9 @@ Layout under ``<run_dir>/ionq/`` (every file written atomically, temp file then 
 * ``jobs/<name>.json``: one :class:`JobRecord` per job, written *before* the job is
   created (state ``creating``), again as soon as IonQ returns its id (``submitted``) and
   when it ends (``completed``, ``failed``, ``canceled``, ``timed_out``).
+* ``session.json``: the IonQ session of the run (``id``, ``target``, ``settings``,
+  ``state`` ``open`` or ``ended``), written as soon as IonQ returns its id, so that a
+  restarted run re-attaches to it instead of creating another.
 * ``results/<name>.json``: the results of a completed job, one :class:`CircuitResult` per
   circuit, written as they arrive (before anything is computed from them).
 
@@ -46,12 +49,14 @@ class JobRecord:
     kind: str  # "batch" (ionq.multi-circuit.v1) or "single" (ionq.circuit.v1)
     target: str
     shots: int
-    gateset: str  # "native" or "qis", as serialized
+    gateset: str  # "native" or "qis", as serialized ("native+qis": per-circuit gatesets)
     circuit_keys: list[str]
     state: str = "creating"
     job_id: str | None = None
     noise: dict | None = None
     native_gates: dict | None = None  # totals over the job's circuits: {"1q": n, "2q": n}
+    estimated_usd: float | None = None  # local price-list estimate (None: not priced)
+    session_id: str | None = None  # the IonQ session the job joined
     error: str | None = None
     created_at: str = dataclasses.field(default_factory=now)
     updated_at: str = dataclasses.field(default_factory=now)
@@ -88,6 +93,7 @@ class RunStore:
         self._lock = threading.RLock()
         self.jobs: dict[str, JobRecord] = {}
         self.results: dict[str, CircuitResult] = {}
+        self._session: dict | None = None
         if self.root is not None:
             self._load()
 
@@ -116,6 +122,39 @@ class RunStore:
                 self.root,
                 len(self.jobs),
                 len(self.results),
+            )
+
+    def session(self) -> dict | None:
+        """The run's IonQ session record (``id``, ``target``, ``settings``, ``state``), or
+        None."""
+        with self._lock:
+            if self._session is None and self.root is not None:
+                path = self.root / "session.json"
+                if path.exists():
+                    try:
+                        self._session = json.loads(path.read_text())
+                    except (OSError, ValueError) as err:
+                        log.warning("ignoring unreadable IonQ session record %s: %s", path, err)
+            return None if self._session is None else dict(self._session)
+
+    def save_session(self, record: dict) -> None:
+        """Write the run's IonQ session record (atomically)."""
+        with self._lock:
+            self._session = {**record, "updated_at": now()}
+            if self.root is not None:
+                text = json.dumps(self._session, indent=1) + "\n"
+                write_text_atomic(self.root / "session.json", text)
+
+    def committed_usd(self) -> float:
+        """Estimated USD of the jobs that may be charged: every job not ``failed`` or
+        ``canceled`` (IonQ releases reserved credit of failed and canceled jobs)."""
+        with self._lock:
+            return float(
+                sum(
+                    r.estimated_usd or 0.0
+                    for r in self.jobs.values()
+                    if r.state not in ("failed", "canceled")
+                )
             )
 
     def result(self, key: str) -> CircuitResult | None:

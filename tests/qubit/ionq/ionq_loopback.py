@@ -13,6 +13,25 @@ Endpoints (all under ``/v0.4``, all require ``Authorization: apiKey <key>``):
   child job in circuit order. Asking a batch job for the single endpoint (or the other way
   round) is a 400, as it is the mistake cirq_ionq 1.7's client flag can make.
 * ``PUT /jobs/{id}/status/cancel``, ``DELETE /jobs/{id}``, ``GET /jobs`` (newest first).
+* ``GET /jobs/estimate`` (v0.4 "Get job estimate"; 404 with ``estimate_supported=False``):
+  query ``backend``, ``type``, ``qubits``, ``shots``, ``1q_gates``, ``2q_gates``,
+  ``error_mitigation``; reply ``estimated_cost`` = max(``job_cost_minimum``, shots x
+  (1q_gates x ``cost_1q_gate`` + 2q_gates x ``cost_2q_gate``)) from :attr:`rates`, with
+  ``cost_unit``, ``rate_information``, ``input_values``.
+* ``POST /sessions`` (``backend``, ``settings`` with ``job_count_limit``,
+  ``duration_limit_min``, ``cost_limit``), ``GET /sessions/{id}``,
+  ``POST /sessions/{id}/end`` (404 with ``sessions_supported=False``). A job body's
+  ``session_id`` must name an open session of the same backend, and a session refuses
+  jobs past its ``job_count_limit``.
+
+Jobs may carry ``settings.error_mitigation.debiasing``: true needs a ``qpu.*`` backend and
+at least 500 shots (else 400). A debiased job runs ``DEBIAS_VARIANTS`` variants of
+``shots / DEBIAS_VARIANTS`` shots each; its results come in two aggregations: averaged
+(the mean of the variant histograms; the default, and for ``sharpen=false`` or
+``aggregation=average``) and sharpened (plurality voting: each variant's most frequent
+outcome, for ``sharpen=true`` or ``aggregation=voting``); :attr:`Job.served` records
+which one each results request got. In a multi-circuit job a circuit's own ``gateset``
+overrides ``input.gateset``.
 
 Histograms are IonQ's: keys are little-endian integers (bit j is qubit j), values
 probabilities. ``simulator`` returns the exact probabilities of an ideal state-vector
@@ -43,6 +62,8 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 
 API = "/v0.4"
+DEBIAS_MIN_SHOTS = 500
+DEBIAS_VARIANTS = 4
 
 # ------------------------------------------------------------------ gate definitions
 
@@ -164,6 +185,10 @@ class Job:
     canceled: bool = False
     released: bool = False
     results_read: bool = False
+    #: debiased jobs: the sharpened histograms (``histograms`` holds the averaged ones)
+    sharpened: list[dict] | None = None
+    #: the aggregation served by each results request ("average" / "voting")
+    served: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def batch(self) -> bool:
@@ -201,10 +226,19 @@ class LoopbackIonQ:
         seed: int = 0,
         job_seconds: float = 0.0,
         batch_supported: bool = True,
+        estimate_supported: bool = True,
+        sessions_supported: bool = True,
+        rates: dict | None = None,
     ):
         self.api_key = api_key
         self.job_seconds = job_seconds
         self.batch_supported = batch_supported
+        self.estimate_supported = estimate_supported
+        self.sessions_supported = sessions_supported
+        #: the estimate's prices (USD): minimum per job, per 1q / 2q gate-shot
+        self.rates = rates or {"job_cost_minimum": 1.0, "cost_1q_gate": 0.0003,
+                               "cost_2q_gate": 0.001}  # fmt: skip
+        self.sessions: dict[str, dict] = {}
         self.rng = np.random.default_rng(seed)
         self.jobs: dict[str, Job] = {}
         self.requests: list[Request] = []
@@ -328,6 +362,8 @@ class LoopbackIonQ:
             },
             "submitted_at": job.created,
         }
+        if body.get("session_id") is not None:
+            out["session_id"] = body["session_id"]
         if job.batch:
             out["children"] = list(job.children)
         if status == "failed":
@@ -347,6 +383,17 @@ class LoopbackIonQ:
         gateset = inp.get("gateset")
         if gateset not in ("qis", "native"):
             raise BadRequest(f"unknown gateset {gateset!r}")
+        session_id = body.get("session_id")
+        if session_id is not None:
+            with self.lock:
+                session = self.sessions.get(session_id)
+                if session is None or session["status"] == "ended":
+                    raise BadRequest(f"session {session_id!r} does not exist or has ended")
+                if session["backend"] != body.get("backend"):
+                    raise BadRequest(f"session {session_id} is for {session['backend']}")
+                limit = session["settings"].get("job_count_limit")
+                if limit is not None and len(session["jobs"]) >= limit:
+                    raise BadRequest(f"session {session_id} reached its job_count_limit")
         n = int(inp.get("qubits", 0))
         if not 1 <= n <= 16:
             raise BadRequest(f"qubits must be in 1..16, got {n}")
@@ -355,13 +402,31 @@ class LoopbackIonQ:
         shots = int(body.get("shots", 0))
         if shots < 1:
             raise BadRequest(f"shots must be >= 1, got {shots}")
-        histograms = []
+        mitigation = (body.get("settings") or {}).get("error_mitigation") or {}
+        debias = bool(mitigation.get("debiasing"))
+        if debias and not backend.startswith("qpu."):
+            raise BadRequest("debiasing is not available on the simulator")
+        if debias and shots < DEBIAS_MIN_SHOTS:
+            raise BadRequest(f"debiasing needs at least {DEBIAS_MIN_SHOTS} shots, got {shots}")
+        histograms, sharpened = [], []
         for c in circuits:
-            probs = simulate(c["circuit"], n, gateset)
-            if backend.startswith("qpu."):
+            own = c.get("gateset", gateset) if batch else gateset
+            if own not in ("qis", "native"):
+                raise BadRequest(f"unknown gateset {own!r}")
+            probs = simulate(c["circuit"], n, own)
+            if debias:
+                variants = [
+                    self.rng.multinomial(shots // DEBIAS_VARIANTS, probs / probs.sum())
+                    / (shots // DEBIAS_VARIANTS)
+                    for _ in range(DEBIAS_VARIANTS)
+                ]
+                votes = np.bincount([int(np.argmax(v)) for v in variants], minlength=probs.size)
+                sharpened.append(_histogram(votes / DEBIAS_VARIANTS))
+                probs = np.mean(variants, axis=0)
+            elif backend.startswith("qpu."):
                 counts = self.rng.multinomial(shots, probs / probs.sum())
                 probs = counts / shots
-            histograms.append({str(i): float(p) for i, p in enumerate(probs) if p > 1e-12})
+            histograms.append(_histogram(probs))
         with self.lock:
             plan = self.plans.pop(0) if self.plans else JobPlan()
             self.in_flight_at_create.append(
@@ -378,10 +443,73 @@ class LoopbackIonQ:
                 plan=plan,
                 histograms=histograms,
                 children=[str(uuid.uuid4()) for _ in circuits] if batch else [],
+                sharpened=sharpened if debias else None,
             )
             self.jobs[job.id] = job
+            if session_id is not None:
+                self.sessions[session_id]["jobs"].append(job.id)
             self.created.notify_all()
         return job
+
+    # ------------------------------------------------------------ estimate, sessions
+    def estimate(self, query: dict) -> dict:
+        def value(name, default):
+            return query.get(name, [default])[0]
+
+        backend = value("backend", None)
+        if backend is None:
+            raise BadRequest("backend is required")
+        shots = int(value("shots", 1000))
+        one, two = int(value("1q_gates", 0)), int(value("2q_gates", 0))
+        r = self.rates
+        cost = 0.0
+        if backend != "simulator":
+            gate_shots = shots * (one * r["cost_1q_gate"] + two * r["cost_2q_gate"])
+            cost = max(r["job_cost_minimum"], gate_shots)
+        return {
+            "input_values": {
+                "backend": backend,
+                "type": value("type", "ionq.circuit.v1"),
+                "qubits": int(value("qubits", 25)),
+                "shots": shots,
+                "1q_gates": one,
+                "2q_gates": two,
+                "error_mitigation": value("error_mitigation", "false") == "true",
+            },
+            "estimated_at": "2026-01-01T00:00:00Z",
+            "cost_unit": "usd",
+            "rate_information": {**r, "organization": "loopback"},
+            "estimated_cost": cost,
+            "estimated_execution_time": 0,
+            "current_predicted_queue_time": 0,
+        }
+
+    def create_session(self, body: dict) -> dict:
+        backend = body.get("backend")
+        if backend != "simulator" and not str(backend).startswith("qpu."):
+            raise BadRequest(f"unknown backend {backend!r}")
+        settings = body.get("settings") or {}
+        unknown = set(settings) - {"job_count_limit", "duration_limit_min", "cost_limit"}
+        if unknown:
+            raise BadRequest(f"unknown session settings {sorted(unknown)}")
+        cost = settings.get("cost_limit")
+        if cost is not None and (cost.get("unit") != "usd" or float(cost["value"]) < 0):
+            raise BadRequest(f"bad cost_limit {cost!r}")
+        with self.lock:
+            session = {
+                "id": str(uuid.uuid4()),
+                "backend": backend,
+                "status": "created",
+                "active": True,
+                "settings": settings,
+                "jobs": [],
+            }
+            self.sessions[session["id"]] = session
+            return dict(session)
+
+
+def _histogram(probs) -> dict:
+    return {str(i): float(p) for i, p in enumerate(probs) if p > 1e-12}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -423,6 +551,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path[len(API) :] if url.path.startswith(API) else url.path
         authorized = self.headers.get("Authorization") == f"apiKey {app.api_key}"
         record = Request(method, path, parse_qs(url.query), body, authorized, None, None, 0.0)
+        self._query = record.query
         record.time = time.monotonic()
         with app.lock:
             app.requests.append(record)
@@ -458,6 +587,25 @@ class _Handler(BaseHTTPRequestHandler):
             return 401, {"error": "unauthorized"}
         parts = [p for p in path.split("/") if p]
         try:
+            if parts == ["jobs", "estimate"] and method == "GET":
+                if not app.estimate_supported:
+                    return 404, {"error": "not found"}
+                return 200, app.estimate(self._query)
+            if parts[:1] == ["sessions"]:
+                if not app.sessions_supported:
+                    return 404, {"error": "not found"}
+                if parts == ["sessions"] and method == "POST":
+                    return 201, app.create_session(body or {})
+                with app.lock:
+                    session = app.sessions.get(parts[1]) if len(parts) > 1 else None
+                    if session is None:
+                        return 404, {"error": "session not found"}
+                    if method == "GET" and len(parts) == 2:
+                        return 200, dict(session)
+                    if method == "POST" and parts[2:] == ["end"]:
+                        session["status"], session["active"] = "ended", False
+                        return 200, dict(session)
+                return 404, {"error": "not found"}
             if parts == ["jobs"] and method == "POST":
                 job = app.create(body or {})
                 return 200, {"id": job.id, "status": "submitted"}
@@ -493,9 +641,17 @@ class _Handler(BaseHTTPRequestHandler):
                     kind = "multi-circuit" if job.batch else "single-circuit"
                     return 400, {"error": f"wrong results endpoint for {kind} job {job.id}"}
                 job.results_read = True
+                query = self._query
+                voting = query.get("aggregation", [""])[0] == "voting" or query.get(
+                    "sharpen", [""]
+                )[0].lower() in ("true", "1")
+                histograms = job.histograms
+                if job.sharpened is not None:
+                    job.served.append("voting" if voting else "average")
+                    histograms = job.sharpened if voting else job.histograms
                 if aggregated:
-                    return 200, dict(zip(job.children, job.histograms))
-                return 200, job.histograms[0]
+                    return 200, dict(zip(job.children, histograms))
+                return 200, histograms[0]
             return 404, {"error": "not found"}
         except BadRequest as err:
             return 400, {"error": str(err)}
