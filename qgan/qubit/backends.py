@@ -14,6 +14,7 @@ the layer's ``backend="simulator"``.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -22,7 +23,7 @@ import tensorflow as tf
 from qgan._tensors import real_dtype
 from qgan._validate import check_int
 from qgan.qubit.model import QubitModel
-from qgan.qubit.simulator import expectation_values, probabilities
+from qgan.qubit.simulator import expectation_values, probabilities, simulate_state
 
 
 @runtime_checkable
@@ -35,6 +36,11 @@ class ExpectationBackend(Protocol):
             simulator can; hardware cannot).
         cache_name: identifies the target whose results these are (a cache key part:
             equal ``cache_name`` means interchangeable results).
+
+    Optional: ``prefix_expectations(model, features, params, layers, unitaries, shots)``,
+    the prefix circuits of the quantum natural gradient's metric (see
+    :meth:`SimulatorBackend.prefix_expectations`); :class:`SimulatorBackend` and
+    ``qgan.qubit.noise.NoisyBackend`` have it.
     """
 
     name: str
@@ -120,13 +126,106 @@ class SimulatorBackend:
             counts[i] = rng.multinomial(shots, probs[i])
         return counts @ model.readout_signs / shots
 
-    def _row_seed(self, model: QubitModel, x: np.ndarray, p: np.ndarray, shots: int) -> int:
+    def prefix_expectations(
+        self, model: QubitModel, features, params, layers: int, unitaries, shots=None
+    ) -> np.ndarray:
+        """Readouts [N, n + n (n - 1) / 2] float64 of N **prefix circuits** (the circuits of
+        the quantum natural gradient's metric, :mod:`qgan.qubit.qng`): the first ``layers``
+        complete layers of ``model`` (encoding, rotations, entanglers), then one
+        single-qubit gate ``unitaries[i, q]`` on each qubit q, then all qubits measured in
+        Z; read out as ``z_zz`` (<Z_q> per qubit, then <Z_a Z_b> for a < b).
+
+        Args:
+            layers: 0 .. depth (0: the gates act on |0...0>), an int or one per row [N]
+                (so the metric's circuits of all blocks go out in one call).
+            unitaries: [N, n_qubits, 2, 2] complex (one gate per row and qubit).
+            shots: None (exact) or bitstrings per circuit (seeded by the circuit, as
+                :meth:`expectations`).
+
+        The TF simulator runs the ``layers`` complete layers (a ``depth=layers`` model,
+        this backend's dtype); the gates and the readout follow in NumPy.
+        """
+        shots = check_shots(shots)
+        x, p, layers, u = check_prefix(model, features, params, layers, unitaries)
+        n = model.n_qubits
+        state = np.zeros((x.shape[0], 2**n), np.complex128)
+        state[:, 0] = 1.0
+        for depth in np.unique(layers[layers > 0]):  # one simulation per prefix depth
+            rows = layers == depth
+            sub = replace(model, depth=int(depth))
+            state[rows] = simulate_state(
+                sub, x[rows], p[rows, : sub.n_params], dtype=self.dtype
+            ).numpy()
+        state = state.reshape(x.shape[0], *([2] * n))
+        for q in range(n):  # psi'[b, .., i_q, ..] = sum_j u[b, q, i_q, j] psi[b, .., j, ..]
+            moved = np.moveaxis(state, 1 + q, 1)
+            moved = np.einsum("bij,bj...->bi...", u[:, q], moved)
+            state = np.moveaxis(moved, 1, 1 + q)
+        probs = np.abs(state.reshape(x.shape[0], -1)) ** 2
+        return sample_readouts(probs, zz_signs(n), shots, self._prefix_seeds(model, x, p,
+                               layers, u, shots))  # fmt: skip
+
+    def _prefix_seeds(self, model, x, p, layers, u, shots) -> list[int] | None:
+        if shots is None:
+            return None
+        return [
+            self._row_seed(model, x[i], p[i], shots, extra=(layers[i], u[i]))
+            for i in range(x.shape[0])
+        ]
+
+    def _row_seed(
+        self, model: QubitModel, x: np.ndarray, p: np.ndarray, shots: int, extra=None
+    ) -> int:
         digest = hashlib.sha256()
+        if extra is not None:  # a prefix circuit: its layers and final gates
+            digest.update(f"prefix:{extra[0]}".encode())
+            digest.update(np.ascontiguousarray(extra[1], dtype=np.complex128).tobytes())
         for part in (str(self.seed), model.structure_key, str(shots)):
             digest.update(part.encode())
         digest.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
         digest.update(np.ascontiguousarray(p, dtype=np.float64).tobytes())
         return int.from_bytes(digest.digest()[:8], "little")
+
+
+def check_prefix(model: QubitModel, features, params, layers, unitaries):
+    """Validated (features [N, F], params [N, P] float64, layers [N] int64, unitaries
+    [N, n, 2, 2] complex128) of :meth:`SimulatorBackend.prefix_expectations` (an int
+    ``layers`` is repeated for every row); one-line ValueErrors naming the field."""
+    x, p = check_rows(model, features, params)
+    if model.encoding == "amplitude":
+        raise ValueError("model: prefix circuits need a gate encoding (angle or reupload)")
+    raw = np.asarray(layers)
+    if raw.ndim == 0:
+        raw = np.full(x.shape[0], check_int(layers, "layers", 0, model.depth))
+    if raw.shape != (x.shape[0],) or not np.issubdtype(raw.dtype, np.integer):
+        raise ValueError(f"layers must be an int or [{x.shape[0]}] ints, got {list(raw.shape)}")
+    if raw.size and (raw.min() < 0 or raw.max() > model.depth):
+        raise ValueError(f"layers must be in [0, {model.depth}], got {raw.min()}..{raw.max()}")
+    u = np.asarray(unitaries, dtype=np.complex128)
+    if u.shape != (x.shape[0], model.n_qubits, 2, 2):
+        raise ValueError(
+            f"unitaries must have shape [{x.shape[0]}, {model.n_qubits}, 2, 2], got {list(u.shape)}"
+        )
+    return x, np.ascontiguousarray(p), raw.astype(np.int64), u
+
+
+def zz_signs(n_qubits: int) -> np.ndarray:
+    """[2**n, n + n (n - 1) / 2] float64 of +-1: the ``z_zz`` readouts of outcome index i
+    (<Z_q> per qubit, then <Z_a Z_b> for a < b; qubit 0 the most significant bit)."""
+    return QubitModel(n_qubits=n_qubits, depth=1, measurement="z_zz").readout_signs
+
+
+def sample_readouts(probs, signs, shots: int | None, seeds) -> np.ndarray:
+    """Readouts [N, K] = probs [N, 2**n] @ signs [2**n, K] (exact, shots None) or from
+    ``shots`` draws of each row, row i seeded by ``seeds[i]``."""
+    probs = np.clip(np.asarray(probs, np.float64), 0.0, None)
+    probs /= probs.sum(axis=1, keepdims=True)
+    if shots is None:
+        return probs @ signs
+    counts = np.empty_like(probs)
+    for i in range(probs.shape[0]):
+        counts[i] = np.random.default_rng(seeds[i]).multinomial(shots, probs[i])
+    return counts @ signs / shots
 
 
 # ------------------------------------------------------------------------------ in-graph

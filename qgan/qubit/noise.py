@@ -42,12 +42,18 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from qgan._validate import check_int
-from qgan.qubit.backends import check_rows, check_shots
+from qgan.qubit.backends import (
+    check_prefix,
+    check_rows,
+    check_shots,
+    sample_readouts,
+    zz_signs,
+)
 from qgan.qubit.model import QubitModel
 
 #: published average fidelities per target: 1q gate, 2q gate, state prep. and measurement
@@ -240,6 +246,36 @@ class NoisyBackend:
             counts[i] = rng.multinomial(shots, probs[i])
         return counts @ model.readout_signs / shots
 
+    def prefix_expectations(
+        self, model: QubitModel, features, params, layers: int, unitaries, shots=None
+    ) -> np.ndarray:
+        """Readouts [N, n + n (n - 1) / 2] float64 (``z_zz`` order) of the prefix circuits
+        of :meth:`qgan.qubit.backends.SimulatorBackend.prefix_expectations`, with this
+        backend's noise: the ``layers`` complete layers as :meth:`expectations` runs them,
+        then each qubit's gate ``unitaries[i, q]`` followed by the one-qubit depolarising
+        channel (``p1``), then the readout error; exact or from ``shots`` draws."""
+        shots = check_shots(shots)
+        x, p, layers, u = check_prefix(model, features, params, layers, unitaries)
+        _check_model(model)
+        n, b = model.n_qubits, x.shape[0]
+        d = 2**n
+        rho = np.zeros((b, d, d), np.complex128)
+        rho[:, 0, 0] = 1.0
+        for depth in np.unique(layers[layers > 0]):
+            rows = layers == depth
+            sub = replace(model, depth=int(depth))
+            rho[rows] = self._run(sub, x[rows], np.ascontiguousarray(p[rows, : sub.n_params]))
+        rho = rho.reshape(b, *([2] * (2 * n)))
+        for q in range(n):
+            rho = _apply(rho, u[:, q], (q,), n)
+            rho = _depolarize(rho, self.noise.p1, (q,), n)
+        probs = self._readout(np.real(np.einsum("bii->bi", rho.reshape(b, d, d))), n)
+        seeds = None
+        if shots is not None:
+            seeds = [self._row_seed(model, x[i], p[i], shots, extra=(layers[i], u[i]))
+                     for i in range(b)]  # fmt: skip
+        return sample_readouts(probs, zz_signs(n), shots, seeds)
+
     # ------------------------------------------------------------------ internals
     def _run(self, model: QubitModel, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         n, b, nz = model.n_qubits, x.shape[0], self.noise
@@ -276,8 +312,13 @@ class NoisyBackend:
             t = np.moveaxis(np.tensordot(flip, np.moveaxis(t, 1 + q, 0), axes=1), 0, 1 + q)
         return t.reshape(probs.shape)
 
-    def _row_seed(self, model: QubitModel, x: np.ndarray, p: np.ndarray, shots: int) -> int:
+    def _row_seed(
+        self, model: QubitModel, x: np.ndarray, p: np.ndarray, shots: int, extra=None
+    ) -> int:
         digest = hashlib.sha256()
+        if extra is not None:  # a prefix circuit: its layers and final gates
+            digest.update(f"prefix:{extra[0]}".encode())
+            digest.update(np.ascontiguousarray(extra[1], dtype=np.complex128).tobytes())
         for part in (str(self.seed), self.cache_name, model.structure_key, str(shots)):
             digest.update(part.encode())
         digest.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
