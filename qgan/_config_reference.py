@@ -168,6 +168,17 @@ _CLASSIFY = {
     "train.gradient": "How the circuit is differentiated: `autodiff` (simulator only, exact), "
     "`parameter_shift`, `spsa` or `adaptive` (SPSA, then parameter shift by the rule of "
     "`train.adaptive`) (what hardware can run).",
+    "train.optimizer": "How the circuit angles are stepped: `adam` (Adam at `learning_rate`; "
+    "with `spsa` Spall's plain steps), `gd` (plain gradient descent) or `qng` (quantum "
+    "natural gradient, `train.qng`); the head always takes Adam's steps.",
+    "train.angle_learning_rate": "`gd` / `qng`: the angles' step size eta (theta -= eta grad, "
+    "resp. eta (g + lambda I)^-1 grad; null: `learning_rate`).",
+    "train.qng.regularisation": "`qng`: lambda added to the metric's diagonal before the "
+    "solve (Stokes et al.'s regulariser of a singular metric).",
+    "train.qng.metric_every": "`qng`: measure the block-diagonal metric every this many steps "
+    "(2 x depth circuits per row, on the training backend; reused in between).",
+    "train.qng.metric_rows": "`qng`: the metric averages the first this many rows of the "
+    "batch (null: all of them).",
     "train.spsa.a": "`spsa`: learning-rate gain a of a_k = a / (k + 1 + A)**alpha.",
     "train.spsa.A": "`spsa`: stability constant A of the learning-rate gain.",
     "train.spsa.alpha": "`spsa`: decay exponent alpha of the learning-rate gain.",
@@ -191,7 +202,12 @@ _CLASSIFY = {
     "with `ionq`, the "
     "other keys of `backend` are options of `qgan.qubit.ionq.IonQOptions` (`target`, "
     "`noise_model`, `remote_host`, ...) except `run_dir` and `seed`; the API key is read "
-    "only from `IONQ_API_KEY`.",
+    "only from `IONQ_API_KEY`. IonQ API v0.4 options: `max_cost_usd` (budget guard: a run "
+    "whose estimated cost, from `GET /jobs/estimate` or the local price lists, exceeds it is "
+    "refused before any job), `session: true | {max_cost_usd, max_jobs, max_minutes}` (every "
+    "job in one IonQ session with those limits, re-attached when the run resumes), "
+    "`error_mitigation: {debias: true}` (IonQ debiasing on a QPU target, needs `train.shots` "
+    ">= 500 in every epoch; the averaged aggregation is read).",
     "output.dir": "Folder the run directory is created in.",
     "output.plots": "Write the plots.",
 }

@@ -26,6 +26,7 @@ PosFloat = Annotated[float, Field(gt=0)]
 DATA_KINDS = ("fashion_mnist", "digits")
 PATHS = ("data.path",)  # config keys holding file paths (resolved on loading)
 GRADIENTS = ("autodiff", "parameter_shift", "spsa", "adaptive")
+OPTIMIZERS = ("adam", "gd", "qng")
 SHOT_GROWTHS = ("linear", "step")
 
 
@@ -188,11 +189,30 @@ class AdaptiveConfig(_Section):
     max_spsa_fraction: Annotated[float, Field(gt=0, le=1)] = 0.9
 
 
+class QngConfig(_Section):
+    """``train.qng``: the quantum natural gradient step of the circuit angles
+    (``train.optimizer: qng``; Stokes et al., Quantum 4, 269 (2020)):
+    ``theta <- theta - eta (g + regularisation I)^-1 grad`` (eta: ``train.angle_learning_rate``),
+    g the block-diagonal
+    Fubini-Study metric measured by ``2 depth`` prefix circuits per row on the training
+    backend (:mod:`qgan.qubit.qng`), averaged over the first ``metric_rows`` rows of the
+    batch (None: all), re-measured every ``metric_every`` steps; grad from
+    ``train.gradient``."""
+
+    regularisation: Annotated[float, Field(ge=0)] = 0.01
+    metric_every: PosInt = 1
+    metric_rows: PosInt | None = None
+
+
 class TrainConfig(_Section):
     """``train``: epochs, batches, Adam's learning rate, and how the circuit is
     differentiated (``gradient``) from how many ``shots`` per circuit (None: exact; an
     integer; or a :class:`ShotSchedule`). ``adaptive`` starts with SPSA and switches to
-    parameter shift by the rule of :class:`AdaptiveConfig`."""
+    parameter shift by the rule of :class:`AdaptiveConfig`. ``optimizer`` steps the circuit
+    angles: ``adam`` (Adam at ``learning_rate``, or with SPSA Spall's plain steps), ``gd``
+    (plain gradient descent at ``angle_learning_rate``) or ``qng`` (the quantum natural
+    gradient of :class:`QngConfig` at ``angle_learning_rate``); every other weight (head,
+    input scales) takes Adam's steps at ``learning_rate``."""
 
     epochs: PosInt = 60
     batch_size: PosInt = 32
@@ -201,6 +221,9 @@ class TrainConfig(_Section):
     shots: PosInt | ShotSchedule | None = None
     spsa: SpsaConfig | None = None
     adaptive: AdaptiveConfig | None = None
+    optimizer: Literal[OPTIMIZERS] = "adam"
+    angle_learning_rate: PosFloat | None = None
+    qng: QngConfig | None = None
 
     @field_validator("shots", mode="before")
     @classmethod
@@ -226,7 +249,25 @@ class TrainConfig(_Section):
             raise ValueError(
                 f"adaptive: only used with train.gradient 'adaptive', got {self.gradient!r}"
             )
+        if self.angle_learning_rate is not None and self.optimizer == "adam":
+            raise ValueError(
+                "angle_learning_rate: only used with train.optimizer 'gd' or 'qng' (Adam steps "
+                "the angles at train.learning_rate)"
+            )
+        if self.qng is not None and self.optimizer != "qng":
+            raise ValueError(f"qng: only used with train.optimizer 'qng', got {self.optimizer!r}")
         return self
+
+    @property
+    def angle_rate(self) -> float:
+        """The circuit angles' step size under ``gd`` / ``qng``: ``angle_learning_rate``,
+        or ``learning_rate`` when that is None."""
+        return self.angle_learning_rate or self.learning_rate
+
+    @property
+    def qng_config(self) -> QngConfig:
+        """``qng`` with its defaults filled in (meaningful with ``optimizer: qng``)."""
+        return self.qng or QngConfig()
 
     def shots_at(self, epoch: int) -> int | None:
         """Shots per circuit in ``epoch`` (1-based): None (exact), the fixed count, or the
@@ -335,6 +376,17 @@ class ClassifyConfig(_Section):
                 "model.kind: the hybrid model trains its circuit stack on the simulator by "
                 "autodiff (train.gradient 'autodiff', train.shots null, backend.kind simulator)"
             )
+        if t.optimizer != "adam" and self.model.kind != "qubit":
+            raise ValueError(
+                f"train.optimizer: {t.optimizer!r} steps the angles of the qubit model's "
+                f"circuit, got model.kind {self.model.kind!r}; use 'adam'"
+            )
+        if t.optimizer == "qng" and self.backend.kind == "ionq":
+            raise ValueError(
+                "train.optimizer: 'qng' measures its metric with prefix circuits, which "
+                "backend.kind 'ionq' does not run yet; use backend.kind simulator (with "
+                "backend.noise to rehearse) or optimizer 'adam' / 'gd'"
+            )
         if self.backend.kind == "ionq":
             if t.gradient == "autodiff":
                 raise ValueError(
@@ -343,8 +395,30 @@ class ClassifyConfig(_Section):
                 )
             if t.shots is None:
                 raise ValueError("train.shots: backend.kind 'ionq' measures; give shots >= 1")
+            _check_debias_shots(self.backend, t)
         check_resources(self)
         return self
+
+
+def _check_debias_shots(backend: BackendConfig, t: TrainConfig) -> None:
+    """``backend.error_mitigation.debias: true`` needs >= 500 shots per circuit in every
+    epoch (IonQ debiases no job of fewer shots; a shot schedule's every phase counts)."""
+    from qgan.qubit.ionq.options import DEBIAS_MIN_SHOTS
+
+    mitigation = backend.options.get("error_mitigation") or {}
+    if not isinstance(mitigation, dict) or not (
+        mitigation.get("debias") or mitigation.get("debiasing")
+    ):
+        return
+    shots = [t.shots_at(e) for e in range(1, t.epochs + 1)]
+    low = min(shots)
+    if low < DEBIAS_MIN_SHOTS:
+        epoch = shots.index(low) + 1
+        where = "" if isinstance(t.shots, int) else f" in epoch {epoch} of its schedule"
+        raise ValueError(
+            f"backend.error_mitigation.debias: IonQ debiasing needs at least "
+            f"{DEBIAS_MIN_SHOTS} shots per circuit, train.shots gives {low}{where}"
+        )
 
 
 #: pixels per image of each data kind (the classical model's input width)

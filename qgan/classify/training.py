@@ -252,7 +252,11 @@ def _layer_cfg(cfg: ClassifyConfig, epoch: int = 1) -> ClassifyConfig:
 
 def _optimizers(cfg: ClassifyConfig, clf: Classifier, gradient: str | None = None, head=None):
     """[(optimizer, variables)]: Adam on everything; with SPSA the circuit angles take
-    plain SPSA steps theta -= a_k g_k (Spall's gain schedule) and the head Adam.
+    plain SPSA steps theta -= a_k g_k (Spall's gain schedule) and the head Adam. With
+    ``train.optimizer`` ``gd`` or ``qng`` the angles (the layer's ``params`` only) take
+    plain steps ``-train.angle_learning_rate * grad`` (for ``qng`` on the preconditioned
+    gradient, see :func:`_train_step_fn`) whatever the gradient method, everything else
+    Adam at ``train.learning_rate``.
 
     ``gradient``: the method in use (default ``cfg.train.gradient``; ``adaptive`` starts
     as ``spsa``). ``head``: an Adam already stepping the head's weights, kept (with its
@@ -261,11 +265,14 @@ def _optimizers(cfg: ClassifyConfig, clf: Classifier, gradient: str | None = Non
     variables = clf.model.trainable_variables
     gradient = gradient or cfg.train.gradient
     gradient = "spsa" if gradient == "adaptive" else gradient
-    if clf.circuit is not None and (gradient == "spsa" or head is not None):
-        angles = clf.circuit.trainable_variables
+    plain = cfg.train.optimizer in ("gd", "qng")
+    if clf.circuit is not None and (gradient == "spsa" or head is not None or plain):
+        angles = [clf.circuit.params] if plain else clf.circuit.trainable_variables
         ids = {id(v) for v in angles}
         rest = [v for v in variables if id(v) not in ids]
-        if gradient == "spsa":
+        if plain:
+            angle_opt = tf.keras.optimizers.SGD(cfg.train.angle_rate)
+        elif gradient == "spsa":
             angle_opt = tf.keras.optimizers.SGD(clf.circuit.learning_rate_schedule())
         else:
             angle_opt = tf.keras.optimizers.Adam(cfg.train.learning_rate)
@@ -307,13 +314,15 @@ def _all_finite(tensors) -> tf.Tensor:
     return tf.reduce_all(tf.stack(checks)) if checks else tf.constant(True)
 
 
-def _train_step_fn(clf: Classifier, groups, input_shape):
+def _train_step_fn(clf: Classifier, groups, input_shape, precondition=None):
     """The compiled step ``(x [B, *input_shape] float32, y [B] int32) -> (mean loss,
     correct predictions, finite)``. ``finite`` is False when the loss, a gradient or an
     updated weight is NaN or inf; the step is then undone (every weight and optimizer slot
     back to its value before the step, from a copy taken at its start), so the model always
     holds the last finite weights and training could go on as if the batch had been
-    skipped."""
+    skipped. ``precondition``: a variable [n_params, n_params] (QNG's ``(g + lam I)^-1``)
+    the gradient of the first group's one variable (the circuit angles) is multiplied by
+    before its optimizer steps."""
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model = clf.model
     variables = [v for _, group in groups for v in group]
@@ -339,6 +348,8 @@ def _train_step_fn(clf: Classifier, groups, input_shape):
             logits = model(x, training=True)
             loss = loss_fn(y, logits)
         grads = tape.gradient(loss, variables)
+        if precondition is not None:  # the natural gradient (g + lam I)^-1 grad
+            grads[0] = tf.linalg.matvec(tf.cast(precondition, grads[0].dtype), grads[0])
         start = 0
         for opt, group in groups:
             opt.apply_gradients(zip(grads[start : start + len(group)], group))
@@ -372,10 +383,18 @@ class _Ledger:
     def __init__(self, clf: Classifier):
         self.clf = clf
         self.total = CircuitAccount()
+        self.metric = CircuitAccount()  # the QNG metric's prefix circuits (phase metric)
 
     def collect(self) -> CircuitAccount:
-        """Move the layer's account into the total; returns what was moved."""
+        """Move the layer's account (and the QNG metric's, ``metric``) into the total;
+        returns what was moved."""
         moved = CircuitAccount()
+        for key, row in self.metric.as_dict().items():
+            phase, method = key.split("/")
+            values = [row[f] for f in ("evaluations", "samples", "circuits", "shots")]
+            moved.add(phase, method, values)
+            self.total.add(phase, method, values)
+        self.metric.reset()
         if self.clf.circuit is None:
             return moved
         for key, row in self.clf.circuit.account.as_dict().items():
@@ -392,6 +411,37 @@ class _Ledger:
             return 0
         n_params = self.clf.circuit.model.n_params
         return account.circuits("forward") + account.samples("gradient") * 2 * n_params
+
+
+class _Qng:
+    """``train.optimizer: qng``: the circuit angles' preconditioner ``(g + lam I)^-1``,
+    ``g`` the block-diagonal Fubini-Study metric (:func:`qgan.qubit.qng.layer_metric`)
+    measured on the training backend (the exact or noisy simulator, at the layer's shots)
+    from the first ``metric_rows`` rows of a batch every ``metric_every`` steps; its
+    circuits are recorded in ``ledger.metric``. ``inverse`` is the variable the compiled
+    step multiplies the angles' gradient by."""
+
+    def __init__(self, cfg: ClassifyConfig, clf: Classifier, ledger: _Ledger):
+        self.q = cfg.train.qng_config
+        self.layer, self.ledger = clf.circuit, ledger
+        n = self.layer.model.n_params
+        self.inverse = tf.Variable(tf.eye(n), trainable=False, name="qng_inverse_metric")
+        self.steps = 0
+        self.evaluations = 0
+        self.last_trace = float("nan")
+
+    def before_step(self, x_batch: np.ndarray) -> None:
+        """Re-measure the metric on this batch when it is due; count the step."""
+        from qgan.qubit.qng import layer_metric
+
+        if self.steps % self.q.metric_every == 0:
+            rows = x_batch if self.q.metric_rows is None else x_batch[: self.q.metric_rows]
+            g = layer_metric(self.layer, rows, account=self.ledger.metric)
+            reg = self.q.regularisation * np.eye(g.shape[0])
+            self.inverse.assign(np.linalg.inv(g + reg).astype(np.float32))
+            self.evaluations += 1
+            self.last_trace = float(np.trace(g))
+        self.steps += 1
 
 
 def _adaptive_switch(adaptive, losses: list[float], epoch: int, epochs: int):
@@ -485,8 +535,21 @@ def classify(
     y_train, y_val = parts.train.labels, parts.validation.labels
     input_shape = x_train.shape[1:]
     groups = _optimizers(cfg, clf)
-    train_step = _train_step_fn(clf, groups, input_shape)
     ledger = _Ledger(clf)
+    qng = _Qng(cfg, clf, ledger) if t.optimizer == "qng" and clf.circuit is not None else None
+    precondition = None if qng is None else qng.inverse
+
+    def make_step():
+        return _train_step_fn(clf, groups, input_shape, precondition)
+
+    train_step = make_step()
+    if qng is not None:
+        log.info(
+            "%s: QNG on the circuit angles (learning rate %g, regularisation %g, metric "
+            "every %d steps from %s rows, %d circuits per row)", cfg.name,
+            t.angle_rate, qng.q.regularisation, qng.q.metric_every,
+            qng.q.metric_rows or "all", 2 * clf.circuit.model.depth,
+        )  # fmt: skip
     gradient = "spsa" if t.gradient == "adaptive" else t.gradient
     adaptive = t.adaptive or AdaptiveConfig() if t.gradient == "adaptive" else None
     switches: list[dict] = []
@@ -517,13 +580,15 @@ def classify(
             if clf.circuit is not None and shots_now != clf.circuit.shots:
                 ledger.collect()  # the layer counts shots at the value it was traced with
                 clf.circuit.shots = shots_now
-                train_step = _train_step_fn(clf, groups, input_shape)
+                train_step = make_step()
                 _retrace_forward(clf)
                 log.info("%s: epoch %d runs %s shots per circuit", cfg.name, epoch, shots_now)
             order = rng.permutation(n)
             losses, correct = [], 0
             for i in range(0, n, t.batch_size):
                 batch = order[i : i + t.batch_size]
+                if qng is not None:
+                    qng.before_step(x_train[batch])
                 loss, hits, finite = train_step(
                     tf.constant(x_train[batch]), tf.constant(y_train[batch])
                 )
@@ -553,6 +618,17 @@ def classify(
                 "circuits_parameter_shift_equivalent": ledger.parameter_shift_equivalent(),
                 "time_s": time.perf_counter() - start,
             }
+            if qng is not None:
+                record.update(
+                    metric_circuits=moved.circuits("metric"),
+                    metric_evaluations=qng.evaluations,
+                    metric_trace=qng.last_trace,
+                )
+                log.info(
+                    "%s: epoch %d: loss %.4f, %d QNG metric evaluations so far (%d metric "
+                    "circuits this epoch), trace of the last metric %.4g", cfg.name, epoch,
+                    mean_loss, qng.evaluations, record["metric_circuits"], qng.last_trace,
+                )  # fmt: skip
             if adaptive is not None and gradient == "spsa" and epoch < t.epochs:
                 why = _adaptive_switch(adaptive, [h["loss"] for h in history] + [mean_loss],
                                        epoch, t.epochs)  # fmt: skip
@@ -560,7 +636,7 @@ def classify(
                     gradient = "parameter_shift"
                     clf.circuit.gradient = gradient
                     groups = _optimizers(cfg, clf, gradient, head=groups[1][0])
-                    train_step = _train_step_fn(clf, groups, input_shape)
+                    train_step = make_step()
                     _retrace_forward(clf)
                     switch = {"after_epoch": epoch, "from": "spsa", "to": gradient, **why,
                               "circuits_so_far": ledger.total.circuits()}  # fmt: skip
@@ -613,6 +689,7 @@ def classify(
         circuits_by_phase=ledger.total.as_dict(),
         circuits_parameter_shift_equivalent=ledger.parameter_shift_equivalent(),
         gradient=t.gradient,
+        optimizer=t.optimizer,
         gradient_switches=switches,
         shot_phases=_shot_phases(history) if clf.circuit is not None else [],
         confusion_matrix=val["confusion_matrix"],
@@ -620,6 +697,14 @@ def classify(
         checkpoint=str(final_ckpt.relative_to(run_dir)),
         train_s=train_s,
     )
+    if qng is not None:
+        record["qng"] = {
+            "learning_rate": t.angle_rate,
+            **qng.q.model_dump(),
+            "metric_evaluations": qng.evaluations,
+            "metric_circuits": ledger.total.circuits("metric"),
+            "metric_shots": ledger.total.shots("metric"),
+        }
     if cfg.model.kind == "hybrid":  # where a step's time goes, layer by layer
         record["layer_times"] = layer_times(clf.model, x_train[: t.batch_size])
     # classical models on the identical feature rows, split and seed (qgan.classify.baselines)
