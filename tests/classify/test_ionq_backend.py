@@ -223,9 +223,22 @@ def test_missing_api_key_fails_before_anything_is_written(
         ({"train": {"gradient": "autodiff", "shots": None}}, "train.gradient"),
         ({"backend": {"kind": "ionq", "run_dir": "elsewhere"}}, "backend.run_dir"),
         ({"backend": {"kind": "ionq", "seed": 1}}, "backend.seed"),
+        (
+            {"backend": {"kind": "ionq", "target": "qpu.aria-1",
+                         "error_mitigation": {"debias": True}}},
+            "backend.error_mitigation.debias",
+        ),
+        (
+            {"train": {"epochs": 4, "shots": {"start": 1000, "end": 200, "growth": "step"}},
+             "backend": {"kind": "ionq", "target": "qpu.aria-1",
+                         "error_mitigation": {"debias": True}}},
+            "backend.error_mitigation.debias",
+        ),
+        ({"backend": {"kind": "ionq", "session": {"max_job": 3}}}, "backend.session.max_job"),
+        ({"backend": {"kind": "ionq", "max_cost_usd": 0}}, "backend.max_cost_usd"),
     ],
-    ids=["autodiff", "run_dir", "seed"],
-)
+    ids=["autodiff", "run_dir", "seed", "debias_shots", "debias_schedule", "session", "cost"],
+)  # fmt: skip
 def test_refused_ionq_settings_are_one_line_naming_the_key(change, key, api_key, tmp_path, capsys):
     data = config_data(tmp_path, "parameter_shift", {"kind": "ionq"})
     for section, values in change.items():
@@ -234,6 +247,73 @@ def test_refused_ionq_settings_are_one_line_naming_the_key(change, key, api_key,
     assert status == 2
     assert err.count("\n") == 1 and f"config key {key}:" in err, err
     assert not (tmp_path / "runs").exists()
+    if key.endswith("debias"):
+        low = 200
+        assert f"needs at least 500 shots per circuit, train.shots gives {low}" in err, err
+
+
+def test_debiased_config_with_500_shots_in_every_epoch_is_accepted(tmp_path):
+    data = config_data(
+        tmp_path,
+        "parameter_shift",
+        {"kind": "ionq", "target": "qpu.aria-1", "error_mitigation": {"debias": True}},
+    )
+    data["train"] |= {"epochs": 3, "shots": {"start": 500, "end": 2000}}
+    cfg = load_config(write_config(tmp_path, data))
+    assert cfg.backend.options["error_mitigation"] == {"debias": True}  # fmt: skip
+
+
+@pytest.mark.parametrize("gradient", ["parameter_shift", "spsa", "adaptive"])
+def test_run_phases_count_every_circuit_of_the_run_by_shot_phase(gradient, tmp_path):
+    """Per epoch: forward + gradient circuits per training row and one per validation row
+    (adaptive: parameter shift throughout); after the run the final scores (train + val);
+    epochs grouped by the schedule's shots."""
+    from qgan.classify.ionq_run import run_phases
+    from qgan.qubit import QubitModel
+
+    data = config_data(tmp_path, gradient, {"kind": "ionq"})
+    data["train"] |= {"epochs": 4, "shots": {"start": 100, "end": 300, "growth": "step"}}
+    cfg = load_config(write_config(tmp_path, data))
+    model = QubitModel(N_QUBITS, DEPTH, encoding="angle")
+    n_train, n_val = 24, 6
+    per_row = 1 + (2 * model.n_params if gradient != "spsa" else 2)
+    epoch = n_train * per_row + n_val
+    # step growth, 2 phases over 4 epochs: epochs 1-2 at 100 shots, 3-4 at 300
+    assert run_phases(cfg, n_train, n_val, model) == [
+        (2 * epoch, 100),
+        (2 * epoch + n_train + n_val, 300),
+    ]
+
+
+def test_a_classifier_run_over_its_budget_is_refused_before_any_job(
+    loopback, fast_options, api_key, tmp_path
+):
+    """The whole run's estimate (server GET /jobs/estimate per shot phase x the run's
+    circuits) exceeds backend.max_cost_usd: one line with estimate and limit, no job."""
+    from qgan.classify.ionq_run import preflight_run, run_phases
+    from qgan.classify.model import ionq_backend
+    from qgan.qubit import QubitModel
+    from qgan.qubit.ionq import IonQBudgetExceeded
+    from qgan.qubit.ionq.budget import worst_counts
+
+    backend_cfg = {"kind": "ionq", "target": "qpu.aria-1", "max_cost_usd": 25.0,
+                   **fast_options}  # fmt: skip
+    data = config_data(tmp_path, "parameter_shift", backend_cfg)
+    cfg = load_config(write_config(tmp_path, data))
+    model = QubitModel(N_QUBITS, DEPTH, encoding="angle")
+    n_val = math.ceil(VALIDATION_FRACTION * N_IMAGES)
+    n_train = N_IMAGES - n_val
+    ((circuits, shots),) = run_phases(cfg, n_train, n_val, model)
+    one, two = worst_counts(model, "aria")
+    r = loopback.rates
+    per = max(r["job_cost_minimum"], shots * (one * r["cost_1q_gate"] + two * r["cost_2q_gate"]))
+    with pytest.raises(IonQBudgetExceeded) as err:
+        preflight_run(cfg, ionq_backend(cfg, tmp_path / "run"), model, n_train, n_val)
+    message = str(err.value)
+    assert "\n" not in message and f"run {cfg.name!r} is estimated at" in message
+    assert f"{circuits * per:,.2f} USD" in message and "limit of 25.00 USD" in message
+    assert loopback.requests_to("POST", r"^/jobs") == []
+    assert len(loopback.requests_to("GET", r"^/jobs/estimate$")) == 1
 
 
 def test_a_failed_job_is_one_line_naming_the_job(
