@@ -346,12 +346,15 @@ def _status(args) -> int:
                 "circuits": r.n_circuits,
                 "shots": r.shots,
                 "native_gates": r.native_gates,
+                "estimated_usd": r.estimated_usd,
+                "session_id": r.session_id,
                 "error": r.error,
                 "updated_at": r.updated_at,
             }
             for r in jobs
         ]
-        print(json.dumps({"summary": store.summary(), "jobs": rows}, indent=2))
+        payload = {"summary": store.summary(), "session": store.session(), "jobs": rows}
+        print(json.dumps(payload, indent=2))
         return 0
     summary = store.summary()
     states = ", ".join(f"{n} {s}" for s, n in sorted(summary["states"].items()))
@@ -360,6 +363,9 @@ def _status(args) -> int:
         f"circuits, {summary['shots']:,} shots submitted; {summary['results']:,} circuit "
         "results saved"
     )
+    session = store.session()
+    if session is not None:
+        print(f"IonQ session {session['id']} ({session['state']}, limits {session['settings']})")
     print("| job | id | state | target | circuits | shots | updated |")
     print("|---|---|---|---|---:|---:|---|")
     for r in jobs:

@@ -13,12 +13,14 @@ from qgan's TF state-vector simulator in complex128 (checked against cirq in
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from qgan.cli import main
 from qgan.qubit import QubitModel, probabilities
 from qgan.qubit.ionq import IonQBackend, IonQJobError
 from qgan.qubit.ionq.budget import IonQBudgetExceeded, worst_counts
@@ -128,7 +130,9 @@ def test_every_run_call_is_guarded_by_the_cost_of_the_jobs_so_far(loopback, fast
 # ------------------------------------------------------------------ 2. sessions
 
 
-def test_jobs_join_one_session_with_its_limits_and_close_ends_it(loopback, fast_options, tmp_path):
+def test_jobs_join_one_session_with_its_limits_and_close_ends_it(
+    loopback, fast_options, tmp_path, capsys
+):
     model = QubitModel(2, 1, entangler="cnot")
     session = {"max_cost_usd": 50.0, "max_jobs": 10, "max_minutes": 30}
     backend = IonQBackend(
@@ -155,6 +159,13 @@ def test_jobs_join_one_session_with_its_limits_and_close_ends_it(loopback, fast_
     assert [r.path for r in loopback.requests_to("POST", r"/end$")] == [f"/sessions/{sid}/end"]
     assert loopback.sessions[sid]["status"] == "ended"
     assert backend.store.session()["state"] == "ended" and backend.session_id() is None
+    # qgan ionq status RUN_DIR shows the session and each job's session id
+    assert main(["ionq", "status", str(tmp_path), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["session"]["id"] == sid and listed["session"]["state"] == "ended"
+    assert {j["session_id"] for j in listed["jobs"]} == {sid}
+    assert main(["ionq", "status", str(tmp_path)]) == 0
+    assert f"IonQ session {sid} (ended" in capsys.readouterr().out
 
 
 def test_a_run_resumed_after_a_crash_reattaches_to_its_session(loopback, fast_options, tmp_path):
