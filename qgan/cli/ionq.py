@@ -276,6 +276,8 @@ def _estimate(args) -> int:
     if circuits is None:
         raise ValueError("circuits: give --circuits (or a classifier CONFIG)")
     targets = tuple(args.targets.split(",")) if args.targets else DEFAULT_TARGETS
+    if not isinstance(shots, int):  # a train.shots schedule: one estimate per shot phase
+        return _estimate_schedule(args, work, targets)
     estimate = estimate_model(model, circuits, shots, targets=targets, seed=args.seed)
     breakdown = work["breakdown"]
     if args.json:
@@ -308,6 +310,65 @@ def _estimate(args) -> int:
         for t in estimate.targets:
             if t.note:
                 print(f"  {t.target}: {t.note}")
+        print("Execution time only (no queue); figures from:")
+        for source in sources(targets):
+            print(f"  - {source}")
+    return 0
+
+
+def _estimate_schedule(args, work: dict, targets) -> int:
+    """``estimate`` for a config whose ``train.shots`` is a schedule: the epochs grouped by
+    their shots, one estimate per phase (its epochs' circuits), and the total per target
+    and price list."""
+    from qgan.qubit.ionq.estimate import estimate_model, sources
+
+    schedule, breakdown = work["shots"], work["breakdown"]
+    epochs = breakdown["epochs"]
+    per_epoch = work["circuits"] // epochs
+    counts: dict[int, int] = {}
+    for epoch in range(1, epochs + 1):
+        shots = schedule.at(epoch, epochs)
+        counts[shots] = counts.get(shots, 0) + 1
+    phases, totals = [], {}
+    for shots, n_epochs in counts.items():
+        est = estimate_model(
+            work["model"], per_epoch * n_epochs, shots, targets=targets, seed=args.seed
+        )
+        phases.append({"epochs": n_epochs, "shots": shots, "estimate": est})
+        for t in est.targets:
+            for market, usd in t.costs.items():
+                totals.setdefault(t.target, {})
+                totals[t.target][market] = totals[t.target].get(market, 0.0) + usd
+    if args.json:
+        out = {
+            "model": work["model"].structure_key,
+            "gradient": work.get("gradient"),
+            "gradient_note": _gradient_note(work),
+            "breakdown": breakdown,
+            "phases": [
+                {"epochs": p["epochs"], "shots": p["shots"], **p["estimate"].as_dict()}
+                for p in phases
+            ],
+            "total_usd": totals,
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+    if not args.quiet:
+        print(
+            f"{_describe(work['model'])}: {work['circuits']:,} circuits over {epochs} epochs "
+            f"in {len(phases)} shot phase(s)"
+        )
+        note = _gradient_note(work)
+        if note:
+            print(f"  {note}")
+        for p in phases:
+            print(f"\n{p['epochs']} epoch(s) at {p['shots']:,} shots per circuit:")
+            print(p["estimate"].table())
+        print("\nTotal (USD): " + "; ".join(
+            f"{target} {market} {usd:,.2f}"
+            for target, markets in totals.items()
+            for market, usd in markets.items()
+        ) if totals else "\nTotal: free")  # fmt: skip
         print("Execution time only (no queue); figures from:")
         for source in sources(targets):
             print(f"  - {source}")

@@ -93,6 +93,35 @@ def test_estimate_of_a_classifier_run(capsys, tmp_path, itol):
             assert got["costs"][market] == pytest.approx(cost, rel=itol.cost_rel)
 
 
+def test_estimate_of_a_shot_schedule_prices_each_phase_at_its_shots(capsys, tmp_path, itol):
+    """train.shots {start: 100, end: 700, growth: step, steps: 2} over 4 epochs: epochs
+    1-2 at 100 shots, 3-4 at 700; each phase's circuits are its epochs' circuits, priced
+    at its shots, and the totals are the phases' sums."""
+    schedule = {"start": 100, "end": 700, "growth": "step", "steps": 2}
+    config = classifier_config(tmp_path, train={"epochs": 4, "shots": schedule})
+    status, out, _ = run(capsys, "ionq", "estimate", config, "--json")
+    assert status == 0
+    data = json.loads(out)
+    n, n_params = 200, 2 * 4 * 2
+    n_val = math.ceil(0.2 * n)
+    per_epoch = (n - n_val) * (1 + 2 * n_params) + n_val
+    model = QubitModel(4, 2, encoding="reupload", entangler="ms", topology="ring")
+    assert [(p["epochs"], p["shots"]) for p in data["phases"]] == [(2, 100), (2, 700)]
+    totals: dict = {}
+    for phase in data["phases"]:
+        want = estimate_model(model, 2 * per_epoch, phase["shots"])
+        for got, row in zip(phase["targets"], want.targets):
+            assert got["circuits"] == 2 * per_epoch and got["shots"] == phase["shots"]
+            for market, cost in row.costs.items():
+                assert got["costs"][market] == pytest.approx(cost, rel=itol.cost_rel)
+                totals[(row.target, market)] = totals.get((row.target, market), 0.0) + cost
+    for (target, market), usd in totals.items():
+        assert data["total_usd"][target][market] == pytest.approx(usd, rel=itol.cost_rel)
+    status, out, _ = run(capsys, "ionq", "estimate", config, "--targets", "qpu.aria-1")
+    assert status == 0 and "2 epoch(s) at 700 shots per circuit:" in out
+    assert "Total (USD): qpu.aria-1 gate-shot" in out
+
+
 def test_estimate_table_with_spsa_and_overrides(capsys, tmp_path):
     config = classifier_config(tmp_path, train={"gradient": "spsa"})
     status, out, _ = run(
