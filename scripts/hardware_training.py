@@ -1,17 +1,23 @@
 """Hardware training without waste, measured on the simulator: parameter shift against
-``gradient: adaptive`` (SPSA, then parameter shift) over seeds, and the noise rehearsal.
+``gradient: adaptive`` (SPSA, then parameter shift) over seeds, the quantum natural
+gradient against Adam, and the noise rehearsal.
 
 Usage:
     python scripts/hardware_training.py gradients [--config configs/digits_qubit_adaptive.yaml]
         [--seeds 0-4] [--epochs N] [--workers 2] [--out reports/hardware_training]
     python scripts/hardware_training.py rehearsal [--config configs/digits_qubit_noisy.yaml]
         [--seeds 0] [--out reports/hardware_training]
+    python scripts/hardware_training.py qng [--config configs/digits_qubit_qng.yaml]
+        [--seeds 0-2] [--gradient autodiff] [--out reports/hardware_training]
 
 ``gradients`` trains the config as it is (adaptive) and with ``train.gradient:
 parameter_shift`` (everything else equal: epochs, learning rate, data, seeds), counting
 the circuits each executed (``metrics.json``: ``circuits_executed``), and stores the
 rows in OUT.json; ``rehearsal`` trains the noisy config and puts its accuracy beside the
-estimated cost of running the same circuits on IonQ. Each part replaces its own rows of
+estimated cost of running the same circuits on IonQ; ``qng`` trains the QNG config as it
+is and with ``train.optimizer: adam`` (same epochs, head learning rate, data and seeds;
+``--gradient`` overrides ``train.gradient`` in both, e.g. ``autodiff``: parameter shift's
+exact gradients without its circuits). Each part replaces its own rows of
 OUT.json and rewrites OUT.md from all of them.
 """
 
@@ -43,10 +49,13 @@ def _run(config: str, overrides: dict, runs_dir: str) -> dict:
     return {
         "config": Path(config).stem,
         "gradient": m["gradient"],
+        "optimizer": m.get("optimizer", "adam"),
+        "qng": m.get("qng"),
         "seed": m["seed"],
         "epochs": m["epochs"],
         "accuracy": m["accuracy"],
         "train_accuracy": m["train_accuracy"],
+        "train_loss": m["train_loss"],
         "circuits_executed": m["circuits_executed"],
         "shots_executed": m["shots_executed"],
         "circuits_parameter_shift_equivalent": m["circuits_parameter_shift_equivalent"],
@@ -100,6 +109,23 @@ def from_runs(args) -> list[dict]:
             }
         )
     return [r for r in rows if r["seed"] in args.seeds]
+
+
+def qng(args) -> list[dict]:
+    """The QNG config as it is, and with Adam on the angles (everything else equal)."""
+    adam = {"train.optimizer": "adam", "train.qng": None, "train.angle_learning_rate": None}
+    jobs = []
+    for seed in args.seeds:
+        base = {"seed": seed}
+        if args.epochs:
+            base["train.epochs"] = args.epochs
+        if args.gradient:
+            base["train.gradient"] = args.gradient
+        jobs.append((args.config, base))
+        jobs.append((args.config, {**base, **adam}))
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        futures = [pool.submit(_run, c, o, args.runs_dir) for c, o in jobs]
+        return [f.result() for f in futures]
 
 
 def rehearsal(args) -> list[dict]:
@@ -194,6 +220,50 @@ def render(data: dict) -> str:
                 f"{a['circuits_executed']:,} | {sw_txt} |"
             )
         lines.append("")
+    q = data.get("qng")
+    if q:
+        rows = q["rows"]
+        first = next((r["qng"] for r in rows if r.get("qng")), None) or {}
+        lines += [
+            "## Quantum natural gradient against Adam",
+            "",
+            f"Command: `{q['command']}`",
+            "",
+            "Same config, data, epochs, head (Adam) and seeds; only how the circuit angles are "
+            "stepped differs: `optimizer: qng` (theta -= eta (g + lambda I)^-1 grad, eta "
+            f"{first.get('learning_rate', '?')}, lambda {first.get('regularisation', '?')}, the "
+            f"block-diagonal metric from {first.get('metric_rows') or 'all'} rows of every "
+            "batch, 2 x depth prefix circuits per row) or Adam. Metric circuits are counted "
+            "apart (phase `metric`); with `gradient: autodiff` the gradient itself runs no "
+            "circuits (parameter shift would add 2 x 64 per sample and gradient).",
+            "",
+            "| optimizer | gradient | seeds | epochs | validation accuracy (mean +- std) | "
+            "final training loss (mean) | metric circuits (mean) | train s (mean) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        by = {}
+        for r in rows:
+            by.setdefault((r.get("optimizer", "adam"), r["gradient"]), []).append(r)
+        for (opt, grad), rs in sorted(by.items(), key=lambda kv: kv[0][0] != "qng"):
+            acc = [r["accuracy"] for r in rs]
+            metric = _mean(
+                r["circuits_by_phase"].get("metric/qng", {}).get("circuits", 0) for r in rs
+            )
+            lines.append(
+                f"| {opt} | {grad} | {len(rs)} | {rs[0]['epochs']} | {_mean(acc):.3f} +- "
+                f"{_std(acc):.3f} | {_mean(r['train_loss'] for r in rs):.3f} | {metric:,.0f} | "
+                f"{_mean(r['train_s'] for r in rs):.0f} |"
+            )
+        lines += ["", "| seed | qng accuracy | adam accuracy | qng - adam (points) |",
+                  "|---:|---:|---:|---:|"]  # fmt: skip
+        for s in sorted({r["seed"] for r in rows}):
+            pair = {r.get("optimizer", "adam"): r for r in rows if r["seed"] == s}
+            if "qng" in pair and "adam" in pair:
+                a, b = pair["qng"]["accuracy"], pair["adam"]["accuracy"]
+                lines.append(f"| {s} | {a:.3f} | {b:.3f} | {100 * (a - b):+.1f} |")
+        if q.get("note"):
+            lines += ["", q["note"]]
+        lines.append("")
     h = data.get("rehearsal")
     if h:
         lines += [
@@ -230,7 +300,9 @@ def render(data: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=("gradients", "rehearsal"))
+    parser.add_argument("part", choices=("gradients", "qng", "rehearsal"))
+    parser.add_argument("--gradient", default=None, help="qng: override train.gradient")
+    parser.add_argument("--note", default=None, help="a sentence under the part's table")
     parser.add_argument("--config", default=None)
     parser.add_argument("--seeds", default=None, help="e.g. 0-4 (gradients) or 0 (rehearsal)")
     parser.add_argument("--epochs", type=int, default=None, help="override train.epochs")
@@ -247,15 +319,17 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     default_config = {
         "gradients": "configs/digits_qubit_adaptive.yaml",
+        "qng": "configs/digits_qubit_qng.yaml",
         "rehearsal": "configs/digits_qubit_noisy.yaml",
     }[args.part]
     args.config = args.config or str(ROOT / default_config)
-    args.seeds = parse_seeds(args.seeds or ("0-4" if args.part == "gradients" else "0"))
+    default_seeds = {"gradients": "0-4", "qng": "0-2", "rehearsal": "0"}[args.part]
+    args.seeds = parse_seeds(args.seeds or default_seeds)
     start = time.perf_counter()
     if args.from_runs:
         rows = from_runs(args)
     else:
-        rows = gradients(args) if args.part == "gradients" else rehearsal(args)
+        rows = {"gradients": gradients, "qng": qng, "rehearsal": rehearsal}[args.part](args)
     out = Path(args.out)
     json_path = out.with_suffix(".json")
     data = json.loads(json_path.read_text()) if json_path.is_file() else {}
@@ -270,6 +344,7 @@ def main(argv=None) -> int:
         "command": "python scripts/hardware_training.py " + shlex.join(argv),
         "rows": rows,
         "wall_s": time.perf_counter() - start,
+        "note": args.note,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(data, indent=2) + "\n")
