@@ -28,7 +28,8 @@ Design points:
 * **IonQ API v0.4 beyond cirq_ionq 1.7** (:meth:`JobClient.estimate`,
   :meth:`JobClient.create_session`, :meth:`JobClient.end_session`, the ``session_id`` of a
   job, per-circuit gatesets, the aggregation of debiased results): requests go through the
-  cirq_ionq client's URL, headers and error handling (see :mod:`._cirq_ionq_compat`).
+  cirq_ionq client's URL, headers and error handling (see
+  :mod:`qgan.qubit.ionq._cirq_ionq_compat`).
 * **The API key** comes only from the ``IONQ_API_KEY`` environment variable and goes only
   into cirq_ionq's request headers: never into a log line, an error message or a file.
 """
