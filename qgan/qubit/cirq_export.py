@@ -52,8 +52,24 @@ def amplitude_preparation(qubits, amplitudes: np.ndarray) -> list[cirq.Operation
     return ops
 
 
-def model_circuit(model, features: np.ndarray, params: np.ndarray, measure: bool) -> cirq.Circuit:
-    """``model`` with bound ``features`` [n_features] and ``params`` [n_params] as a circuit."""
+def basis_change(qubits, setting: str) -> list[cirq.Operation]:
+    """The basis change before a computational-basis measurement of ``setting`` (one letter
+    per qubit): ``H`` for X (H maps |+>, |-> to |0>, |1>), ``S**-1`` then ``H`` for Y (maps
+    |+i>, |-i> to |0>, |1>), nothing for Z."""
+    ops: list[cirq.Operation] = []
+    for qubit, basis in zip(qubits, setting):
+        if basis == "Y":
+            ops.append((cirq.S**-1).on(qubit))
+        if basis in "XY":
+            ops.append(cirq.H.on(qubit))
+    return ops
+
+
+def model_circuit(
+    model, features: np.ndarray, params: np.ndarray, measure: bool, setting: str | None = None
+) -> cirq.Circuit:
+    """``model`` with bound ``features`` [n_features] and ``params`` [n_params] as a circuit,
+    ending with the basis change of ``setting`` (default: the model's first setting)."""
     qubits = cirq.LineQubit.range(model.n_qubits)
     angles = params.reshape(model.depth, model.n_qubits, 2)
     gate = entangler_gate(model.entangler) if model.pairs else None
@@ -70,6 +86,7 @@ def model_circuit(model, features: np.ndarray, params: np.ndarray, measure: bool
             circuit.append([cirq.rz(angles[layer, q, 1]).on(qubits[q])])
         for a, b in model.pairs:
             circuit.append(gate.on(qubits[a], qubits[b]))
+    circuit.append(basis_change(qubits, model.bases[0] if setting is None else setting))
     if measure:
         circuit.append(cirq.measure(*qubits, key="z"))
     return circuit

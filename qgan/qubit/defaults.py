@@ -14,6 +14,8 @@ ENCODING = "reupload"
 ENTANGLER = "cnot"
 TOPOLOGY = "ring"
 MEASUREMENT = "z"
+#: basis settings measured (``QubitModel.bases``): Z on every qubit, one circuit per sample
+BASES = ("Z",)
 
 #: ``QubitModel``'s keyword arguments -> their defaults
 STRUCTURE_DEFAULTS = {

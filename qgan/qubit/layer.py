@@ -46,6 +46,13 @@ SPSA's step k counts the layer's gradient evaluations; with the count of forward
 so a resumed run continues the gain sequence and draws. ``learning_rate_schedule()``
 gives Spall's a_k for the optimizer from the same ``spsa`` gains.
 
+Measurement bases (``bases``, see :class:`~qgan.qubit.model.QubitModel`): X, Y or Z per
+qubit, and multi-basis readouts (several settings, readouts concatenated). The simulator
+computes every setting from one state, but the account counts what hardware runs: one
+circuit per setting, so a forward evaluation costs ``n_settings`` circuits per sample and
+parameter shift ``2 * n_params * n_settings``. Python-side backends (and sampled shots)
+run each setting's circuits separately; the gradient is the sum of the settings'.
+
 ``account`` counts the circuits every call asked for (evaluation calls included; a cache
 in front answers some of them: ``cache.misses`` is what actually ran); ``autodiff``
 computes its gradient without circuits.
@@ -67,6 +74,7 @@ from qgan.qubit.backends import (
 )
 from qgan.qubit.cache import CachedBackend, ResultCache
 from qgan.qubit.defaults import (
+    BASES,
     DEPTH,
     ENCODING,
     ENTANGLER,
@@ -87,7 +95,7 @@ from qgan.qubit.gradients import (
     spsa,
     spsa_tf,
 )
-from qgan.qubit.model import QubitModel, structure_of
+from qgan.qubit.model import QubitModel, normalize_bases, structure_of
 from qgan.qubit.simulator import expectation_values
 
 INPUT_SCALINGS = ("none", "feature", "feature_layer")
@@ -103,6 +111,9 @@ class QubitLayer(tf.keras.layers.Layer):
         model: the circuit structure; or give ``n_qubits``, ``depth`` and the structure
             keywords (defaults from :mod:`qgan.qubit.defaults`, as ``QubitModel``'s:
             8 qubits, depth 4, re-uploading encoding, CNOT ring, <Z_q> readout).
+        bases: basis settings measured (``QubitModel.bases``): e.g. ``"ZXY.."`` (one
+            letter per qubit), ``("Z", "X")`` (two settings, readouts concatenated); default
+            Z on every qubit.
         gradient: ``autodiff`` (simulator only, exact shots only), ``parameter_shift`` or
             ``spsa``.
         shots: None (exact expectations) or measurements per circuit.
@@ -132,6 +143,7 @@ class QubitLayer(tf.keras.layers.Layer):
         entangler=ENTANGLER,
         topology=TOPOLOGY,
         measurement=MEASUREMENT,
+        bases=BASES,
         gradient="autodiff",
         shots=None,
         backend="simulator",
@@ -150,6 +162,7 @@ class QubitLayer(tf.keras.layers.Layer):
             "entangler": entangler,
             "topology": topology,
             "measurement": measurement,
+            "bases": bases,
         }
         self.circuit_model = _resolve_model(model, structure)
         check_int(feature_groups, "feature_groups", 1, self.circuit_model.depth)
@@ -254,8 +267,8 @@ class QubitLayer(tf.keras.layers.Layer):
                 y = self._graph_path(x, p, calls, dtype)
             else:
                 y = self._python_path(x, p, rdt)
-        if self.in_graph:
-            self._count(0, rows, rows)
+        if self.in_graph:  # hardware runs one circuit per basis setting
+            self._count(0, rows, rows * self.circuit_model.n_settings)
         return tf.cast(y, self.compute_dtype)
 
     def get_config(self) -> dict:
@@ -285,13 +298,15 @@ class QubitLayer(tf.keras.layers.Layer):
         """The circuit structure (``QubitModel``)."""
         return self.circuit_model
 
-    def to_cirq(self, features, measure: bool = False):
+    def to_cirq(self, features, measure: bool = False, setting: int = 0):
         """The circuit of ``features`` with the layer's current angles bound, in Cirq.
 
         Args:
             features: [n_features] (one input row) or [B, n_features] float (array or
                 tensor), the layer's inputs.
             measure: append ``cirq.measure(*qubits, key="z")`` (what hardware runs).
+            setting: the basis setting (index into the model's ``bases``) whose basis change
+                ends the circuit; a multi-basis readout runs one circuit per setting.
 
         Returns:
             a ``cirq.Circuit`` on ``cirq.LineQubit.range(n_qubits)`` (qubit 0 the most
@@ -303,21 +318,23 @@ class QubitLayer(tf.keras.layers.Layer):
         x = features.numpy() if hasattr(features, "numpy") else np.asarray(features)
         params = self.params.numpy().astype(np.float64)
         if x.ndim == 1 and self.input_scaling == "none" and not self._per_layer:
-            return m.to_cirq(x, params, measure=measure)
+            return m.to_cirq(x, params, measure=measure, setting=setting)
         rows = self._check_inputs(x[None, :] if x.ndim == 1 else x, "features")
         xc, pc = self._circuit_inputs(tf.constant(rows), tf.constant(params))
         xc, pc = xc.numpy(), np.broadcast_to(pc.numpy(), (len(rows), m.n_params))
         run = self._run_model
-        circuits = [run.to_cirq(xc[i], pc[i], measure=measure) for i in range(len(rows))]
+        circuits = [
+            run.to_cirq(xc[i], pc[i], measure=measure, setting=setting) for i in range(len(rows))
+        ]
         return circuits[0] if x.ndim == 1 else circuits
 
-    def to_qasm(self, features, measure: bool = True):
+    def to_qasm(self, features, measure: bool = True, setting: int = 0):
         """:meth:`to_cirq` as OpenQASM 2.0 text (``cirq.Circuit.to_qasm``; angles written
         with 17 significant digits, so the text parses back to the same float64 unitary up to
         a global phase, which QASM does not carry). One string for [n_features], a list for
         [B, n_features]; ``measure`` (default True) appends the measurement of every qubit.
         """
-        circuits = self.to_cirq(features, measure=measure)
+        circuits = self.to_cirq(features, measure=measure, setting=setting)
         if isinstance(circuits, list):
             return [c.to_qasm(precision=QASM_PRECISION) for c in circuits]
         return circuits.to_qasm(precision=QASM_PRECISION)
@@ -411,26 +428,41 @@ class QubitLayer(tf.keras.layers.Layer):
         key = tf.stack([tf.constant(self.seed, tf.int64), calls])
         fold = tf.random.experimental.stateless_fold_in
         gains = self.spsa_gains
+        # sampled shots: one outcome distribution per setting, drawn separately (exact
+        # expectations of every setting come from one simulation)
+        parts = _setting_parts(model) if shots is not None else [(model, 0, model.n_outputs)]
+        n_settings = model.n_settings
+
+        def seed(stream: int, k: int):
+            return fold(key, stream) if len(parts) == 1 else fold(fold(key, stream), k)
 
         @tf.custom_gradient
         def run(x, p):
-            y = simulated_readouts(model, x, p, shots, fold(key, 0), dtype)
+            ys = [
+                simulated_readouts(m, x, p, shots, seed(0, k), dtype)
+                for k, (m, _, _) in enumerate(parts)
+            ]
+            y = ys[0] if len(ys) == 1 else tf.concat(ys, axis=1)
 
             def grad(dy):
                 rows = tf.cast(tf.shape(x)[0], tf.int64)
-                if method == "parameter_shift":
-                    g = parameter_shift_tf(
-                        model, x, p, dy, shots=shots, seed=fold(key, 1), dtype=dtype
-                    )
-                    self._count(1, rows, rows * 2 * model.n_params)
-                else:
-                    g = spsa_tf(
-                        model, x, p, dy, step=self._spsa_step(), c=gains["c"],
-                        gamma=gains["gamma"], seed=self.seed, shots=shots,
-                        sample_seed=fold(key, 1), dtype=dtype,
-                    )  # fmt: skip
-                    self._count(1, rows, rows * 2)
-                return g.features, g.params
+                step = self._spsa_step() if method == "spsa" else None  # one Delta for all
+                gx, gp = 0.0, 0.0
+                for k, (m, lo, hi) in enumerate(parts):
+                    if method == "parameter_shift":
+                        g = parameter_shift_tf(
+                            m, x, p, dy[:, lo:hi], shots=shots, seed=seed(1, k), dtype=dtype
+                        )
+                    else:
+                        g = spsa_tf(
+                            m, x, p, dy[:, lo:hi], step=step, c=gains["c"],
+                            gamma=gains["gamma"], seed=self.seed, shots=shots,
+                            sample_seed=seed(1, k), dtype=dtype,
+                        )  # fmt: skip
+                    gx, gp = _add(gx, g.features), _add(gp, g.params)
+                per_setting = 2 * model.n_params if method == "parameter_shift" else 2
+                self._count(1, rows, rows * per_setting * n_settings)
+                return (None if isinstance(gx, float) else gx), gp
 
             return y, grad
 
@@ -438,26 +470,42 @@ class QubitLayer(tf.keras.layers.Layer):
 
     def _python_path(self, x, p, rdt):
         model, n_out = self._run_model, self._run_model.n_outputs
+        parts = _setting_parts(model)  # backends run one basis setting's circuits at a time
 
         def forward(x_np, p_np):
-            return expectations(
-                self.backend, model, x_np, p_np, self.shots, method=self.gradient,
-                account=self._account,
-            )  # fmt: skip
-
-        def gradient(x_np, p_np, dy_np, delta_np, k_np):
-            if self.gradient == "parameter_shift":
-                g = parameter_shift(
-                    self.backend, model, x_np, p_np, dy_np, self.shots, account=self._account
-                )
-            else:
-                g = spsa(
-                    self.backend, model, x_np, p_np, dy_np, self.shots, step=int(k_np),
-                    c=self.spsa_gains["c"], gamma=self.spsa_gains["gamma"], delta=delta_np,
+            ys = [
+                expectations(
+                    self.backend,
+                    m,
+                    x_np,
+                    p_np,
+                    self.shots,
+                    method=self.gradient,
                     account=self._account,
                 )  # fmt: skip
-            gx = np.zeros_like(x_np, np.float64) if g.features is None else g.features
-            return gx.astype(np.float64), np.asarray(g.params, np.float64)
+                for m, _, _ in parts
+            ]
+            return ys[0] if len(ys) == 1 else np.concatenate(ys, axis=1)
+
+        def gradient(x_np, p_np, dy_np, delta_np, k_np):
+            gx = np.zeros_like(x_np, np.float64)
+            gp = np.zeros(np.shape(p_np), np.float64)
+            for m, lo, hi in parts:
+                if self.gradient == "parameter_shift":
+                    g = parameter_shift(
+                        self.backend, m, x_np, p_np, dy_np[:, lo:hi], self.shots,
+                        account=self._account,
+                    )  # fmt: skip
+                else:
+                    g = spsa(
+                        self.backend, m, x_np, p_np, dy_np[:, lo:hi], self.shots,
+                        step=int(k_np), c=self.spsa_gains["c"], gamma=self.spsa_gains["gamma"],
+                        delta=delta_np, account=self._account,
+                    )  # fmt: skip
+                if g.features is not None:
+                    gx = gx + g.features
+                gp = gp + np.asarray(g.params, np.float64)
+            return gx.astype(np.float64), gp
 
         @tf.custom_gradient
         def run(x, p):
@@ -508,6 +556,19 @@ def _per_layer_angles(model: QubitModel, feature_groups: int, input_scaling: str
     return False
 
 
+def _setting_parts(model: QubitModel) -> list[tuple[QubitModel, int, int]]:
+    """(single-setting model, first readout column, end column) per basis setting."""
+    if model.n_settings == 1:
+        return [(model, 0, model.n_outputs)]
+    m = model.outputs_per_setting
+    return [(one, k * m, (k + 1) * m) for k, one in enumerate(model.settings())]
+
+
+def _add(total, term):
+    """``total + term`` where ``term`` may be None (no feature gradient)."""
+    return total if term is None else total + term
+
+
 def _resolve_model(model, structure: dict) -> QubitModel:
     """``model``, or the ``QubitModel`` of the structure keywords; a keyword that differs
     from its default and from ``model``'s value is refused (give one of them)."""
@@ -515,8 +576,14 @@ def _resolve_model(model, structure: dict) -> QubitModel:
         return QubitModel(**structure)
     if not isinstance(model, QubitModel):
         raise ValueError(f"model must be a QubitModel or None, got {type(model).__name__}")
+    defaults = {**STRUCTURE_DEFAULTS, "bases": BASES}
     for name, value in structure.items():
-        if value != STRUCTURE_DEFAULTS[name] and value != getattr(model, name):
+        if name == "bases":  # compared as normalised settings
+            value = normalize_bases(value, model.n_qubits)
+            default = normalize_bases(BASES, model.n_qubits)
+        else:
+            default = defaults[name]
+        if value != default and value != getattr(model, name):
             raise ValueError(f"{name}: given both model and {name}={value!r}; give one")
     return model
 

@@ -16,31 +16,54 @@ significant bit of a state index, as in Cirq) is
   product state whose readouts are per-qubit functions); pairs ``linear`` (q, q+1),
   ``ring`` (linear plus (n-1, 0) for n >= 3) or ``all_to_all`` (every a < b, in
   lexicographic order);
-* a **measurement** in the Z basis, read out as ``z`` (<Z_q> per qubit), ``parity``
+* a **measurement** of every qubit in the basis of its **basis setting** (``bases``: X, Y
+  or Z per qubit; a basis change before the computational-basis measurement: ``H`` for X,
+  ``S^dagger`` then ``H`` for Y (the unitary ``H S^dagger``), nothing for Z), read out as
+  ``z`` (<Z_q> per qubit), ``parity``
   (<Z_0 Z_1 ... Z_{n-1}>), ``z_parity`` (both: n + 1 outputs) or ``z_zz`` (<Z_q> per qubit
   and <Z_a Z_b> for every pair a < b in lexicographic order: n + n (n - 1) / 2 outputs, from
-  the same measured bitstrings, so no extra circuit).
+  the same measured bitstrings, so no extra circuit). In a non-Z basis the readouts are
+  those of the rotated frame: ``z`` gives <X_q> for a qubit measured in X, <Y_q> in Y, and
+  ``parity`` / ``z_zz`` the matching Pauli products.
+* **multi-basis readouts**: ``bases`` may hold several settings (e.g. ``("Z", "X")``, or
+  per-qubit strings such as ``("ZZXY",)``); the readouts of setting k fill columns
+  ``k * m .. (k + 1) * m - 1`` (m the readouts per setting). The simulator computes every
+  setting from one state; hardware runs one circuit per setting (``n_settings`` circuits per
+  evaluation), which is what ``QubitLayer``'s account counts.
 
 Gate conventions are Cirq's: ``RY(a) = exp(-i a Y / 2)``, ``RZ(b) = exp(-i b Z / 2)``.
+A basis setting is a string of one letter per qubit (qubit 0 first), or one letter for all
+qubits; the default ``("Z",)`` is the plain Z measurement (``bases`` normalised to full
+strings, e.g. ``("ZZZZ",)``).
+
 Parameters are a flat vector of ``n_params = 2 * n_qubits * depth`` angles in the order
 ``params.reshape(depth, n_qubits, 2)[l, q] = (theta_lq, phi_lq)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
 import numpy as np
 
 from qgan._tensors import real_array
 from qgan._validate import check_choice, check_int
-from qgan.qubit.defaults import DEPTH, ENCODING, ENTANGLER, MEASUREMENT, N_QUBITS, TOPOLOGY
+from qgan.qubit.defaults import (
+    BASES,
+    DEPTH,
+    ENCODING,
+    ENTANGLER,
+    MEASUREMENT,
+    N_QUBITS,
+    TOPOLOGY,
+)
 
 ENCODINGS = ("angle", "reupload", "amplitude")
 ENTANGLERS = ("cnot", "ms", "zz", "none")
 TOPOLOGIES = ("linear", "ring", "all_to_all")
 MEASUREMENTS = ("z", "parity", "z_parity", "z_zz")
+BASIS_LETTERS = ("X", "Y", "Z")
 MAX_QUBITS = 20  # a [B, 2**n] state vector beyond this does not fit a workstation
 
 
@@ -61,6 +84,7 @@ class QubitModel:
     entangler: str = ENTANGLER
     topology: str = TOPOLOGY
     measurement: str = MEASUREMENT
+    bases: tuple[str, ...] = BASES
 
     def __post_init__(self):
         check_int(self.n_qubits, "n_qubits", 1, MAX_QUBITS)
@@ -71,6 +95,7 @@ class QubitModel:
         check_choice(self.measurement, "measurement", MEASUREMENTS)
         object.__setattr__(self, "n_qubits", int(self.n_qubits))
         object.__setattr__(self, "depth", int(self.depth))
+        object.__setattr__(self, "bases", normalize_bases(self.bases, self.n_qubits))
 
     # ------------------------------------------------------------------ sizes and names
     @property
@@ -85,10 +110,30 @@ class QubitModel:
 
     @property
     def n_outputs(self) -> int:
-        """Readouts per circuit: n_qubits (z), 1 (parity), n_qubits + 1 (z_parity) or
-        n_qubits (n_qubits + 1) / 2 (z_zz)."""
+        """Readouts per evaluation: ``n_settings`` times the readouts per setting, n_qubits
+        (z), 1 (parity), n_qubits + 1 (z_parity) or n_qubits (n_qubits + 1) / 2 (z_zz)."""
+        return self.n_settings * self.outputs_per_setting
+
+    @property
+    def outputs_per_setting(self) -> int:
+        """Readouts of one basis setting (see :attr:`n_outputs`)."""
         n = self.n_qubits
         return {"z": n, "parity": 1, "z_parity": n + 1, "z_zz": n * (n + 1) // 2}[self.measurement]
+
+    @property
+    def n_settings(self) -> int:
+        """Basis settings measured: circuits per evaluation on hardware."""
+        return len(self.bases)
+
+    @property
+    def plain_z(self) -> bool:
+        """Whether the measurement is the single all-Z setting (no basis change)."""
+        return self.bases == ("Z" * self.n_qubits,)
+
+    def settings(self) -> tuple[QubitModel, ...]:
+        """One single-setting model per basis setting, in readout order (what hardware
+        runs: one circuit each)."""
+        return tuple(replace(self, bases=(b,)) for b in self.bases)
 
     @property
     def structure_key(self) -> str:
@@ -97,6 +142,7 @@ class QubitModel:
             f"qubit:n_qubits={self.n_qubits},depth={self.depth},encoding={self.encoding},"
             f"entangler={self.entangler},topology={self.topology},"
             f"measurement={self.measurement}"
+            + ("" if self.plain_z else f",bases={'|'.join(self.bases)}")
         )
 
     @property
@@ -121,7 +167,16 @@ class QubitModel:
     # ------------------------------------------------------------------ readout
     @cached_property
     def readout_signs(self) -> np.ndarray:
-        """[2**n, n_outputs] float64 of +-1: output k = sum_i prob_i * signs[i, k]."""
+        """[2**n, n_outputs] float64 of +-1: output k = sum_i prob_i * signs[i, k], prob the
+        outcome probabilities of the (single) setting's measurement; a model of several
+        settings has one outcome distribution per setting: take :meth:`settings`."""
+        self._single("readout_signs")
+        return self.setting_signs
+
+    @cached_property
+    def setting_signs(self) -> np.ndarray:
+        """[2**n, outputs_per_setting] float64 of +-1: the readouts of one setting from its
+        outcome probabilities (every setting reads its bits alike)."""
         n = self.n_qubits
         index = np.arange(2**n)
         bits = (index[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1  # [2**n, n], qubit q
@@ -134,8 +189,10 @@ class QubitModel:
             bits: [S, n_qubits] of 0/1; bit j is qubit j (``LineQubit(j)``), 1 means |1>.
 
         Returns:
-            [n_outputs] float64: <Z_j> = 1 - 2 * mean(bit j); parity = mean of prod_j Z_j.
+            [n_outputs] float64: <Z_j> = 1 - 2 * mean(bit j); parity = mean of prod_j Z_j
+            (of the measured frame: <X_j> for a qubit measured in X). One setting only.
         """
+        self._single("outputs_from_samples")
         bits = np.asarray(bits)
         if bits.ndim != 2 or bits.shape[1] != self.n_qubits or bits.shape[0] < 1:
             raise ValueError(
@@ -144,6 +201,13 @@ class QubitModel:
         if not np.all((bits == 0) | (bits == 1)):
             raise ValueError("bits must hold only 0 and 1")
         return _readouts(1.0 - 2.0 * bits.astype(np.float64), self.measurement).mean(axis=0)
+
+    def _single(self, what: str) -> None:
+        if self.n_settings != 1:
+            raise ValueError(
+                f"{what}: a model with {self.n_settings} basis settings has one outcome "
+                "distribution per setting; use model.settings()"
+            )
 
     # ------------------------------------------------------------------ validation
     def check_features(self, features, name: str = "features") -> np.ndarray:
@@ -176,14 +240,18 @@ class QubitModel:
         return p
 
     # ------------------------------------------------------------------ export
-    def to_cirq(self, features, params, measure: bool = False):
+    def to_cirq(self, features, params, measure: bool = False, setting: int = 0):
         """The circuit with bound numbers as a ``cirq.Circuit`` on ``LineQubit.range(n)``.
 
         Args:
             features: [n_features] float.
             params: [n_params] float.
             measure: append ``cirq.measure(*qubits, key="z")``.
+            setting: which basis setting's circuit (index into ``bases``): its basis change
+                (``H`` on X qubits, ``S**-1`` then ``H`` on Y qubits) ends the circuit, before
+                the measurement; the plain Z setting adds nothing.
         """
+        check_int(setting, "setting", 0, self.n_settings - 1)
         from qgan.qubit.cirq_export import model_circuit
 
         x = _as_float_array(features, "features")
@@ -196,17 +264,49 @@ class QubitModel:
         p = self.check_params(params)
         if p.ndim != 1:
             raise ValueError(f"params must have shape [{self.n_params}], got {list(p.shape)}")
-        return model_circuit(self, x, p, measure)
+        return model_circuit(self, x, p, measure, self.bases[setting])
 
 
 def structure_of(source) -> dict:
     """The structure of a qubit circuit as ``QubitModel``'s keyword arguments.
 
-    Reads ``n_qubits``, ``depth``, ``encoding``, ``entangler``, ``topology`` and
-    ``measurement`` by attribute from ``source``: a :class:`QubitModel`, or any object
-    with those names (a config section); the dict also fits ``QubitLayer``'s arguments.
+    Reads ``n_qubits``, ``depth``, ``encoding``, ``entangler``, ``topology``,
+    ``measurement`` and ``bases`` (default ``BASES`` where ``source`` has none) by attribute
+    from ``source``: a :class:`QubitModel`, or any object with those names (a config
+    section); the dict also fits ``QubitLayer``'s arguments.
     """
-    return {f.name: getattr(source, f.name) for f in fields(QubitModel)}
+    out = {f.name: getattr(source, f.name) for f in fields(QubitModel) if f.name != "bases"}
+    out["bases"] = tuple(getattr(source, "bases", BASES))
+    return out
+
+
+def normalize_bases(bases, n_qubits: int, name: str = "bases") -> tuple[str, ...]:
+    """``bases`` as a tuple of upper-case strings of ``n_qubits`` letters X, Y, Z.
+
+    A string is one setting (``"ZXY"``, or ``"X"`` for every qubit); a list or tuple holds
+    settings, each a string (one letter for all qubits, or one per qubit) or a list of
+    per-qubit letters. One-line ValueError naming ``name`` otherwise.
+    """
+    if isinstance(bases, str):
+        bases = (bases,)
+    if not isinstance(bases, (list, tuple)) or not bases:
+        raise ValueError(f"{name} must be a non-empty list of basis settings, got {bases!r}")
+    out = []
+    for setting in bases:
+        if isinstance(setting, (list, tuple)):
+            setting = "".join(str(b) for b in setting)
+        if not isinstance(setting, str):
+            raise ValueError(f"{name}: a basis setting is a string of X, Y, Z, got {setting!r}")
+        text = setting.upper()
+        if len(text) == 1:
+            text *= n_qubits
+        if len(text) != n_qubits or set(text) - set(BASIS_LETTERS):
+            raise ValueError(
+                f"{name}: each setting must be one of X, Y, Z for all qubits or one letter per "
+                f"qubit ({n_qubits}), got {setting!r}"
+            )
+        out.append(text)
+    return tuple(out)
 
 
 def _readouts(z: np.ndarray, measurement: str) -> np.ndarray:

@@ -16,6 +16,11 @@ How it is fast (8 qubits, depth 4: one layer costs two 16 x 16 matrix products p
   gather), a ZZ layer one fixed diagonal, and an MS layer ``H^n D H^n`` with the
   Hadamards folded into the neighbouring rotation layers (``H G H`` per qubit).
 * Readouts are one matrix product of the probabilities with a fixed +-1 sign matrix.
+* Measurement bases other than Z (``QubitModel.bases``): the final state is turned into
+  complex amplitudes once and every basis setting's change (``H`` per X qubit, ``H S^dagger``
+  per Y qubit) is applied to it as ``K_A S K_B^T`` (two complex matrix products per
+  setting); the all-Z setting reads the state's probabilities directly. So a multi-basis
+  readout costs one simulation, whereas hardware runs one circuit per setting.
 * The per-sample Kronecker factors (re-uploading makes every RY layer per sample) are built
   by outer products of flattened gates and one transpose, with an explicit gradient
   (``_kron_rotations``): one batched matrix product and one fixed linear map per factor,
@@ -49,7 +54,8 @@ def trace_count(model: QubitModel | None = None) -> int:
 
 
 def simulate_state(model: QubitModel, features, params, dtype=tf.complex64) -> tf.Tensor:
-    """Final state vectors ``[N, 2**n_qubits]`` (qubit 0 most significant, as Cirq).
+    """Final state vectors ``[N, 2**n_qubits]`` (qubit 0 most significant, as Cirq), after
+    the basis change of the model's (single) basis setting, as ``QubitModel.to_cirq``.
 
     Args:
         model: the circuit structure.
@@ -62,7 +68,8 @@ def simulate_state(model: QubitModel, features, params, dtype=tf.complex64) -> t
 
 
 def probabilities(model: QubitModel, features, params, dtype=tf.complex64) -> tf.Tensor:
-    """Z-basis outcome probabilities ``[N, 2**n_qubits]`` (real dtype of ``dtype``)."""
+    """Outcome probabilities ``[N, 2**n_qubits]`` (real dtype of ``dtype``) of the
+    computational-basis measurement after the (single) setting's basis change."""
     return _run("probabilities", model, features, params, dtype)
 
 
@@ -95,6 +102,11 @@ def _run(quantity: str, model: QubitModel, features, params, dtype) -> tf.Tensor
         raise ValueError(
             f"params has {p.shape[0]} rows but features has {x.shape[0]}; per-row params "
             "need one row per feature row"
+        )
+    if quantity != "expectations" and model.n_settings != 1:
+        raise ValueError(
+            f"model: {quantity} of a model with {model.n_settings} basis settings (one outcome "
+            "distribution per setting); take one of model.settings()"
         )
     if not tf.inside_function():
         model.check_features(x.numpy())
@@ -147,7 +159,9 @@ class _Constants:
         bits = (index[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1
         z = (1.0 - 2.0 * bits).T  # [n, 2**n]: z[q, i] = +-1
         self.z = {f: z[:, o] for f, o in self.order.items()}
-        self.signs = {f: model.readout_signs[o] for f, o in self.order.items()}
+        self.signs = {f: model.setting_signs[o] for f, o in self.order.items()}
+        self.normal_signs = model.setting_signs
+        self.basis_factors = {b: _basis_factors(b, self.n_a) for b in model.bases}
         self.entangler = model.entangler if model.pairs else None
         zz = -0.25 * np.pi * sum(z[a] * z[b] for a, b in model.pairs) if model.pairs else 0.0
         self.zz = {f: np.broadcast_to(zz, (2**n,))[o] for f, o in self.order.items()}
@@ -165,6 +179,28 @@ class _Constants:
 
     def shape(self, flipped: bool) -> list[int]:
         return [self.db, self.da] if flipped else [self.da, self.db]
+
+
+_BASIS_CHANGE = {  # the unitary before the computational-basis measurement, per basis
+    "Z": np.eye(2, dtype=complex),
+    "X": _H.astype(complex),
+    "Y": _H @ np.diag([1.0, -1.0j]),  # H S^dagger: |+i>, |-i> -> |0>, |1>
+}
+
+
+def _basis_factors(setting: str, n_a: int):
+    """(K_A, K_B): Kronecker products of the basis changes of qubits 0..n_a-1 and the rest
+    (None for a factor of Z only: the identity)."""
+    out = []
+    for part in (setting[:n_a], setting[n_a:]):
+        if set(part) <= {"Z"}:
+            out.append(None)
+            continue
+        k = np.ones((1, 1), complex)
+        for basis in part:
+            k = np.kron(k, _BASIS_CHANGE[basis])
+        out.append(k)
+    return tuple(out)
 
 
 def _cnot_permutation(n: int, pairs) -> np.ndarray:
@@ -404,16 +440,49 @@ class _Circuit:
         return tf.reshape(tf.transpose(flat, [0, 2, 1]), [-1, 2**self.model.n_qubits])
 
 
+def _amplitudes(circuit: _Circuit, state) -> tf.Tensor:
+    """Complex amplitudes [B, 2**n] in the normal (Cirq) order of a state [B, r, X, Y]."""
+    if state.shape[1] == 1:
+        state = tf.concat([state, tf.zeros_like(state)], axis=1)
+    flat = tf.reshape(state, [-1, 2, 2**circuit.model.n_qubits])
+    return circuit.normal_order(tf.complex(flat[:, 0], flat[:, 1]))
+
+
+def _change_basis(circuit: _Circuit, amplitudes, setting: str, dtype: tf.DType) -> tf.Tensor:
+    """(K_A (x) K_B) psi for the basis change of ``setting``: [B, 2**n] complex, normal order."""
+    c = circuit.c
+    k_a, k_b = c.basis_factors[setting]
+    state = tf.reshape(amplitudes, [-1, c.da, c.db])
+    if k_b is not None:
+        state = tf.matmul(state, tf.constant(k_b, dtype=dtype), transpose_b=True)
+    if k_a is not None:
+        state = tf.matmul(tf.constant(k_a, dtype=dtype), state)
+    return tf.reshape(state, [-1, 2**circuit.model.n_qubits])
+
+
 def _evaluate(model: QubitModel, dtype: tf.DType, quantity: str, features, params):
     circuit = _Circuit(model, real_dtype(dtype))
     state = circuit.run(features, params)
+    z_only = "Z" * model.n_qubits
     if quantity == "state":
-        if state.shape[1] == 1:
-            state = tf.concat([state, tf.zeros_like(state)], axis=1)
-        flat = tf.reshape(state, [-1, 2, 2**model.n_qubits])
-        amplitudes = tf.complex(flat[:, 0], flat[:, 1])
-        return circuit.normal_order(amplitudes)
-    probs = circuit.probabilities(state)
-    if quantity == "probabilities":
-        return circuit.normal_order(probs)
-    return tf.matmul(probs, circuit.const(circuit.c.signs[circuit.flipped]))
+        amplitudes = _amplitudes(circuit, state)
+        if model.bases[0] == z_only:
+            return amplitudes
+        return _change_basis(circuit, amplitudes, model.bases[0], dtype)
+    outputs, amplitudes = [], None
+    for setting in model.bases:
+        if setting == z_only:  # the state's own probabilities, in its layout
+            probs = circuit.probabilities(state)
+            if quantity == "probabilities":
+                return circuit.normal_order(probs)
+            signs = circuit.c.signs[circuit.flipped]
+        else:
+            if amplitudes is None:
+                amplitudes = _amplitudes(circuit, state)
+            changed = _change_basis(circuit, amplitudes, setting, dtype)
+            probs = tf.square(tf.math.real(changed)) + tf.square(tf.math.imag(changed))
+            if quantity == "probabilities":
+                return probs
+            signs = circuit.c.normal_signs
+        outputs.append(tf.matmul(probs, circuit.const(signs)))
+    return outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=1)
