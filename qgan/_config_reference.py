@@ -153,6 +153,13 @@ _CLASSIFY = {
     "model.topology": "`qubit`: which qubit pairs the entanglers couple.",
     "model.measurement": "`qubit`: the measured observables (`z`, `parity`, `z_parity` or "
     "`z_zz`: <Z_q> and <Z_a Z_b> of every pair, from the same bitstrings).",
+    "model.measurement_bases": "`qubit`: the basis each qubit is measured in, one of X, Y, Z "
+    "per qubit (a basis change, H or S^dagger H, before the measurement; null: Z on every "
+    "qubit). One circuit per sample.",
+    "model.readout_bases": "`qubit`: multi-basis readout: several basis settings, each a "
+    "letter for every qubit (`[Z, X]`) or one letter per qubit (`ZXYZ...`), the readouts "
+    "concatenated; hardware runs one circuit per setting and the run's account counts them "
+    "(null: one setting, see `measurement_bases`).",
     "model.feature_groups": "`qubit`: layer l re-uploads PCA feature group l mod g "
     "(n_qubits x g features; 1: the same features in every layer).",
     "model.input_scaling": "`qubit`/`hybrid`: trainable input weights: `none`, `feature` or "

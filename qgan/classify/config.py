@@ -17,7 +17,7 @@ from qgan import _config, _resources
 from qgan._config import validate
 from qgan.classify.datasets import FASHION_MNIST_800, packaged
 from qgan.qubit import defaults
-from qgan.qubit.model import ENTANGLERS, MAX_QUBITS, MEASUREMENTS, TOPOLOGIES
+from qgan.qubit.model import ENTANGLERS, MAX_QUBITS, MEASUREMENTS, TOPOLOGIES, normalize_bases
 from qgan.qubit.spsa_gains import SPSA_DEFAULTS
 
 PosInt = Annotated[int, Field(ge=1, strict=True)]
@@ -88,6 +88,10 @@ class ModelConfig(_Section):
     layer its own components); ``input_scaling``: ``none``, ``feature``
     (a trainable weight per feature) or ``feature_layer`` (``reupload``: per feature and
     layer); ``entangler: none`` is the no-entanglement ablation.
+    ``measurement_bases``: X, Y or Z per qubit (one circuit per sample); ``readout_bases``:
+    several basis settings, each a letter for every qubit or one letter per qubit, the
+    readouts concatenated (one circuit per setting and sample: the run's account counts
+    them). At most one of the two; :attr:`bases` is the circuit's ``QubitModel.bases``.
     hybrid: the images through ``Conv2D(f, 3x3, relu) -> MaxPool(2)`` for f in
     ``conv_filters``, then for each w in ``widths`` ``Dense(w, tanh) * pi`` and a block of
     width w (``stack: qubit``: a w-qubit ``QubitLayer`` of ``depth`` re-uploading layers with
@@ -106,6 +110,8 @@ class ModelConfig(_Section):
     entangler: Literal[ENTANGLERS] = defaults.ENTANGLER
     topology: Literal[TOPOLOGIES] = defaults.TOPOLOGY
     measurement: Literal[MEASUREMENTS] = defaults.MEASUREMENT
+    measurement_bases: list[Literal["X", "Y", "Z"]] | None = None
+    readout_bases: list[Annotated[str, Field(pattern=r"^[XYZ]+$")]] | None = None
     feature_scale: PosFloat = 0.35
     feature_groups: PosInt = 1
     input_scaling: Literal["none", "feature", "feature_layer"] = "none"
@@ -115,6 +121,33 @@ class ModelConfig(_Section):
         default_factory=lambda: [8, 6, 4]
     )
     stack: Literal["qubit", "dense"] = "qubit"
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The basis settings of the circuit (``QubitModel.bases``, normalised)."""
+        if self.readout_bases is not None:
+            return normalize_bases(tuple(self.readout_bases), self.n_qubits)
+        if self.measurement_bases is not None:
+            return normalize_bases(("".join(self.measurement_bases),), self.n_qubits)
+        return normalize_bases(defaults.BASES, self.n_qubits)
+
+    @model_validator(mode="after")
+    def _bases(self):
+        if self.measurement_bases is not None and self.readout_bases is not None:
+            raise ValueError(
+                "measurement_bases: give measurement_bases (one setting) or readout_bases "
+                "(several), not both"
+            )
+        if self.measurement_bases is not None and len(self.measurement_bases) != self.n_qubits:
+            raise ValueError(
+                f"measurement_bases: one basis per qubit ({self.n_qubits}), got "
+                f"{len(self.measurement_bases)}"
+            )
+        if self.readout_bases is not None:
+            normalize_bases(tuple(self.readout_bases), self.n_qubits, "readout_bases")
+        if self.kind == "hybrid" and (self.measurement_bases or self.readout_bases):
+            raise ValueError("measurement_bases: the hybrid model's circuits read <Z_q> (Z)")
+        return self
 
     @model_validator(mode="after")
     def _reupload_options(self):

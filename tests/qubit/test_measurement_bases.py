@@ -288,3 +288,48 @@ def test_ionq_compilation_accepts_the_basis_change_gates(gateset):
         cbody = cirq.Circuit(op for op in compiled.all_operations() if not cirq.is_measurement(op))
         cstate = cirq.final_state_vector(cbody, qubit_order=qs, dtype=np.complex128)
         assert np.max(np.abs(np.abs(cstate) ** 2 - probs_source)) <= 1e-8
+
+
+@pytest.mark.parametrize(
+    "overrides,bases,n_outputs",
+    [
+        ({"model.measurement_bases": list("ZXYZXYZX")}, ("ZXYZXYZX",), 8),
+        ({"model.readout_bases": ["Z", "X"]}, ("Z" * 8, "X" * 8), 16),
+        ({"model.readout_bases": ["ZZZZXXXX", "Y"]}, ("ZZZZXXXX", "Y" * 8), 16),
+    ],
+)
+def test_classifier_config_keys_build_the_measured_circuit(overrides, bases, n_outputs):
+    """``model.measurement_bases`` / ``model.readout_bases`` reach the classifier's
+    QubitLayer (configs/fashion_mnist_qubit.yaml with the key set)."""
+    from pathlib import Path
+
+    from qgan.classify.config import load_config
+    from qgan.classify.model import build_model
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "fashion_mnist_qubit.yaml"
+    cfg = load_config(path, overrides=overrides)
+    assert cfg.model.bases == bases
+    circuit_inputs = cfg.model.n_qubits * cfg.model.feature_groups
+    model, circuit = build_model(cfg, (circuit_inputs,))
+    assert circuit.model.bases == bases and circuit.model.n_outputs == n_outputs
+    assert model(np.zeros((2, circuit_inputs), np.float32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize(
+    "overrides,key",
+    [
+        ({"model.measurement_bases": ["Z", "X"]}, "measurement_bases"),
+        ({"model.readout_bases": ["ZX"]}, "readout_bases"),
+        ({"model.readout_bases": ["Q"]}, "readout_bases"),
+        ({"model.readout_bases": ["Z"], "model.measurement_bases": list("Z" * 8)}, "bases"),
+    ],
+)
+def test_bad_bases_config_keys_are_refused_naming_the_key(overrides, key):
+    from pathlib import Path
+
+    from qgan.classify.config import load_config
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "fashion_mnist_qubit.yaml"
+    with pytest.raises(ValueError, match=key) as err:
+        load_config(path, overrides=overrides)
+    assert "\n" not in str(err.value).strip()
