@@ -152,7 +152,7 @@ class SimulatorBackend:
         state[:, 0] = 1.0
         for depth in np.unique(layers[layers > 0]):  # one simulation per prefix depth
             rows = layers == depth
-            sub = replace(model, depth=int(depth))
+            sub = prefix_model(model, int(depth))
             state[rows] = simulate_state(
                 sub, x[rows], p[rows, : sub.n_params], dtype=self.dtype
             ).numpy()
@@ -207,6 +207,13 @@ def check_prefix(model: QubitModel, features, params, layers, unitaries):
             f"unitaries must have shape [{x.shape[0]}, {model.n_qubits}, 2, 2], got {list(u.shape)}"
         )
     return x, np.ascontiguousarray(p), raw.astype(np.int64), u
+
+
+def prefix_model(model: QubitModel, layers: int) -> QubitModel:
+    """The first ``layers`` (>= 1) layers of ``model`` as a model measured in Z (a prefix
+    circuit's own gates choose its measured basis, not the model's basis settings)."""
+    plain = {"bases": ("Z",)} if hasattr(model, "bases") else {}
+    return replace(model, depth=layers, **plain)
 
 
 def zz_signs(n_qubits: int) -> np.ndarray:

@@ -42,7 +42,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from qgan.qubit.backends import (
     check_prefix,
     check_rows,
     check_shots,
+    prefix_model,
     sample_readouts,
     zz_signs,
 )
@@ -263,7 +264,7 @@ class NoisyBackend:
         rho[:, 0, 0] = 1.0
         for depth in np.unique(layers[layers > 0]):
             rows = layers == depth
-            sub = replace(model, depth=int(depth))
+            sub = prefix_model(model, int(depth))
             rho[rows] = self._run(sub, x[rows], np.ascontiguousarray(p[rows, : sub.n_params]))
         rho = rho.reshape(b, *([2] * (2 * n)))
         for q in range(n):
