@@ -156,7 +156,7 @@ RULES = [
         "qgan classify {tiny_fashion_qubit} --evaluate other.npz --json",
     ),
     Rule(
-        r"^python scripts/classify_results\.py$",
+        r"^python scripts/classify_results\.py( --seeds 0-4)?$",
         "python scripts/classify_results.py {tiny_fashion_qubit} {tiny_fashion_classical} "
         "--readme= --out reports/tiny_classify_results --runs-dir runs/classify_results",
     ),

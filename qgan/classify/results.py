@@ -22,8 +22,10 @@ START = "<!-- classify-results:start -->"
 END = "<!-- classify-results:end -->"
 #: the shipped classifier configs, in the README's order
 SHIPPED = (
-    "configs/fashion_mnist_qubit.yaml",
+    "configs/fashion_mnist_qubit_scaled.yaml",
+    "configs/fashion_mnist_qubit_scaled_no_entanglement.yaml",
     "configs/fashion_mnist_classical.yaml",
+    "configs/fashion_mnist_qubit.yaml",
     "configs/digits_qubit.yaml",
 )
 ROW_KEYS = (
