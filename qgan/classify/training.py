@@ -554,6 +554,10 @@ def classify(
     adaptive = t.adaptive or AdaptiveConfig() if t.gradient == "adaptive" else None
     switches: list[dict] = []
 
+    if cfg.backend.kind == "ionq":  # price the whole run before anything is created or sent
+        from qgan.classify.ionq_run import preflight_run
+
+        preflight_run(cfg, ionq_backend(cfg), clf.circuit.model, len(y_train), len(y_val))
     run_dir = rundir.new_run_dir(cfg.output.dir, cfg.name)
     if cfg.backend.kind == "ionq":
         # the run directory exists only now: from here on jobs and results are saved in it
@@ -649,14 +653,21 @@ def classify(
             rundir.append_jsonl(run_dir / "metrics.jsonl", _json_safe(record))
             history.append(record)
             bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{val['accuracy']:.3f}")
+    except BaseException:
+        _end_ionq_session(cfg, clf)
+        raise
     finally:
         bar.close()
     train_s = time.perf_counter() - train_start
 
     checkpoint = tf.train.Checkpoint(model=clf.model)
     final_ckpt = rundir.save_named_checkpoint(checkpoint, run_dir, "final")
-    val = _scores(clf.logits_of_features(x_val), y_val)
-    train_scores = _scores(clf.logits_of_features(x_train), y_train)
+    try:  # the run's last circuits: then its IonQ session (if any) ends
+        val = _scores(clf.logits_of_features(x_val), y_val)
+        train_scores = _scores(clf.logits_of_features(x_train), y_train)
+        scores = None if eval_data is None else clf.score(eval_data)
+    finally:
+        _end_ionq_session(cfg, clf)
     record = {
         "name": cfg.name,
         "seed": cfg.seed,
@@ -669,7 +680,6 @@ def classify(
         "train_loss": train_scores["loss"],
     }
     if eval_data is not None:
-        scores = clf.score(eval_data)
         record.update(
             eval_accuracy=scores["accuracy"],
             n_eval=len(eval_data),
@@ -746,6 +756,14 @@ def classify(
         record["wall_s"],
     )
     return ClassifyResult(run_dir, record, history, clf)
+
+
+def _end_ionq_session(cfg, clf) -> None:
+    """End the run's IonQ session (``backend.session``) once its last circuits ran, or when
+    training stops on an exception (a process killed outright leaves the session open, and
+    the resumed run re-attaches to it)."""
+    if cfg.backend.kind == "ionq" and clf.circuit is not None:
+        clf.circuit.backend.close()
 
 
 def evaluate_file(classifier: Classifier, path) -> dict:

@@ -331,3 +331,8 @@ def _check_model(model: QubitModel) -> None:
     for attr, plain in (("uploads", "same"), ("input_scaling", "none")):
         if getattr(model, attr, plain) != plain:
             raise ValueError(f"noise: {attr}={getattr(model, attr)!r} is not simulated with noise")
+    if not getattr(model, "plain_z", True):  # the noisy circuits measure in Z only
+        raise ValueError(
+            f"noise: measurement bases {'|'.join(model.bases)} are not simulated with noise "
+            "(only Z on every qubit)"
+        )

@@ -154,3 +154,14 @@ def test_bad_noise_specs_are_refused_in_one_line(spec, match):
     with pytest.raises(ValueError, match=match) as err:
         NoiseModel.parse(spec)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("bases", [("X" * 3,), ("ZZZ", "XYZ")])
+def test_x_and_y_measurement_bases_are_refused_not_read_as_z(bases):
+    # the noisy density-matrix circuits end in a Z measurement; an X/Y setting read as Z would
+    # be a silently wrong readout
+    model = QubitModel(n_qubits=3, depth=1, bases=bases)
+    x, p = np.zeros((1, 3)), np.zeros(model.n_params)
+    refused = r"^noise: measurement bases .* are not simulated with noise \(only Z"
+    with pytest.raises(ValueError, match=refused):
+        NoisyBackend("aria-1").expectations(model, x, p)
