@@ -332,3 +332,19 @@ def test_a_failed_job_is_one_line_naming_the_job(
     assert lines[0].startswith("qgan classify: error: IonQJobError: ")
     assert job.body["name"] in lines[0] and "calibration failed" in lines[0]
     assert list((tmp_path / "runs").glob("*/ionq/jobs/*"))
+
+
+def test_qgan_classify_over_its_budget_stops_before_any_job_or_run_directory(
+    loopback, fast_options, api_key, tmp_path, capsys
+):  # fmt: skip
+    """`qgan classify` prices the whole run first: over backend.max_cost_usd it exits with one
+    line giving the estimate and the limit, the server saw no job, and no run directory exists."""
+    backend_cfg = {"kind": "ionq", "target": "qpu.aria-1", "max_cost_usd": 25.0,
+                   **fast_options}  # fmt: skip
+    data = config_data(tmp_path, "parameter_shift", backend_cfg)
+    status, out, err = cli(capsys, "classify", write_config(tmp_path, data), "--quiet")
+    assert status != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "is estimated at" in lines[0] and "limit of 25.00 USD" in lines[0]
+    assert loopback.requests_to("POST", r"^/jobs") == []
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
