@@ -152,6 +152,11 @@ RULES = [
     ),
     Rule(r"^qgan classify configs/digits_qubit\.yaml$", "qgan classify {tiny_digits_qubit}"),
     Rule(
+        r"^qgan classify configs/digits_qubit_qng\.yaml$",
+        "qgan classify {tiny_digits_qubit_qng} --quiet",
+    ),
+    Rule(r"^qgan train configs/bimodal_qubit_disc\.yaml$", "qgan train {tiny_qubit_disc} --quiet"),
+    Rule(
         r"^qgan classify configs/fashion_mnist_qubit\.yaml --evaluate other\.npz$",
         "qgan classify {tiny_fashion_qubit} --evaluate other.npz --json",
     ),
@@ -363,6 +368,12 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
         ),
         "tiny_digits_qubit": _tiny_classifier(
             configs / "digits_qubit.yaml", configs / "tiny_digits_qubit.yaml"
+        ),
+        "tiny_digits_qubit_qng": _tiny_classifier(
+            configs / "digits_qubit_qng.yaml", configs / "tiny_digits_qubit_qng.yaml"
+        ),
+        "tiny_qubit_disc": _tiny_gan(
+            configs / "bimodal_qubit_disc.yaml", configs / "tiny_qubit_disc.yaml", "qubit_disc"
         ),
         "profile_small": "--batch-sizes 8 --cutoffs 3 --layers 1 --repeats 2 --warmup 1 "
         "--sf-repeats 1 --sf-loop-samples 1",
