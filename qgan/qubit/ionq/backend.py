@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from qgan._validate import check_int
+from qgan.qubit.backends import check_prefix, prefix_model
 from qgan.qubit.ionq.budget import (
     CostEstimate,
     IonQBudgetExceeded,
@@ -40,6 +41,7 @@ from qgan.qubit.ionq.jobs import (
 )
 from qgan.qubit.ionq.options import IonQOptions, check_debias_shots, parse_options
 from qgan.qubit.ionq.store import CircuitResult, JobRecord, RunStore
+from qgan.qubit.model import QubitModel
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +284,57 @@ class IonQBackend:
         out = np.empty((len(prepared), model.n_outputs), dtype=np.float64)
         for i, item in enumerate(prepared):
             out[i] = model.outputs_from_samples(self.samples(results[item.key], shots))
+        return out
+
+    def prefix_expectations(self, model, features, params, layers, unitaries, shots) -> np.ndarray:
+        """Readouts [N, n + n (n - 1) / 2] float64 of N **prefix circuits** (the quantum
+        natural gradient's metric circuits, :mod:`qgan.qubit.qng`), measured on IonQ.
+
+        Row i: the first ``layers[i]`` complete layers of ``model`` (its own cirq export,
+        :meth:`QubitModel.to_cirq` of a ``depth=layers[i]`` model), then the single-qubit
+        gate ``unitaries[i, q]`` on each qubit q (as Pauli rotations, so the ``qis``
+        gateset can send it too), then all qubits measured in Z; read out as ``z_zz``
+        (<Z_q> per qubit, then <Z_a Z_b> for a < b). The semantics are those of
+        :meth:`qgan.qubit.backends.SimulatorBackend.prefix_expectations`.
+
+        All N circuits go through :meth:`run` like those of :meth:`expectations`: one
+        multi-circuit job (more past ``max_circuits_per_job``), compiled to the
+        configured gateset, saved in the run directory, priced by the ``max_cost_usd``
+        guard, inside the session.
+
+        Args:
+            model: a ``QubitModel`` with a gate encoding.
+            features: [N, n_features]; params: [N, n_params] or [n_params].
+            layers: an int in 0 .. depth or [N] of them.
+            unitaries: [N, n_qubits, 2, 2] complex.
+            shots: measurements per circuit, an integer >= 1 (exact readouts need the
+                simulator backend).
+        """
+        shots = _check_shots(shots)
+        x, p, depth, u = check_prefix(model, features, params, layers, unitaries)
+        n = model.n_qubits
+        if x.shape[0] == 0:
+            return np.zeros((0, n + n * (n - 1) // 2))
+        qubits = cirq.LineQubit.range(n)
+        prepared = []
+        for i in range(x.shape[0]):
+            if depth[i] > 0:
+                sub = prefix_model(model, int(depth[i]))
+                circuit = sub.to_cirq(x[i], p[i, : sub.n_params])
+                structure = f"prefix:{depth[i]}:{sub.structure_key}"
+            else:
+                circuit, structure = cirq.Circuit(), None
+            circuit.append(
+                [_pauli_rotations(u[i, q], qubit) for q, qubit in enumerate(qubits)],
+                strategy=cirq.InsertStrategy.NEW_THEN_INLINE,
+            )
+            circuit.append(cirq.measure(*qubits, key=MEASUREMENT_KEY))
+            prepared.append(self.prepare(circuit, shots, structure))
+        results = self.run(prepared, shots)
+        readout = QubitModel(n_qubits=n, depth=1, measurement="z_zz")  # what zz_signs reads
+        out = np.empty((len(prepared), readout.n_outputs), dtype=np.float64)
+        for i, item in enumerate(prepared):
+            out[i] = readout.outputs_from_samples(self.samples(results[item.key], shots))
         return out
 
     def prepare(
@@ -530,6 +583,15 @@ class IonQBackend:
             drawn = rng.choice(values, size=shots, p=weights / weights.sum())
         shifts = result.num_qubits - 1 - np.asarray(targets, dtype=np.int64)
         return ((drawn[:, None] >> shifts[None, :]) & 1).astype(np.int8)
+
+
+def _pauli_rotations(mat: np.ndarray, qubit: cirq.Qid) -> list[cirq.Operation]:
+    """The 2x2 unitary ``mat`` on ``qubit`` as X/Y/Z rotations (equal up to a global
+    phase), gates every IonQ gateset (``qis`` included) serializes or compiles."""
+    return [
+        (pauli**half_turns).on(qubit)
+        for pauli, half_turns in cirq.single_qubit_matrix_to_pauli_rotations(mat, 1e-12)
+    ]
 
 
 def _check_shots(shots) -> int:
