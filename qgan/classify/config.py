@@ -414,12 +414,6 @@ class ClassifyConfig(_Section):
                 f"train.optimizer: {t.optimizer!r} steps the angles of the qubit model's "
                 f"circuit, got model.kind {self.model.kind!r}; use 'adam'"
             )
-        if t.optimizer == "qng" and self.backend.kind == "ionq":
-            raise ValueError(
-                "train.optimizer: 'qng' measures its metric with prefix circuits, which "
-                "backend.kind 'ionq' does not run yet; use backend.kind simulator (with "
-                "backend.noise to rehearse) or optimizer 'adam' / 'gd'"
-            )
         if self.backend.kind == "ionq":
             if t.gradient == "autodiff":
                 raise ValueError(

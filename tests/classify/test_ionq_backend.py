@@ -348,3 +348,31 @@ def test_qgan_classify_over_its_budget_stops_before_any_job_or_run_directory(
     assert len(lines) == 1 and "is estimated at" in lines[0] and "limit of 25.00 USD" in lines[0]
     assert loopback.requests_to("POST", r"^/jobs") == []
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+@pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
+def test_qng_classifier_measures_its_metric_on_ionq_in_one_job_per_step(
+    loopback, fast_options, api_key, tmp_path, capsys
+):
+    """``train.optimizer: qng`` on ``backend.kind: ionq``: per step ONE multi-circuit job of
+    the metric's 2 * depth * metric_rows prefix circuits, counted as ``metric/qng`` in
+    metrics.json and in the IonQ job totals, at the run's shots."""
+    backend = {"kind": "ionq", "target": "simulator", "gateset": "aria", **fast_options}
+    data = config_data(tmp_path, "spsa", backend)
+    data["train"] |= {"optimizer": "qng", "angle_learning_rate": 0.05, "qng": {"metric_rows": 2}}
+    status, out, err = cli(capsys, "classify", write_config(tmp_path, data), "--json")
+    assert status == 0, err
+    metrics = json.loads((Path(json.loads(out)["run_dir"]) / "metrics.json").read_text())
+    n_train = metrics["n_train"]
+    steps = math.ceil(n_train / BATCH)
+    per_step = 2 * DEPTH * 2  # 2 depth blocks x 2 metric rows
+    metric = metrics["circuits_by_phase"]["metric/qng"]
+    assert (metric["circuits"], metric["shots"]) == (steps * per_step, steps * per_step * SHOTS)
+    # the server received one job of per_step circuits per step (no forward, gradient,
+    # validation or scoring job has that size here: 8, 16, 6 and 24 circuits)
+    sizes = [n_circuits(b) for b in posted_jobs(loopback)]
+    assert sorted({n_train % BATCH or BATCH, 2 * BATCH, metrics["n_validation"]}) == [6, 8, 16]
+    assert sizes.count(per_step) == steps
+    assert all(int(b["shots"]) == SHOTS for b in posted_jobs(loopback))
+    assert metrics["ionq"]["circuits_submitted"] == sum(sizes)
+    assert sum(sizes) == sum(n for _, n in expected_jobs("spsa", 0)) + steps * per_step
