@@ -17,6 +17,8 @@ import pytest
 from qgan.qubit import QubitModel
 from qgan.qubit.backends import SimulatorBackend
 from qgan.qubit.ionq import IonQBackend
+from qgan.qubit.ionq.budget import IonQBudgetExceeded
+from qgan.qubit.ionq.estimate import ARIA_PRICE
 from qgan.qubit.qng import block_gates, metric
 
 
@@ -94,3 +96,17 @@ def test_exact_prefix_readouts_are_refused_in_one_line(fast_options):
     with pytest.raises(ValueError, match=r"^shots: .*None.*simulator backend") as err:
         IonQBackend(**fast_options).prefix_expectations(model, x, p, 1, u, None)
     assert "\n" not in str(err.value)
+
+
+def test_prefix_circuits_are_priced_by_the_budget_guard_before_any_job(loopback, fast_options):
+    """max_cost_usd below one circuit's price (the published Aria minimum per circuit): the
+    N prefix circuits are refused in one line naming their count, and nothing is posted."""
+    model = QubitModel(2, 1, entangler="cnot", measurement="z")
+    x, p, u = _rows(model, 5, seed=2)
+    limit = 0.5 * ARIA_PRICE.minimum_per_circuit
+    backend = IonQBackend(target="qpu.aria-1", max_cost_usd=limit, **fast_options)
+    with pytest.raises(IonQBudgetExceeded) as err:
+        backend.prefix_expectations(model, x, p, 1, u, 100)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("max_cost_usd: 5 more circuits x 100 shots")
+    assert not loopback.requests_to("POST", r"^/jobs")
