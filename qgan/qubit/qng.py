@@ -9,7 +9,8 @@ block whose gates act on the state |psi> prepared by everything before it, the m
 
 (Stokes et al., eq. (9)). All of a block's <P_i>, <P_i P_j> come from ONE circuit, a
 **prefix circuit** run by the training backend (``backend.prefix_expectations``: the
-``SimulatorBackend``, exact or sampled, and the noisy ``NoisyBackend``): the first l
+``SimulatorBackend``, exact or sampled, the noisy ``NoisyBackend``, and ``IonQBackend``
+as one multi-circuit job): the first l
 complete layers, then one single-qubit gate per qubit that finishes the prefix and turns
 the block's Pauli into Z (RY block: ``H S^dagger RY(x_q)``, the layer's encoding then the
 Y-to-Z basis change; RZ block: ``RY(x_q + theta_lq)``), then all qubits measured (``z_zz``
