@@ -379,8 +379,11 @@ def run_sweep(
                 tuner = tune.Tuner(
                     trainable,
                     param_space={"trial": tune.grid_search([s.trial_id for s in todo])},
+                    # a worker runs one trial after another: TensorFlow and qgan are
+                    # imported once per concurrency slot, not once per trial (every trial
+                    # sets its own seeds and thread pools, so results do not depend on it)
                     tune_config=tune.TuneConfig(
-                        max_concurrent_trials=max_concurrent, reuse_actors=False
+                        max_concurrent_trials=max_concurrent, reuse_actors=True
                     ),
                     run_config=tune.RunConfig(
                         name="sweep",

@@ -1,9 +1,10 @@
 """Sweeps on real Ray clusters (issue 16): a local cluster started by the sweep, and an
 existing head node on 127.0.0.1 reached with ``--address``. Nothing of Ray or TensorFlow
-is mocked; trials are tiny (2 training steps), each in its own Ray worker process.
+is mocked; trials are tiny (3 training steps), run in Ray worker processes.
 
 * a trial's metrics EQUAL those of the single run ``qgan train CONFIG --seed S`` (with the
-  overrides) makes, and its run directory holds the same config;
+  overrides) makes, and its run directory holds the same config, also for a trial made in
+  a worker that has already run another trial (workers are reused);
 * TensorFlow's thread pools in the worker are the ``--cpus-per-trial``;
 * a sweep killed with SIGKILL after a trial finished resumes without re-running it, and
   its report equals an uninterrupted sweep's; Ctrl-C stops it with exit status 130 and one
@@ -59,10 +60,12 @@ def test_trials_equal_single_runs_and_a_killed_sweep_resumes_without_reruns(tmp_
 
     path = configs.gan(tmp_path)
     specs = expand_trials([path], [0, 1], ["train.steps=3"])
-    summary = run_sweep(specs, tmp_path / "whole", cpus_per_trial=1)
+    # one at a time: the second trial runs in the worker the first one used
+    summary = run_sweep(specs, tmp_path / "whole", cpus_per_trial=1, max_concurrent=1)
     assert (summary["ran"], summary["skipped"], summary["failed"]) == (2, 0, 0)
     whole = TrialStore(tmp_path / "whole").records([s.trial_id for s in specs])
     assert [r["status"] for r in whole] == ["ok", "ok"]
+    assert whole[0]["pid"] == whole[1]["pid"]  # the worker was reused
     for record in whole:
         # thread pinning, observed in the worker process itself (the default here is 2)
         assert record["threads"] == {"intra_op": 1, "inter_op": 1}
