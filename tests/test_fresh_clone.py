@@ -197,6 +197,12 @@ RULES = [
         "needs the [bench] extra (PennyLane, JAX), not part of the test install",
     ),
     Rule(
+        r"^python scripts/bench/sweep\.py( --out reports/\S+)?$",
+        None,
+        "four timed ways of making four bimodal runs (20 minutes); "
+        "tests/scripts/test_bench_sweep.py makes the same four ways of a shrunken run",
+    ),
+    Rule(
         r"^python scripts/fault_trials\.py$",
         None,
         "twelve kill/corruption trials of a training run (minutes); tests/gan/test_faults.py "
