@@ -409,8 +409,10 @@ class _Ledger:
         account = account or self.total
         if self.clf.circuit is None:
             return 0
-        n_params = self.clf.circuit.model.n_params
-        return account.circuits("forward") + account.samples("gradient") * 2 * n_params
+        model = self.clf.circuit.model
+        # parameter shift runs 2 circuits per angle for every basis setting of a row
+        per_row = 2 * model.n_params * getattr(model, "n_settings", 1)
+        return account.circuits("forward") + account.samples("gradient") * per_row
 
 
 class _Qng:
