@@ -112,7 +112,7 @@ RULES = [
     ),
     Rule(
         r"^(qgan sweep|python scripts/sweep\.py) configs/\S+( configs/\S+)* --seeds 0-4"
-        r"( --cpus-per-trial \d+ --max-concurrent \d+)? --out reports/\S+( --resume)?$",
+        r"( --cpus-per-trial \d+( --max-concurrent \d+)?)? --out reports/\S+( --resume)?$",
         "python scripts/sweep.py {tiny_gan} {tiny_classical} --seeds 0 "
         "--out reports/tiny_sweep --runs-dir runs/sweeps",
     ),
