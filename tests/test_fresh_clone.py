@@ -152,6 +152,16 @@ RULES = [
     ),
     Rule(r"^qgan classify configs/digits_qubit\.yaml$", "qgan classify {tiny_digits_qubit}"),
     Rule(
+        r"^qgan classify configs/fashion_mnist_hybrid\.yaml$", "qgan classify {tiny_hybrid} --quiet"
+    ),
+    Rule(
+        r"^python scripts/classify_results\.py configs/fashion_mnist_hybrid\.yaml "
+        r"configs/fashion_mnist_hybrid_classical\.yaml --seeds 0-4 --readme '' "
+        r"--out reports/classify_hybrid$",
+        "python scripts/classify_results.py {tiny_hybrid} {tiny_hybrid_classical} --readme= "
+        "--out reports/tiny_classify_hybrid --runs-dir runs/classify_results",
+    ),
+    Rule(
         r"^qgan classify configs/digits_qubit_qng\.yaml$",
         "qgan classify {tiny_digits_qubit_qng} --quiet",
     ),
@@ -315,6 +325,8 @@ def _tiny_classifier(source: Path, out: Path) -> str:
     data["train"].update(epochs=1, batch_size=32)
     if data["model"]["kind"] == "qubit":
         data["model"].update(n_qubits=4, depth=1)
+    if data["model"]["kind"] == "hybrid":
+        data["model"].update(depth=1)
     data["output"]["plots"] = False
     out.write_text(yaml.safe_dump(data, sort_keys=False))
     return str(out.relative_to(out.parents[1]))
@@ -377,6 +389,12 @@ def test_fresh_clone_runs_every_readme_command(clone, tmp_path):
         ),
         "tiny_digits_qubit_qng": _tiny_classifier(
             configs / "digits_qubit_qng.yaml", configs / "tiny_digits_qubit_qng.yaml"
+        ),
+        "tiny_hybrid": _tiny_classifier(
+            configs / "fashion_mnist_hybrid.yaml", configs / "tiny_hybrid.yaml"
+        ),
+        "tiny_hybrid_classical": _tiny_classifier(
+            configs / "fashion_mnist_hybrid_classical.yaml", configs / "tiny_hybrid_classical.yaml"
         ),
         "tiny_qubit_disc": _tiny_gan(
             configs / "bimodal_qubit_disc.yaml", configs / "tiny_qubit_disc.yaml", "qubit_disc"
