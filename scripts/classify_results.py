@@ -4,18 +4,23 @@ README's classifier results block.
 Usage:
     python scripts/classify_results.py [CONFIG ...] [--seeds 0] [--out reports/classify_results]
         [--readme README.md] [--runs-dir runs/classify_results]
+    python scripts/classify_results.py --from-report reports/classify_results.json
+        [--out reports/classify_results] [--readme README.md]
 
 CONFIGs default to the three shipped ones (configs/fashion_mnist_qubit.yaml,
 configs/fashion_mnist_classical.yaml, configs/digits_qubit.yaml). Writes OUT.md and
 OUT.json (validation and train accuracy, parameters, wall time, circuits and shots
 executed per run, the command) and replaces the lines between ``<!-- classify-results:start
 -->`` and ``<!-- classify-results:end -->`` of --readme with a short table and the command
-(``--readme ''``: leave the README alone). Library functions: ``qgan.classify.results``.
+(``--readme ''``: leave the README alone). ``--from-report JSON`` makes no runs: it rewrites
+OUT and the block from a report's stored runs, command and machine. Library functions:
+``qgan.classify.results``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shlex
@@ -38,6 +43,12 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--runs-dir", default="runs/classify_results", help="where the runs are written"
     )
+    parser.add_argument(
+        "--from-report",
+        metavar="JSON",
+        help="no runs: rewrite OUT and the README block from this report's stored runs "
+        "(its own command and machine), e.g. after a change to the tables",
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -53,15 +64,28 @@ def main(argv=None) -> int:
         except ValueError as err:
             print(f"classify_results: error: --readme: {err}", file=sys.stderr)
             return 2
-    try:
-        rows = results.run_results(configs, seeds, output_dir=args.runs_dir)
-    except ValueError as err:
-        print(f"classify_results: error: {err}", file=sys.stderr)
-        return 2
-    command = shlex.join(["python", "scripts/classify_results.py", *argv])
-    from qgan._machine import machine_info
+    if args.from_report:
+        try:
+            stored = json.loads(Path(args.from_report).read_text(encoding="utf-8"))
+            rows, command, machine = stored["runs"], stored["command"], stored["machine"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            print(
+                f"classify_results: error: --from-report: not a classify_results report "
+                f"({type(err).__name__}: {err})",
+                file=sys.stderr,
+            )
+            return 2
+    else:
+        try:
+            rows = results.run_results(configs, seeds, output_dir=args.runs_dir)
+        except ValueError as err:
+            print(f"classify_results: error: {err}", file=sys.stderr)
+            return 2
+        command = shlex.join(["python", "scripts/classify_results.py", *argv])
+        from qgan._machine import machine_info
 
-    md, js = results.write_results(args.out, rows, command, machine_info())
+        machine = machine_info()
+    md, js = results.write_results(args.out, rows, command, machine)
     print(f"wrote {md} and {js}")
     if readme is not None:
         link = os.path.relpath(md, readme.resolve().parent)

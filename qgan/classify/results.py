@@ -151,6 +151,25 @@ def _table(summary: list[dict]) -> list[str]:
     return lines
 
 
+def seed_table(rows: list[dict]) -> list[str]:
+    """Validation accuracy per config (rows, first-seen order) and seed (columns, sorted),
+    ``-`` where a config has no run of that seed."""
+    seeds = sorted({r["seed"] for r in rows})
+    by_config: dict[str, dict[int, float]] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        by_config.setdefault(row["config"], {})[row["seed"]] = row["accuracy"]
+        names[row["config"]] = row["name"]
+    lines = [
+        "| config | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+        "|---|" + "---:|" * len(seeds),
+    ]
+    for config, accs in by_config.items():
+        cells = [f"{accs[s]:.3f}" if s in accs else "-" for s in seeds]
+        lines.append(f"| `{names[config]}` | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _seeds_text(rows: list[dict]) -> str:
     seeds = sorted({r["seed"] for r in rows})
     return f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(map(str, seeds))
@@ -170,6 +189,10 @@ def readme_block(rows: list[dict], command: str, report: str) -> str:
         f"([{report}]({report}))",
         "",
         *_table(summary_rows(rows)),
+        "",
+        "Validation accuracy per seed:",
+        "",
+        *seed_table(rows),
     ]
     return "\n".join(lines) + "\n"
 

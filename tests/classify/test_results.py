@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,8 @@ def test_readme_block_replaced_and_nothing_else(sweep):
     data = json.loads((sweep["tmp"] / "out" / "r.json").read_text())
     assert f"`{data['command']}`" in block
     assert "(out/r.md)" in block  # linked relative to the README's folder
-    table = [line for line in block.splitlines() if line.startswith("| `")]
+    summary, per_seed = block.split("Validation accuracy per seed:")
+    table = [line for line in summary.splitlines() if line.startswith("| `")]
     assert len(table) == len(SHIPPED)  # one row per config
     for line, config in zip(table, SHIPPED):
         runs = [r for r in data["runs"] if r["name"] == Path(config).stem]
@@ -115,6 +117,48 @@ def test_readme_block_replaced_and_nothing_else(sweep):
         assert line.startswith(
             f"| `{Path(config).stem}` (1 epochs) | {mean:.3f} ({span}; {n_val}) |"
         )
+
+
+@pytest.mark.slow
+def test_readme_block_has_each_config_and_seed(sweep):
+    """Below the summary, a config x seed table of validation accuracies (3 decimals),
+    one row per config in order, one column per seed."""
+    block = sweep["readme"].read_text().split(START)[1].split(END)[0]
+    per_seed = block.split("Validation accuracy per seed:")[1]
+    lines = [line for line in per_seed.splitlines() if line.startswith("|")]
+    assert lines[0] == "| config | seed 0 | seed 1 |"
+    runs = json.loads((sweep["tmp"] / "out" / "r.json").read_text())["runs"]
+    for line, config in zip(lines[2:], SHIPPED, strict=True):
+        name = Path(config).stem
+        accs = {r["seed"]: r["accuracy"] for r in runs if r["name"] == name}
+        assert line == f"| `{name}` | {accs[0]:.3f} | {accs[1]:.3f} |"
+
+
+@pytest.mark.slow
+def test_from_report_rewrites_report_and_block_without_runs(sweep, tmp_path):
+    """--from-report: the same report and README block from the stored runs, no run made."""
+    copy = tmp_path / "README.md"
+    copy.write_text(README.format(start=START, end=END))
+    out = tmp_path / "again"
+    source = sweep["tmp"] / "out" / "r.json"
+    argv = ["--from-report", str(source), "--out", str(out), "--readme", str(copy)]
+    assert _script().main(argv) == 0
+    assert json.loads(out.with_suffix(".json").read_text()) == json.loads(source.read_text())
+    assert out.with_suffix(".md").read_text() == (sweep["tmp"] / "out" / "r.md").read_text()
+    first = sweep["readme"].read_text().split(START)[1].split(END)[0]
+    again = copy.read_text().split(START)[1].split(END)[0]
+    assert again == first.replace("out/r.md", f"{os.path.relpath(out, tmp_path)}.md")
+
+
+def test_a_bad_from_report_is_one_line_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"runs": []}')
+    argv = ["--from-report", str(bad), "--out", str(tmp_path / "o"), "--readme", ""]
+    assert _script().main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("classify_results: error: --from-report: not a classify_results report")
+    assert "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json"]
 
 
 @pytest.mark.slow
