@@ -66,15 +66,15 @@ def _timed(argv: list[str], cwd: Path, env: dict) -> tuple[float, str]:
     return wall, proc.stdout
 
 
-def _comparable(metrics: dict) -> dict:
-    return {k: v for k, v in metrics.items() if k != "wall_time_s"}
+def _same_metrics(trial: dict, run: dict) -> bool:
+    """A trial's metrics equal the plain run's on every metric the run reports (a sweep
+    record adds derived columns; wall times may differ)."""
+    return all(trial.get(k) == v for k, v in run.items() if k != "wall_time_s")
 
 
 def measure(config: str, seeds: list[int], steps: int | None, work: Path) -> dict:
     """Run the four ways in ``work`` (a scratch folder) and return the report's fields."""
-    from qgan.gan.config import load_config
-    from qgan.gan.training import load_data
-    from qgan.reports.sweep import derived
+    from qgan._machine import machine_info
 
     cores = os.cpu_count() or 1
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -93,15 +93,11 @@ def measure(config: str, seeds: list[int], steps: int | None, work: Path) -> dic
         wall, out = _timed(argv, work, env)
         total += wall
         final = json.loads(out)
-        cfg = load_config(config, {"seed": seed} | ({"train.steps": steps} if steps else {}))
-        _, _, mixture = load_data(cfg)
-        weights = None if mixture is None else list(map(float, mixture.weights))
-        metrics = derived(dict(final["metrics"]), weights)
         runs.append(
             {
                 "seed": seed,
                 "command_wall_s": wall,
-                "metrics": metrics,
+                "metrics": final["metrics"],
                 "run_wall_s": final["wall_time_s"],
             }
         )
@@ -114,7 +110,7 @@ def measure(config: str, seeds: list[int], steps: int | None, work: Path) -> dic
             "runs": runs,
         }
     )
-    reference = {r["seed"]: _comparable(r["metrics"]) for r in runs}
+    reference = {r["seed"]: r["metrics"] for r in runs}
 
     sweeps = [
         (
@@ -166,7 +162,7 @@ def measure(config: str, seeds: list[int], steps: int | None, work: Path) -> dic
         )
     for way in ways:
         way["metrics_equal_sequential"] = all(
-            _comparable(r["metrics"]) == reference[r["seed"]] for r in way["runs"]
+            _same_metrics(r["metrics"], reference[r["seed"]]) for r in way["runs"]
         )
     base = ways[0]["wall_s"]
     for way in ways:
@@ -177,6 +173,7 @@ def measure(config: str, seeds: list[int], steps: int | None, work: Path) -> dic
         "seeds": seeds,
         "steps": steps,
         "cores": cores,
+        "machine": machine_info(),
         "load_before": list(load_before),
         "load_after": list(os.getloadavg()),
         "ways": ways,
@@ -192,7 +189,7 @@ def markdown(result: dict, command: str) -> str:
         "",
         f"`{command}`",
         "",
-        f"{_common_machine()}; load average before "
+        f"{_machine_line(result['machine'])}; load average before "
         f"{'/'.join(f'{x:.1f}' for x in result['load_before'])}, after "
         f"{'/'.join(f'{x:.1f}' for x in result['load_after'])}.",
         "",
@@ -231,10 +228,7 @@ def markdown(result: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def _common_machine() -> str:
-    from qgan._machine import machine_info
-
-    m = machine_info()
+def _machine_line(m: dict) -> str:
     return f"{m['date']}, {m['cpu']}, {m['cores']} cores, tensorflow {m['tensorflow']}"
 
 

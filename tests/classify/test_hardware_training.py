@@ -63,7 +63,6 @@ def test_adaptive_switches_at_the_latest_after_max_spsa_fraction(digits, caplog)
     )
 
 
-
 def test_parameter_shift_equivalent_counts_every_basis_setting(digits):
     """Two readout settings: parameter shift would run 2 n_params circuits per row for
     each of them, and the forward pass one per setting."""
@@ -78,6 +77,7 @@ def test_parameter_shift_equivalent_counts_every_basis_setting(digits):
     ps = 2 * _per_epoch(m, "parameter_shift")  # both settings
     final = 2 * (m["n_train"] + m["n_validation"])
     assert m["circuits_parameter_shift_equivalent"] == ps + final
+
 
 def test_adaptive_switches_when_the_loss_stops_improving(digits):
     """min_improvement above any possible improvement: the switch comes after `window`."""
