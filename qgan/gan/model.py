@@ -204,6 +204,8 @@ class GANModel:
         self.real = tf.constant(np.asarray(real, np.float32))
         self.dim = int(self.real.shape[1])
         self.generator, self.decoder, self.discriminator = generator, decoder, discriminator
+        # the generator's weights as built (seeded): :meth:`untrained_generator` puts them back
+        self._untrained = [v.numpy() for v in generator.trainable_variables]
         self.rng = tf.random.Generator.from_seed(s.seed)
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
 
@@ -423,6 +425,23 @@ class GANModel:
     # ------------------------------------------------------------------ evaluation
     def _generate_batch(self, z, noise):
         return self.fake(z, noise)
+
+    @contextlib.contextmanager
+    def untrained_generator(self):
+        """Within the block, the generator's trainable weights are the ones it was built
+        with (before any training; the same for a resumed or reloaded run of the same
+        config); the decoder and discriminator keep theirs. The trained weights are put
+        back on leaving, whatever happens inside. For ablations: what training the
+        generator adds to a result."""
+        variables = list(self.generator.trainable_variables)
+        trained = [v.numpy() for v in variables]
+        try:
+            for v, value in zip(variables, self._untrained, strict=True):
+                v.assign(value)
+            yield self
+        finally:
+            for v, value in zip(variables, trained, strict=True):
+                v.assign(value)
 
     def generate(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` generated points ``[n, d]`` and their leakage ``[n]`` (NumPy), seeded.

@@ -27,7 +27,12 @@ from qgan.gan.model import GANModel, build_model
 from qgan.gan.resume import resumed_config
 
 log = logging.getLogger("qgan.train")
-EVAL_SEED_OFFSET = 7919  # evaluation latents: a fixed stream apart from the training stream
+#: the selection draw: latents and reference sample of the evaluations during training (the
+#: draw on which checkpoints are selected), a fixed stream apart from the training stream
+EVAL_SEED_OFFSET = 7919
+#: the final draw: latents and reference sample of the final metrics, apart from the
+#: selection draw (metrics on the draw that picked the checkpoint would be biased upward)
+FINAL_SEED_OFFSET = 104729
 LOG_EVERY = 10
 #: consecutive steps with a non-finite loss or a skipped (non-finite) update tolerated
 #: before the run stops; non-finite weights stop it at once. Nothing non-finite is saved.
@@ -53,21 +58,26 @@ def _data_options(cfg: RunConfig) -> dict:
 def load_data(cfg: RunConfig):
     """``(train points, reference points, mixture or None)`` for a config.
 
-    The reference set (``train.eval_samples`` points, another seed) is what generated
-    samples are compared with; for ``file`` data it is a seeded subsample of the file.
+    The reference set is the selection draw's (:func:`reference_sample` seeded
+    ``seed + EVAL_SEED_OFFSET``): what generated samples are compared with while training.
     """
     real, mixture = make_dataset(cfg.data.kind, cfg.data.n_samples, cfg.seed, **_data_options(cfg))
+    real = np.asarray(real, np.float32)
+    return real, reference_sample(cfg, real, mixture, cfg.seed + EVAL_SEED_OFFSET), mixture
+
+
+def reference_sample(cfg: RunConfig, real: np.ndarray, mixture, seed: int) -> np.ndarray:
+    """``train.eval_samples`` real points ``[n, d]`` float32 drawn with ``seed``: fresh draws
+    of the mixture (or of the moons), apart from the training points; for ``file`` data
+    (nothing to draw from but the file) a seeded subsample of the training points."""
     n_ref = cfg.train.eval_samples
     if mixture is not None:
-        reference = mixture.sample(n_ref, np.random.default_rng(cfg.seed + EVAL_SEED_OFFSET))
+        reference = mixture.sample(n_ref, np.random.default_rng(seed))
     elif cfg.data.kind == "moons":
-        reference, _ = make_dataset(
-            "moons", n_ref, cfg.seed + EVAL_SEED_OFFSET, **_data_options(cfg)
-        )
+        reference, _ = make_dataset("moons", n_ref, seed, **_data_options(cfg))
     else:
-        pick = np.random.default_rng(cfg.seed).permutation(len(real))[:n_ref]
-        reference = real[pick]
-    return np.asarray(real, np.float32), np.asarray(reference, np.float32), mixture
+        reference = real[np.random.default_rng(seed).permutation(len(real))[:n_ref]]
+    return np.asarray(reference, np.float32)
 
 
 def build(cfg: RunConfig):
@@ -76,24 +86,61 @@ def build(cfg: RunConfig):
     tf.keras.utils.set_random_seed(cfg.seed)
     real, reference, mixture = load_data(cfg)
     model = build_model(cfg, real)
-    info = model.decoder.calibrate_to(model.generator, real, seed=cfg.seed)
+    if cfg.decoder.calibrate:
+        info = model.decoder.calibrate_to(model.generator, real, seed=cfg.seed)
+    else:  # anchor-free: the decoder as built from its seed, nothing read from the data
+        info = {"calibrated": False}
     return model, reference, mixture, info
 
 
 def evaluate_generator(
-    model: GANModel, reference, mixture, cfg: RunConfig
+    model: GANModel, reference, mixture, cfg: RunConfig, seed: int | None = None
 ) -> tuple[dict, np.ndarray]:
-    """Metrics of ``train.eval_samples`` generated points (fixed latent stream), with the
-    generator's gradient flow and norm leakage; and the points ``[n, d]``."""
-    points, leak = model.generate(cfg.train.eval_samples, cfg.seed + EVAL_SEED_OFFSET)
-    result = qmetrics.evaluate(
-        points, reference, mixture, max_points=cfg.train.eval_samples, seed=cfg.seed
-    )
-    grads, entries = model.gradient_entries(cfg.seed + EVAL_SEED_OFFSET)
+    """Metrics of ``train.eval_samples`` generated points (latent stream seeded ``seed``,
+    default the selection draw's ``cfg.seed + EVAL_SEED_OFFSET``) against ``reference``,
+    with the generator's gradient flow and norm leakage; and the points ``[n, d]``."""
+    points, result = _generated_metrics(model, reference, mixture, cfg, seed)
+    seed = cfg.seed + EVAL_SEED_OFFSET if seed is None else seed
+    grads, entries = model.gradient_entries(seed)
     result["gradient_flow"] = qmetrics.gradient_flow(grads, entries)
+    return result, points
+
+
+def _generated_metrics(model, reference, mixture, cfg, seed) -> tuple[np.ndarray, dict]:
+    """Points of the latent stream ``seed`` and their sample metrics with the leakage."""
+    if seed is None:  # the selection draw, with the subsampling seed it has always had
+        seed, subsample_seed = cfg.seed + EVAL_SEED_OFFSET, cfg.seed
+    else:
+        subsample_seed = seed
+    points, leak = model.generate(cfg.train.eval_samples, seed)
+    result = qmetrics.evaluate(
+        points, reference, mixture, max_points=cfg.train.eval_samples, seed=subsample_seed
+    )
     result["leakage"] = float(np.mean(leak))
     result["leakage_max"] = float(np.max(leak))
-    return result, points
+    return points, result
+
+
+def final_evaluation(model: GANModel, real, mixture, cfg: RunConfig) -> dict:
+    """The final metrics of a trained model, on the final draw (latents and a reference
+    sample seeded ``cfg.seed + FINAL_SEED_OFFSET``, apart from the selection draw):
+    ``{"metrics", "untrained_generator", "points", "reference"}``.
+
+    ``untrained_generator``: the same metrics (gradient flow aside) of the same decoder and
+    latents with the generator's weights put back to their untrained values -- what
+    training the generator (the circuit, for a CV generator) adds to the result.
+    """
+    seed = cfg.seed + FINAL_SEED_OFFSET
+    reference = reference_sample(cfg, np.asarray(real), mixture, seed)
+    metrics, points = evaluate_generator(model, reference, mixture, cfg, seed)
+    with model.untrained_generator():
+        _, untrained = _generated_metrics(model, reference, mixture, cfg, seed)
+    return {
+        "metrics": metrics,
+        "untrained_generator": untrained,
+        "points": points,
+        "reference": reference,
+    }
 
 
 def _finite(variable) -> bool:
@@ -471,7 +518,8 @@ def finish_run(loop: TrainingLoop) -> RunResult:
     if t.early_stopping.keep_best and best_path.exists():
         model.weights_checkpoint.read(str(best_path / "ckpt")).expect_partial()
     final_ckpt = rundir.save_named_checkpoint(model.weights_checkpoint, run_dir, "final")
-    result, points = evaluate_generator(model, run.reference, run.mixture, cfg)
+    evaluation = final_evaluation(model, model.real.numpy(), run.mixture, cfg)
+    points = evaluation["points"]
     write_bytes_atomic(run_dir / "generated.npy", npy_bytes(points))
     history = rundir.read_jsonl(run_dir / "metrics.jsonl")
     step, times = loop.step, loop.step_times
@@ -482,7 +530,12 @@ def finish_run(loop: TrainingLoop) -> RunResult:
         "weights_from_step": state["best_step"] if t.early_stopping.keep_best else step,
         "selection_metric": t.early_stopping.metric,
         "stopped_early": step < t.steps,
-        "metrics": result,
+        "metrics": evaluation["metrics"],
+        "untrained_generator": evaluation["untrained_generator"],
+        "evaluation": {
+            "selection_seed": cfg.seed + EVAL_SEED_OFFSET,
+            "final_seed": cfg.seed + FINAL_SEED_OFFSET,
+        },
         "wall_time_s": loop.elapsed(),
         "trace_time_s": loop.trace_time,
         "step_time_ms_median": float(np.median(times) * 1e3) if times else None,
@@ -492,7 +545,7 @@ def finish_run(loop: TrainingLoop) -> RunResult:
     }
     write_text_atomic(run_dir / "metrics.json", json.dumps(final, indent=2) + "\n")
     if cfg.output.plots:
-        plots.write_run_plots(run_dir, run.reference, points, run.mixture, cfg)
+        plots.write_run_plots(run_dir, evaluation["reference"], points, run.mixture, cfg)
     rundir.sweep_temporary(run_dir)
     return RunResult(run_dir=run_dir, metrics=final, history=history)
 

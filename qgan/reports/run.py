@@ -109,14 +109,21 @@ def render_run_report(run_dir) -> str:
         *objective_lines(cfg, (read_jsonl(run_dir / "losses.jsonl") or [None])[-1]),
         "## Metrics",
         "",
-        f"{cfg['train']['eval_samples']} generated samples against the real reference sample.",
+        f"{cfg['train']['eval_samples']} generated samples against a real reference sample, "
+        "both drawn apart from the draw the weights were selected on. `untrained generator`: "
+        "the same decoder and latents with the generator's weights as built, before "
+        "training (what training the generator adds).",
         "",
-        "| metric | value |",
-        "|---|---|",
     ]
-    lines += [f"| {label} | {fmt(m[key])} |" for key, label in METRIC_ROWS if key in m]
+    u = final.get("untrained_generator")  # None: a run finished before the ablation existed
+    header = "| metric | value |" if u is None else "| metric | trained | untrained generator |"
+    lines += [header, "|---|---|" if u is None else "|---|---|---|"]
     named = {key for key, _ in METRIC_ROWS}
-    lines += [f"| {key} | {fmt(value)} |" for key, value in m.items() if key not in named]
+    rows = [(label, key) for key, label in METRIC_ROWS if key in m]
+    rows += [(key, key) for key in m if key not in named]
+    for label, key in rows:
+        cells = [fmt(m[key])] if u is None else [fmt(m[key]), fmt(u.get(key))]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     step = final.get("step_time_ms_median")
     lines += [
         "",

@@ -40,6 +40,8 @@ GAN_COLUMNS = (
     ("linear_r2_gap", "R^2 gap"),
     ("gradient_flow", "grad flow"),
     ("leakage", "leakage"),
+    ("untrained_mode_kl", "mode KL, untrained G"),
+    ("untrained_energy_distance", "energy dist., untrained G"),
     ("wall_time_s", "wall s"),
 )
 #: the Markdown columns of a classifier sweep
@@ -67,6 +69,10 @@ LOWER_IS_BETTER = {
     "linear_r2_gap",
     "leakage",
     "leakage_max",
+    "untrained_mode_kl",
+    "untrained_mode_weight_error",
+    "untrained_energy_distance",
+    "untrained_mmd",
     "wall_time_s",
     "val_loss",
     "train_loss",
@@ -237,6 +243,18 @@ def render(
         "its metrics are that run's final metrics (`wall s`: the run's own wall time; "
         "`trial s`: the whole trial, TensorFlow's start-up included). Means ± sample "
         "standard deviations over the finished seeds.",
+        *(
+            [
+                "",
+                "A GAN run's final metrics are measured on a draw of latents and real points "
+                "apart from the one its checkpoint was selected on; `untrained G`: the same "
+                "run's decoder on the same draw with the generator's weights put back to "
+                "their untrained values (what training the generator, the circuit for a CV "
+                "generator, adds).",
+            ]
+            if any(k.startswith("untrained_") for k in present)
+            else []
+        ),
         "",
         "## Summary",
         "",

@@ -36,6 +36,18 @@ def pin_threads(cpus: int) -> dict:
     }
 
 
+#: metrics of the untrained-generator ablation a GAN trial's record carries, as
+#: ``untrained_<key>`` (what training the generator adds)
+UNTRAINED_KEYS = (
+    "modes_captured",
+    "high_quality_fraction",
+    "mode_kl",
+    "mode_weight_error",
+    "energy_distance",
+    "mmd",
+)
+
+
 def _gan_record(cfg) -> dict:
     from qgan.gan.training import load_data, train
     from qgan.reports.run import write_run_report
@@ -47,6 +59,8 @@ def _gan_record(cfg) -> dict:
     _, _, mixture = load_data(cfg)  # the true mode weights: the derived columns need them
     weights = None if mixture is None else list(map(float, mixture.weights))
     metrics = derived(dict(final["metrics"]), weights)
+    untrained = derived(dict(final["untrained_generator"]), weights)
+    metrics.update({f"untrained_{k}": untrained[k] for k in UNTRAINED_KEYS if k in untrained})
     metrics["wall_time_s"] = final["wall_time_s"]
     return {
         "run_dir": str(result.run_dir),

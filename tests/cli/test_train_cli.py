@@ -114,7 +114,7 @@ def test_train_writes_the_report(json_run):
     run_dir = Path(json.loads(json_run["stdout"])["run_dir"])
     report = (run_dir / "report.md").read_text()
     assert report == render_run_report(run_dir)
-    assert "| metric | value |" in report
+    assert "| metric | trained | untrained generator |" in report
     value = json.loads((run_dir / "metrics.json").read_text())["metrics"]["modes_captured"]
     assert f"| modes captured | {value} |" in report
 

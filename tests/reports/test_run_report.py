@@ -96,16 +96,25 @@ def test_every_design_metric_has_a_labelled_row(design_metrics):
 
 
 @pytest.mark.slow  # over 2 s on 2 cores (pytest --durations)
-def test_metrics_table_holds_every_metric_of_the_run(run_dir, design_metrics):
+def test_metrics_table_holds_every_metric_of_the_run_and_its_untrained_generator(
+    run_dir, design_metrics
+):
+    """One row per final metric: the trained run's value, then the same metric with the
+    generator's weights as built (the ablation; '-' where it has no such metric)."""
     report = render_run_report(run_dir)
-    metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
+    final = json.loads((run_dir / "metrics.json").read_text())
+    metrics, untrained = final["metrics"], final["untrained_generator"]
     assert set(sum(design_metrics, ())) <= set(metrics)
-    rows = table(section(report, "Metrics"))
+    body = section(report, "Metrics")
+    assert "| metric | trained | untrained generator |" in body
+    rows = table(body)
     labels = dict(METRIC_ROWS)
     for key, stored in metrics.items():
         label = labels.get(key, key)
         assert label in rows, f"no row for {key}"
-        assert_printed(parse(rows[label]), stored, key)
+        trained_cell, untrained_cell = rows[label].split(" | ")
+        assert_printed(parse(trained_cell), stored, key)
+        assert_printed(parse(untrained_cell), untrained.get(key), key)
     assert len(rows) == len(metrics)
 
 
@@ -168,8 +177,23 @@ def test_non_finite_and_missing_values_print_as_dash(run_dir, tmp_path):
     final["metrics"]["linear_r2_generated"] = None
     (tmp_path / "metrics.json").write_text(json.dumps(final))
     rows = table(section(render_run_report(tmp_path), "Metrics"))
-    assert rows[dict(METRIC_ROWS)["linear_r2_generated"]] == "-"
-    assert np.isfinite(parse(rows[dict(METRIC_ROWS)["energy_distance"]]))
+    trained, _ = rows[dict(METRIC_ROWS)["linear_r2_generated"]].split(" | ")
+    assert trained == "-"
+    assert np.isfinite(parse(rows[dict(METRIC_ROWS)["energy_distance"]].split(" | ")[0]))
+
+
+def test_a_run_without_the_untrained_ablation_reports_one_value_column(run_dir, tmp_path):
+    """Runs finished before the untrained-generator ablation existed keep their report."""
+    shutil.copy(run_dir / "config.yaml", tmp_path / "config.yaml")
+    final = json.loads((run_dir / "metrics.json").read_text())
+    del final["untrained_generator"]
+    (tmp_path / "metrics.json").write_text(json.dumps(final))
+    body = section(render_run_report(tmp_path), "Metrics")
+    assert "| metric | value |" in body
+    rows = table(body)
+    assert parse(rows[dict(METRIC_ROWS)["energy_distance"]]) == pytest.approx(
+        final["metrics"]["energy_distance"], rel=PRINTED_REL, abs=PRINTED_ABS
+    )
 
 
 def test_objective_names_the_penalties_and_the_last_logged_terms(run_dir):
