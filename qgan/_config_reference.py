@@ -70,6 +70,10 @@ _GAN = {
     "anchors of the real data) or a classical `mlp`.",
     "decoder.n_clusters": "`mode_assignment`: number of k-means anchors (null: one per outcome).",
     "decoder.hidden": "`mlp`: hidden-layer widths.",
+    "decoder.calibrate": "true (anchored track): the decoder starts from the real data "
+    "(k-means anchors, the data's spread); false (anchor-free track): from a seeded draw, so "
+    "nothing about the real data reaches the generator or decoder but the discriminator's "
+    "gradients.",
     "discriminator.kind": "`mlp`: a classical MLP (`hidden`); `qubit`: a `QubitLayer`-based "
     "discriminator (`QubitDiscriminator`): the packed point tiled over the qubits and "
     "re-uploaded before every layer, the readouts -> Dense(1) logit.",

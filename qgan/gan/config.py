@@ -189,15 +189,20 @@ class GeneratorConfig(_Section):
 
 class DecoderConfig(_Section):
     """``decoder``: SpatialDecoder kind and its options (``n_clusters``: mode_assignment's
-    k-means centres; ``hidden``: the mlp's widths)."""
+    k-means centres; ``hidden``: the mlp's widths; ``calibrate``: start from the real data
+    (anchored track) or from a seeded draw that knows nothing of it (anchor-free track))."""
 
     kind: Literal[DECODER_KINDS] = "mode_assignment"
     n_clusters: PosInt | None = None
     hidden: list[PosInt] = Field(default_factory=lambda: [32, 32])
+    calibrate: bool = True
 
     def not_applicable(self) -> tuple[str, ...]:
-        """``n_clusters`` unless ``mode_assignment``, ``hidden`` unless ``mlp``."""
+        """``n_clusters`` unless ``mode_assignment`` calibrated from the data, ``hidden``
+        unless ``mlp``."""
         uses = {"mode_assignment": ("n_clusters",), "mlp": ("hidden",)}.get(self.kind, ())
+        if not self.calibrate:
+            uses = tuple(k for k in uses if k != "n_clusters")
         return tuple(k for k in ("n_clusters", "hidden") if k not in uses)
 
     @model_validator(mode="after")

@@ -23,6 +23,29 @@ CONFIGS = sorted(
 def test_there_are_configs():
     names = {p.stem for p in CONFIGS}
     assert {"bimodal", "bimodal_classical", "ring8", "grid25", "moons"} <= names
+    assert {"ring8_classical", "grid25_classical", "moons_classical"} <= names
+
+
+ABLATIONS = [p for p in CONFIGS if p.stem.endswith("_classical")]
+
+
+@pytest.mark.parametrize("path", ABLATIONS, ids=lambda p: p.stem)
+def test_classical_ablation_matches_its_cv_config_but_for_the_generator(path):
+    """``X_classical.yaml`` is ``X.yaml`` with the CV generator replaced by a classical one
+    of comparable size (parameter count within 20 %): same data, decoder, discriminator,
+    loss and schedule, so the two rows of a report differ in the generator alone."""
+    from qgan.gan.model import build_generator
+
+    twin = path.with_name(path.stem.removesuffix("_classical") + ".yaml")
+    ablation, cv = load_config(path), load_config(twin)
+    assert (ablation.generator.kind, cv.generator.kind) == ("classical", "cv")
+    for section in ("data", "decoder", "discriminator", "train"):
+        assert getattr(ablation, section) == getattr(cv, section), section
+    sizes = [
+        sum(int(v.shape.num_elements()) for v in build_generator(c).trainable_variables)
+        for c in (ablation, cv)
+    ]
+    assert abs(sizes[0] - sizes[1]) <= 0.2 * sizes[1], sizes
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
