@@ -23,14 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from qgan import _config, _resources
 from qgan._config import validate
 from qgan.decoder.names import KINDS as DECODER_KINDS
-from qgan.gan.names import LOSSES
+from qgan.gan.names import DATA_KINDS, LOSSES
 from qgan.generator.names import LOSS_AT, READOUTS
 
 PosInt = Annotated[int, Field(ge=1, strict=True)]
 NonNegInt = Annotated[int, Field(ge=0, strict=True)]
 PosFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
-DATA_KINDS = ("gaussian_mixture", "bimodal", "ring8", "grid25", "moons", "file")
 PATHS = ("data.path",)  # config keys holding file paths (resolved on loading)
 EVALUATIONS_PER_RUN = 6  # train.eval_every / checkpoint_every default: steps // this
 METRIC_DIRECTION = {  # early-stopping metrics and whether larger is better

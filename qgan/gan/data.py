@@ -34,10 +34,10 @@ import numpy as np
 from qgan._arrays import WORKING_ITEMSIZE, check_values, load_npy
 from qgan._resources import available_memory, human
 from qgan._validate import check_choice, check_int, check_number
+from qgan.gan.names import DATA_KINDS
 
 logger = logging.getLogger(__name__)
 
-DATA_KINDS = ("gaussian_mixture", "bimodal", "ring8", "grid25", "moons", "file")
 _MIXTURE_PRESETS = ("bimodal", "ring8", "grid25")
 _OPTIONS = {  # config keys (besides kind and n) that each kind accepts
     "gaussian_mixture": ("centers", "std", "weights"),

@@ -8,8 +8,9 @@ directories are readable here (generated samples over the real data, one panel p
 The input is the trials' records (:mod:`qgan.sweep.store`): ``status`` ``ok`` with the
 run's ``metrics``, or ``failed`` with the ``error``; failed trials are listed, never dropped.
 Targets are data (:func:`load_targets`: the ``[gan.targets]`` and ``[gan.published]``
-tables of ``qgan/reports/targets.toml``): ``{data kind: [(metric key, ">=" or "<=",
-bound), ...]}`` and ``{data kind: published figures (text)}``.
+tables of ``qgan/reports/targets.toml``): ``{config name or data kind: [(metric key,
+">=" or "<=", bound), ...]}`` (a config's own table wins over its data kind's) and
+``{data kind: published figures (text)}``.
 """
 
 from __future__ import annotations
@@ -104,10 +105,19 @@ def derived(row: dict, true_weights=None) -> dict:
     return out
 
 
+def bounds_of(targets: dict, name: str | None, data: str | None) -> list:
+    """The targets of a config: its own table (keyed by config name) if the file has one,
+    else its data kind's; ``[]`` when neither has any."""
+    if name is not None and name in targets:
+        return targets[name]
+    return targets.get(data, [])
+
+
 def check_targets(row: dict, targets: dict) -> dict:
-    """``{target description: passed}`` for the ``targets`` of the row's data kind."""
+    """``{target description: passed}`` for the ``targets`` of the row's config (by name)
+    or else of its data kind."""
     result = {}
-    for key, op, bound in targets.get(row.get("data"), ()):
+    for key, op, bound in bounds_of(targets, row.get("name"), row.get("data")):
         value = row.get(key)
         ok = value is not None and (value >= bound if op == ">=" else value <= bound)
         result[f"{key} {op} {bound}"] = bool(ok)
@@ -187,7 +197,7 @@ def groups(records: list[dict], targets: dict | None = None) -> list[dict]:
         g["metrics"] = {k: _stats([r.get(k) for r in rows]) for k in keys}
         g["trial_wall_s"] = [r.get("trial_wall_s") for r in rows]
         if targets is not None:
-            bounds = targets.get(g["data"])
+            bounds = bounds_of(targets, g["name"], g["data"])
             g["targets_met"] = (
                 sum(all(check_targets(r, targets).values()) for r in rows) if bounds else None
             )
@@ -312,7 +322,7 @@ def _targets_section(grouped: list[dict], targets: dict, published: dict) -> lis
     for g in grouped:
         kind, n = g["data"], len(g["seeds"])
         where = f"`{g['name']}` ({g['setting']}, {kind})"
-        bounds = targets.get(kind)
+        bounds = bounds_of(targets, g["name"], kind)
         if not bounds:
             lines.append(f"- {where}: no numeric target; metrics reported above.")
             continue

@@ -80,6 +80,36 @@ def test_targets_follow_the_data_kind_and_each_bound():
     assert check_targets(row(data="moons")) == {}
 
 
+def test_a_config_with_its_own_targets_is_held_to_them_not_to_its_data_kinds():
+    """ring8_free (anchor-free track) has its own table: PacGAN4's figures and 6 minutes,
+    with no leakage bound; ring8_classical has none and gets the ring8 data kind's
+    (the anchored track's), 3 minutes and leakage included."""
+    ring = dict(
+        data="ring8",
+        modes_captured=8,
+        high_quality_fraction=0.958,
+        mode_kl=0.05,
+        leakage=0.02,
+        wall_time_s=200.0,
+    )
+    free = check_targets({**ring, "name": "ring8_free"})
+    assert [k for k, ok in free.items() if not ok] == ["high_quality_fraction >= 0.959"]
+    anchored = check_targets({**ring, "name": "ring8_classical"})
+    assert [k for k, ok in anchored.items() if not ok] == [
+        "high_quality_fraction >= 0.96",
+        "mode_kl <= 0.04",
+        "leakage <= 0.01",
+        "wall_time_s <= 180.0",
+    ]
+
+
+def test_every_targets_table_names_a_shipped_config_or_a_data_kind():
+    from qgan.gan.data import DATA_KINDS
+
+    configs = {p.stem for p in (ROOT / "configs").glob("*.yaml")}
+    assert set(TARGETS) <= configs | set(DATA_KINDS)
+
+
 def test_the_package_targets_file_is_what_the_report_reads(tmp_path):
     assert load_targets() == (TARGETS, PUBLISHED)
     (tmp_path / "t.toml").write_text("[qubit]\nus_per_sample = 1\n")
