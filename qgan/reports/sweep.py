@@ -74,6 +74,7 @@ LOWER_IS_BETTER = {
     "untrained_mode_weight_error",
     "untrained_energy_distance",
     "untrained_mmd",
+    "untrained_leakage",
     "wall_time_s",
     "val_loss",
     "train_loss",

@@ -45,6 +45,7 @@ UNTRAINED_KEYS = (
     "mode_weight_error",
     "energy_distance",
     "mmd",
+    "leakage",
 )
 
 

@@ -29,6 +29,7 @@ import pytest
 from commands import qgan_command, run_command
 
 from qgan.sweep.store import TrialStore
+from qgan.sweep.trial import UNTRAINED_KEYS
 from qgan.sweep.trials import expand_trials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +76,10 @@ def test_trials_equal_single_runs_and_a_killed_sweep_resumes_without_reruns(tmp_
         single = train(cfg, progress=False)
         expected = single.metrics["metrics"]
         assert {k: record["metrics"][k] for k in expected} == expected
+        untrained = single.metrics["untrained_generator"]  # the ablation, as untrained_<key>
+        for key in UNTRAINED_KEYS:
+            if key in untrained:
+                assert record["metrics"][f"untrained_{key}"] == untrained[key], key
         run_dir = Path(record["run_dir"])
         assert (run_dir / "report.md").is_file()
         assert (run_dir / "config.yaml").read_text() == (single.run_dir / "config.yaml").read_text()
