@@ -4,8 +4,8 @@ Each finished lossless trial of a ``qgan sweep`` (its record in ``OUT.trials/``,
 ``generator.loss=0`` or no ``generator.loss`` override) is reloaded from its run directory with
 ``generator.loss`` overridden, its ``final`` weights restored (the circuit's gate arguments
 do not depend on the loss when it acts at measurement), and evaluated exactly as training's
-final evaluation does (:func:`qgan.gan.training.evaluate_generator`: same latent stream,
-same reference sample). The records are written as a sweep report (one group per config x
+final evaluation does (:func:`qgan.gan.training.final_evaluation`: the same final draw of
+latents and reference sample). The records are written as a sweep report (one group per config x
 evaluated loss), so the tables and targets read as those of ``qgan sweep``.
 
 Usage:
@@ -40,15 +40,15 @@ def lossless_records(trials: Path) -> list[dict]:
 def evaluate_under_loss(record: dict, loss: float, loss_at: str) -> dict:
     """A sweep-style record of ``record``'s run evaluated with ``generator.loss = loss``."""
     from qgan.gan.config import load_config
-    from qgan.gan.training import build, evaluate_generator
+    from qgan.gan.training import build, final_evaluation
     from qgan.reports.sweep import derived
 
     run_dir = Path(record["run_dir"])
     overrides = {"generator.loss": loss, "generator.loss_at": loss_at}
     cfg = load_config(run_dir / "config.yaml", overrides)
-    model, reference, mixture, _ = build(cfg)
+    model, _, mixture, _ = build(cfg)
     model.weights_checkpoint.read(str(run_dir / "checkpoints" / "final" / "ckpt")).expect_partial()
-    metrics, _ = evaluate_generator(model, reference, mixture, cfg)
+    metrics = final_evaluation(model, model.real.numpy(), mixture, cfg)["metrics"]
     # the derived columns of a sweep trial (mode_weight_error, linear_r2_gap); no wall time:
     # nothing is trained here
     weights = None if mixture is None else list(map(float, mixture.weights))
