@@ -100,19 +100,22 @@ def evaluate_generator(
     default the selection draw's ``cfg.seed + EVAL_SEED_OFFSET``) against ``reference``,
     with the generator's gradient flow and norm leakage; and the points ``[n, d]``."""
     points, result = _generated_metrics(model, reference, mixture, cfg, seed)
-    seed = cfg.seed + EVAL_SEED_OFFSET if seed is None else seed
-    grads, entries = model.gradient_entries(seed)
+    grads, entries = model.gradient_entries(_draw_seeds(cfg, seed)[0])
     result["gradient_flow"] = qmetrics.gradient_flow(grads, entries)
     return result, points
 
 
+def _draw_seeds(cfg: RunConfig, seed: int | None) -> tuple[int, int]:
+    """``(latent seed, metric subsampling seed)`` of a draw: ``seed`` for both, or for
+    ``None`` the selection draw with the subsampling seed it has always had (``cfg.seed``)."""
+    return (cfg.seed + EVAL_SEED_OFFSET, cfg.seed) if seed is None else (seed, seed)
+
+
 def _generated_metrics(model, reference, mixture, cfg, seed) -> tuple[np.ndarray, dict]:
-    """Points of the latent stream ``seed`` and their sample metrics with the leakage."""
-    if seed is None:  # the selection draw, with the subsampling seed it has always had
-        seed, subsample_seed = cfg.seed + EVAL_SEED_OFFSET, cfg.seed
-    else:
-        subsample_seed = seed
-    points, leak = model.generate(cfg.train.eval_samples, seed)
+    """Points of the draw ``seed`` (see :func:`_draw_seeds`) and their sample metrics with
+    the leakage."""
+    latent_seed, subsample_seed = _draw_seeds(cfg, seed)
+    points, leak = model.generate(cfg.train.eval_samples, latent_seed)
     result = qmetrics.evaluate(
         points, reference, mixture, max_points=cfg.train.eval_samples, seed=subsample_seed
     )
@@ -121,17 +124,18 @@ def _generated_metrics(model, reference, mixture, cfg, seed) -> tuple[np.ndarray
     return points, result
 
 
-def final_evaluation(model: GANModel, real, mixture, cfg: RunConfig) -> dict:
+def final_evaluation(model: GANModel, mixture, cfg: RunConfig) -> dict:
     """The final metrics of a trained model, on the final draw (latents and a reference
-    sample seeded ``cfg.seed + FINAL_SEED_OFFSET``, apart from the selection draw):
-    ``{"metrics", "untrained_generator", "points", "reference"}``.
+    sample seeded ``cfg.seed + FINAL_SEED_OFFSET``, apart from the selection draw; the
+    reference is drawn from ``mixture``, or from the model's real data where there is
+    none): ``{"metrics", "untrained_generator", "points", "reference"}``.
 
     ``untrained_generator``: the same metrics (gradient flow aside) of the same decoder and
     latents with the generator's weights put back to their untrained values -- what
     training the generator (the circuit, for a CV generator) adds to the result.
     """
     seed = cfg.seed + FINAL_SEED_OFFSET
-    reference = reference_sample(cfg, np.asarray(real), mixture, seed)
+    reference = reference_sample(cfg, model.real.numpy(), mixture, seed)
     metrics, points = evaluate_generator(model, reference, mixture, cfg, seed)
     with model.untrained_generator():
         _, untrained = _generated_metrics(model, reference, mixture, cfg, seed)
@@ -518,7 +522,7 @@ def finish_run(loop: TrainingLoop) -> RunResult:
     if t.early_stopping.keep_best and best_path.exists():
         model.weights_checkpoint.read(str(best_path / "ckpt")).expect_partial()
     final_ckpt = rundir.save_named_checkpoint(model.weights_checkpoint, run_dir, "final")
-    evaluation = final_evaluation(model, model.real.numpy(), run.mixture, cfg)
+    evaluation = final_evaluation(model, run.mixture, cfg)
     points = evaluation["points"]
     write_bytes_atomic(run_dir / "generated.npy", npy_bytes(points))
     history = rundir.read_jsonl(run_dir / "metrics.jsonl")

@@ -9,7 +9,8 @@ The input is the trials' records (:mod:`qgan.sweep.store`): ``status`` ``ok`` wi
 run's ``metrics``, or ``failed`` with the ``error``; failed trials are listed, never dropped.
 Targets are data (:func:`load_targets`: the ``[gan.targets]`` and ``[gan.published]``
 tables of ``qgan/reports/targets.toml``): ``{config name or data kind: [(metric key,
-">=" or "<=", bound), ...]}`` (a config's own table wins over its data kind's) and
+">=" or "<=", bound), ...]}`` (a config's own table, else its CV twin's for an
+``X_classical`` ablation, else its data kind's) and
 ``{data kind: published figures (text)}``.
 """
 
@@ -108,9 +109,11 @@ def derived(row: dict, true_weights=None) -> dict:
 
 def bounds_of(targets: dict, name: str | None, data: str | None) -> list:
     """The targets of a config: its own table (keyed by config name) if the file has one,
-    else its data kind's; ``[]`` when neither has any."""
-    if name is not None and name in targets:
-        return targets[name]
+    else, for a classical ablation ``X_classical``, its CV twin ``X``'s, else its data
+    kind's; ``[]`` when none has any."""
+    for key in (name, None if name is None else name.removesuffix("_classical")):
+        if key is not None and key in targets:
+            return targets[key]
     return targets.get(data, [])
 
 

@@ -228,7 +228,7 @@ def test_untrained_generator_ablation_is_the_decoder_on_the_generator_as_built(r
     _, model = load_trained_run(result.run_dir)
     trained = [v.numpy() for v in model.generator.trainable_variables]
     fresh = build_generator(cfg)
-    real, _, mixture = training.load_data(cfg)
+    _, _, mixture = training.load_data(cfg)
     with model.untrained_generator():
         for v, w in zip(model.generator.trainable_variables, fresh.trainable_variables):
             np.testing.assert_array_equal(v.numpy(), w.numpy())
@@ -238,7 +238,7 @@ def test_untrained_generator_ablation_is_the_decoder_on_the_generator_as_built(r
         np.array_equal(w, f.numpy())
         for w, f in zip(trained, fresh.trainable_variables, strict=True)
     )
-    evaluation = training.final_evaluation(model, real, mixture, cfg)
+    evaluation = training.final_evaluation(model, mixture, cfg)
     assert evaluation["untrained_generator"] == result.metrics["untrained_generator"]
     assert evaluation["metrics"] == result.metrics["metrics"]
     u = result.metrics["untrained_generator"]
