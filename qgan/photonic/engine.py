@@ -154,9 +154,12 @@ class CompiledCircuit:
             if step.kind == "join":
                 second = next(m for m in step.modes if m not in step.first)
                 factors = _join(factors, step.first[0], second, self.cutoff)
+                continue
+            block = plan.blocks[step.block]
+            matrix = self._block_matrix(block, matrices)
+            if self.options.batch_last and not block.batched:
+                factors = _apply_shared(factors, block.modes, matrix, self.cutoff)
             else:
-                block = plan.blocks[step.block]
-                matrix = self._block_matrix(block, matrices)
                 factors = _apply_block(factors, block.modes, matrix, self.cutoff)
         ket = _in_mode_order(factors, run.n_modes)
         if batch is None:
@@ -273,7 +276,7 @@ class CompiledCircuit:
 
 def _static_lead(tensor: tf.Tensor, inner: int) -> list:
     """Leading (batch) dims of ``tensor`` before its last ``inner`` axes, static where known."""
-    lead = tensor.shape[:-inner].as_list()
+    lead = tensor.shape[: tensor.shape.rank - inner].as_list()
     if all(n is not None for n in lead):
         return lead
     dynamic = tf.shape(tensor)
@@ -301,6 +304,7 @@ def _swap_modes(matrix: tf.Tensor) -> tf.Tensor:
 
 def _join(factors: list, a: int, b: int, d: int) -> list:
     """Join the factor holding mode ``a`` with the one holding ``b`` (``a``'s modes first)."""
+    factors = [_batch_first(f) for f in factors]
     ia, ib = _find(factors, a), _find(factors, b)
     merged = _outer(factors[ia], factors[ib], d)
     return [f for i, f in enumerate(factors) if i not in (ia, ib)] + [merged]
@@ -309,6 +313,7 @@ def _join(factors: list, a: int, b: int, d: int) -> list:
 def _apply_block(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
     """Apply a block's matrix to the factor holding ``modes`` (the plan has joined them);
     returns new factors."""
+    factors = [_batch_first(f) for f in factors]
     if len(modes) == 1:
         where = _find(factors, modes[0])
         order, tensor = factors[where]
@@ -385,10 +390,81 @@ def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d
 def _in_mode_order(factors: list, n_modes: int) -> tf.Tensor:
     """The full ket ``[b, D, ..., D]`` in mode order from the one factor left (the plan has
     joined all)."""
-    ((order, tensor),) = factors
+    ((order, tensor),) = [_batch_first(f) for f in factors]
     if order != list(range(n_modes)):
         tensor = tf.transpose(tensor, [0] + [1 + order.index(m) for m in range(n_modes)])
     return tensor
+
+
+# ------------------------------------------------- batch-independent blocks, batch last
+#
+# A factor is ``(order, tensor)``. Batch-first (the kernels above): ``order`` lists its
+# modes and ``tensor`` is ``[b, D, ..., D]``. Batch-last: ``order`` ends with ``BATCH``
+# and ``tensor`` is ``[D, ..., D, b]``. A batch-independent block on adjacent modes of a
+# batch-last factor is one product ``M @ X_l`` for each ``l`` of the modes before it,
+# with ``X_l`` a ``[D^w, rest * b]`` matrix: few products with long rows, whose gradient
+# with respect to ``M`` sums few ``[D^w, D^w]`` terms. Batch-first, the same block in the
+# middle of the state is one small product per batch row (and per mode value before it),
+# and its gradient sums as many ``[D^w, D^w]`` terms.
+
+BATCH = -1  # the batch axis's label in a batch-last factor's order (size 1 or B)
+
+
+def _batch_first(factor):
+    """The factor with its batch axis first (a transpose if it is last)."""
+    order, tensor = factor
+    if BATCH not in order:
+        return factor
+    rank = tensor.shape.rank
+    return order[:-1], tf.transpose(tensor, [rank - 1, *range(rank - 1)])
+
+
+@tf.custom_gradient
+def _left_product(matrix: tf.Tensor, view: tf.Tensor):
+    """``matrix @ view[l]`` for every ``l``: ``[K, K]``, ``[L, K, N]`` -> ``[L, K, N]``.
+
+    The gradient takes conjugate transposes inside the matrix products (TensorFlow's own
+    gradient of a product conjugates both inputs first: one more pass over the state) and
+    sums the matrix's gradient over ``l`` in the product when ``L`` is 1.
+    """
+    out = tf.linalg.matmul(matrix[None], view)
+
+    def gradient(upstream):
+        d_view = tf.linalg.matmul(matrix[None], upstream, adjoint_a=True)
+        d_matrix = tf.reduce_sum(tf.linalg.matmul(upstream, view, adjoint_b=True), axis=0)
+        return d_matrix, d_view
+
+    return out, gradient
+
+
+def _apply_shared(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
+    """Apply a batch-independent block ``[D^w, D^w]`` to the factor holding ``modes``,
+    batch-last (one transpose if the factor is batch-first or its modes are not
+    adjacent)."""
+    where = _find(factors, modes[0])
+    order, tensor = factors[where]
+    if BATCH not in order:
+        rank = tensor.shape.rank
+        tensor = tf.transpose(tensor, [*range(1, rank), 0])
+        order = [*order, BATCH]
+    if len(modes) == 2:
+        a, b = modes
+        pa, pb = order.index(a), order.index(b)
+        if pb == pa - 1:  # adjacent but listed the other way round: swap the gate
+            matrix = _swap_pair(matrix, d)
+        elif pb != pa + 1:  # bring b next to a
+            new_order = [m for m in order if m != b]
+            new_order.insert(new_order.index(a) + 1, b)
+            tensor = tf.transpose(tensor, [order.index(m) for m in new_order])
+            order = new_order
+    pos = min(order.index(m) for m in modes)
+    shape = _static_lead(tensor, 0)
+    if pos == 0:
+        out = tf.linalg.matmul(matrix, tf.reshape(tensor, [d ** len(modes), -1]))
+    else:
+        out = _left_product(matrix, tf.reshape(tensor, [d**pos, d ** len(modes), -1]))
+    out = tf.reshape(out, shape)
+    return factors[:where] + [(order, out)] + factors[where + 1 :]
 
 
 # --------------------------------------------------------------------- cache

@@ -40,10 +40,15 @@ CONJ = "~"  # suffix of a bra-side copy of an instruction (complex-conjugated ma
 @dataclass(frozen=True)
 class PlannerOptions:
     """``fuse``: fold gates into blocks (one matrix per block; off: one block per gate).
-    ``factor``: keep unjoined modes as separate state factors (off: one joint state)."""
+    ``factor``: keep unjoined modes as separate state factors (off: one joint state).
+    ``batch_last``: the engine applies batch-independent blocks to the state with its batch
+    axis last (few long matrix products; off: batch first, one small product per batch
+    row for a block in the middle of the state); an execution choice, the plan is the
+    same."""
 
     fuse: bool = True
     factor: bool = True
+    batch_last: bool = True
 
 
 DEFAULT_OPTIONS = PlannerOptions()
