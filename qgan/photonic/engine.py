@@ -150,6 +150,15 @@ class CompiledCircuit:
         self.plans[tuple(batched)] = plan
         matrices = self._gate_matrices(run, params, batched, batch)
         factors = self._initial_factors(run, plan, params, batched)
+        # 1 without a batch; None when the batch size is only known at run time
+        static_batch = (
+            batch_size
+            if batch_size is not None
+            else next((v.shape[0] for v in values if v.shape.rank == 1), 1)
+        )
+        batch_last = self.options.batch_last and _batch_last_pays(
+            plan, run.n_modes, self.cutoff, static_batch
+        )
         for step in plan.state:
             if step.kind == "join":
                 second = next(m for m in step.modes if m not in step.first)
@@ -157,7 +166,7 @@ class CompiledCircuit:
                 continue
             block = plan.blocks[step.block]
             matrix = self._block_matrix(block, matrices)
-            if self.options.batch_last and not block.batched:
+            if batch_last and not block.batched:
                 factors = _apply_shared(factors, block.modes, matrix, self.cutoff)
             else:
                 factors = _apply_block(factors, block.modes, matrix, self.cutoff)
@@ -435,6 +444,25 @@ def _left_product(matrix: tf.Tensor, view: tf.Tensor):
         return d_matrix, d_view
 
     return out, gradient
+
+
+def _batch_last_pays(plan: Plan, n_modes: int, d: int, batch: int | None) -> bool:
+    """Whether to apply the plan's batch-independent blocks batch-last. There a block on
+    modes ``a..a+w-1`` of the full state is ``L = D^a`` products with rows of length
+    ``R = D^(n-a-w) * B``, which pays while ``L <= R`` (few long products). A block near
+    the end of a wide state with a small batch breaks that (many short products; batch
+    first it is one product), and then the whole circuit stays batch-first: switching
+    layouts costs a transpose of the state each time. ``batch``: the static batch size
+    (1 without a batch; None: known only at run time, taken as large)."""
+    if batch is None:
+        return True
+    for block in plan.blocks:
+        if block.batched:
+            continue
+        a, w = min(block.modes), len(block.modes)
+        if d**a > d ** (n_modes - a - w) * batch:
+            return False
+    return True
 
 
 def _apply_shared(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
