@@ -162,7 +162,7 @@ class CompiledCircuit:
         for step in plan.state:
             if step.kind == "join":
                 second = next(m for m in step.modes if m not in step.first)
-                factors = _join(factors, step.first[0], second, self.cutoff)
+                factors = _join(factors, step.first[0], second, self.cutoff, batch_last)
                 continue
             block = plan.blocks[step.block]
             matrix = self._block_matrix(block, matrices)
@@ -311,18 +311,22 @@ def _swap_modes(matrix: tf.Tensor) -> tf.Tensor:
 # --------------------------------------------------------------------- state kernels
 
 
-def _join(factors: list, a: int, b: int, d: int) -> list:
-    """Join the factor holding mode ``a`` with the one holding ``b`` (``a``'s modes first)."""
-    factors = [_batch_first(f) for f in factors]
+def _join(factors: list, a: int, b: int, d: int, batch_last: bool = False) -> list:
+    """Join the factor holding mode ``a`` with the one holding ``b`` (``a``'s modes first),
+    batch-last if ``batch_last`` (no transpose of the joined state), else batch-first."""
     ia, ib = _find(factors, a), _find(factors, b)
-    merged = _outer(factors[ia], factors[ib], d)
+    if batch_last:
+        merged = _outer_batch_last(_batch_last(factors[ia]), _batch_last(factors[ib]), d)
+    else:
+        merged = _outer(_batch_first(factors[ia]), _batch_first(factors[ib]), d)
     return [f for i, f in enumerate(factors) if i not in (ia, ib)] + [merged]
 
 
 def _apply_block(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
     """Apply a block's matrix to the factor holding ``modes`` (the plan has joined them);
     returns new factors."""
-    factors = [_batch_first(f) for f in factors]
+    where = _find(factors, modes[0])
+    factors = factors[:where] + [_batch_first(factors[where])] + factors[where + 1 :]
     if len(modes) == 1:
         where = _find(factors, modes[0])
         order, tensor = factors[where]
@@ -399,9 +403,11 @@ def _apply_on_axes(tensor: tf.Tensor, pos: int, width: int, matrix: tf.Tensor, d
 def _in_mode_order(factors: list, n_modes: int) -> tf.Tensor:
     """The full ket ``[b, D, ..., D]`` in mode order from the one factor left (the plan has
     joined all)."""
-    ((order, tensor),) = [_batch_first(f) for f in factors]
-    if order != list(range(n_modes)):
-        tensor = tf.transpose(tensor, [0] + [1 + order.index(m) for m in range(n_modes)])
+    ((order, tensor),) = factors
+    axes = list(order) if BATCH in order else [BATCH, *order]
+    target = [BATCH, *range(n_modes)]
+    if axes != target:  # one transpose, whichever end the batch axis is at
+        tensor = tf.transpose(tensor, [axes.index(a) for a in target])
     return tensor
 
 
@@ -417,6 +423,27 @@ def _in_mode_order(factors: list, n_modes: int) -> tf.Tensor:
 # and its gradient sums as many ``[D^w, D^w]`` terms.
 
 BATCH = -1  # the batch axis's label in a batch-last factor's order (size 1 or B)
+
+
+def _batch_last(factor):
+    """The factor with its batch axis last (a transpose if it is first)."""
+    order, tensor = factor
+    if BATCH in order:
+        return factor
+    rank = tensor.shape.rank
+    return [*order, BATCH], tf.transpose(tensor, [*range(1, rank), 0])
+
+
+def _outer_batch_last(first, second, d: int):
+    """Tensor product of two batch-last factors (batch axes broadcast), ``first``'s modes
+    first."""
+    (order1, t1), (order2, t2) = first, second
+    n1, n2 = len(order1) - 1, len(order2) - 1
+    t1 = tf.reshape(t1, [d**n1, 1, -1])
+    t2 = tf.reshape(t2, [1, d**n2, -1])
+    product = t1 * t2
+    batch = _static_lead(product, 0)[-1]
+    return [*order1[:-1], *order2[:-1], BATCH], tf.reshape(product, [d] * (n1 + n2) + [batch])
 
 
 def _batch_first(factor):
