@@ -326,29 +326,32 @@ def _apply_block(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
     """Apply a block's matrix to the factor holding ``modes`` (the plan has joined them);
     returns new factors."""
     where = _find(factors, modes[0])
-    factors = factors[:where] + [_batch_first(factors[where])] + factors[where + 1 :]
+    order, tensor = _batch_first(factors[where])
     if len(modes) == 1:
-        where = _find(factors, modes[0])
-        order, tensor = factors[where]
         tensor = _apply_on_axes(tensor, order.index(modes[0]), 1, matrix, d)
         return factors[:where] + [(order, tensor)] + factors[where + 1 :]
     a, b = modes
-    ia = _find(factors, a)
-    if ia != _find(factors, b):
+    if where != _find(factors, b):
         raise AssertionError(f"plan error: modes {a} and {b} are not joined before their block")
-    order, tensor = factors[ia]
+    order, tensor, matrix = _pair_adjacent(order, tensor, matrix, a, b, d, lead=1)
+    tensor = _apply_on_axes(tensor, min(order.index(a), order.index(b)), 2, matrix, d)
+    return factors[:where] + [(order, tensor)] + factors[where + 1 :]
+
+
+def _pair_adjacent(order: list, tensor: tf.Tensor, matrix: tf.Tensor, a, b, d: int, lead: int):
+    """``(order, tensor, matrix)`` with mode ``b`` right after mode ``a`` in the state's
+    axes: if ``b`` is right before ``a`` the gate is swapped, not the state; otherwise ``b``
+    is moved next to ``a`` (one transpose). ``lead``: axes of ``tensor`` before those
+    ``order`` lists (1 for a batch-first factor, 0 when ``order`` lists the batch axis)."""
     pa, pb = order.index(a), order.index(b)
-    if pb == pa - 1:  # adjacent but listed the other way round: swap the gate, not the state
-        matrix = _swap_pair(matrix, d)
-        pa, pb = pb, pa
-    elif pb != pa + 1:  # bring b next to a
+    if pb == pa - 1:
+        return order, tensor, _swap_pair(matrix, d)
+    if pb != pa + 1:
         new_order = [m for m in order if m != b]
         new_order.insert(new_order.index(a) + 1, b)
-        perm = [0] + [1 + order.index(m) for m in new_order]
-        tensor, order = tf.transpose(tensor, perm), new_order
-        pa = order.index(a)
-    tensor = _apply_on_axes(tensor, pa, 2, matrix, d)
-    return factors[:ia] + [(order, tensor)] + factors[ia + 1 :]
+        perm = [*range(lead), *(lead + order.index(m) for m in new_order)]
+        return new_order, tf.transpose(tensor, perm), matrix
+    return order, tensor, matrix
 
 
 def _swap_pair(matrix: tf.Tensor, d: int) -> tf.Tensor:
@@ -460,8 +463,8 @@ def _left_product(matrix: tf.Tensor, view: tf.Tensor):
     """``matrix @ view[l]`` for every ``l``: ``[K, K]``, ``[L, K, N]`` -> ``[L, K, N]``.
 
     The gradient takes conjugate transposes inside the matrix products (TensorFlow's own
-    gradient of a product conjugates both inputs first: one more pass over the state) and
-    sums the matrix's gradient over ``l`` in the product when ``L`` is 1.
+    gradient of a product conjugates both inputs first: one more pass over the state);
+    the matrix's gradient is the sum over ``l`` of ``upstream[l] @ view[l]^dagger``.
     """
     out = tf.linalg.matmul(matrix[None], view)
 
@@ -497,21 +500,9 @@ def _apply_shared(factors: list, modes, matrix: tf.Tensor, d: int) -> list:
     batch-last (one transpose if the factor is batch-first or its modes are not
     adjacent)."""
     where = _find(factors, modes[0])
-    order, tensor = factors[where]
-    if BATCH not in order:
-        rank = tensor.shape.rank
-        tensor = tf.transpose(tensor, [*range(1, rank), 0])
-        order = [*order, BATCH]
+    order, tensor = _batch_last(factors[where])
     if len(modes) == 2:
-        a, b = modes
-        pa, pb = order.index(a), order.index(b)
-        if pb == pa - 1:  # adjacent but listed the other way round: swap the gate
-            matrix = _swap_pair(matrix, d)
-        elif pb != pa + 1:  # bring b next to a
-            new_order = [m for m in order if m != b]
-            new_order.insert(new_order.index(a) + 1, b)
-            tensor = tf.transpose(tensor, [order.index(m) for m in new_order])
-            order = new_order
+        order, tensor, matrix = _pair_adjacent(order, tensor, matrix, *modes, d, lead=0)
     pos = min(order.index(m) for m in modes)
     shape = _static_lead(tensor, 0)
     if pos == 0:

@@ -9,6 +9,7 @@ here re-implements the engine, the simulator or the timing loop
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import shlex
@@ -22,6 +23,14 @@ TARGETS = HERE / "targets.toml"
 def names(text: str) -> list[str]:
     """``"a,b,,c"`` -> ``["a", "b", "c"]`` (argparse type)."""
     return [t for t in text.split(",") if t]
+
+
+def positive(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def command_line(script: str, argv: list[str]) -> str:

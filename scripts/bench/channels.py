@@ -42,6 +42,7 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import _common  # noqa: E402
+from _common import positive  # noqa: E402
 
 log = logging.getLogger("bench.channels")
 
@@ -198,13 +199,6 @@ def format_report(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -221,10 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         default=6,
         help="before/after rounds (0: skip the comparison; default 6)",
     )
-    parser.add_argument("--repeats", type=_positive, default=30, help="timed calls (30)")
+    parser.add_argument("--repeats", type=positive, default=30, help="timed calls (30)")
     parser.add_argument("--config", default="configs/bimodal.yaml", help="generator config")
     parser.add_argument(
-        "--mixed-batch", type=_positive, default=64, help="batch of the mixed-state cost table (64)"
+        "--mixed-batch", type=positive, default=64, help="batch of the mixed-state cost table (64)"
     )
     parser.add_argument("--out", help="write OUT.md and OUT.json (e.g. reports/bench_channels)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

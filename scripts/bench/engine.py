@@ -32,6 +32,7 @@ import sys  # noqa: E402
 import _common  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _common import positive  # noqa: E402
 
 from qgan._machine import machine_info  # noqa: E402
 from qgan.photonic import simulate  # noqa: E402
@@ -194,23 +195,16 @@ def format_report(result: dict) -> str:
     )
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cutoff", type=_positive, default=4, help="cutoff per mode (default 4)")
-    parser.add_argument("--layers", type=_positive, default=2, help="circuit layers (default 2)")
-    parser.add_argument("--modes", type=_positive, default=4, help="modes (default 4)")
-    parser.add_argument("--batch-size", type=_positive, default=256, help="batch (default 256)")
+    parser.add_argument("--cutoff", type=positive, default=4, help="cutoff per mode (default 4)")
+    parser.add_argument("--layers", type=positive, default=2, help="circuit layers (default 2)")
+    parser.add_argument("--modes", type=positive, default=4, help="modes (default 4)")
+    parser.add_argument("--batch-size", type=positive, default=256, help="batch (default 256)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--sf-batch-size", type=_positive, default=16, help="SF batch (16)")
-    parser.add_argument("--repeats", type=_positive, default=30, help="timed repeats (30)")
-    parser.add_argument("--sf-repeats", type=_positive, default=3, help="timed SF repeats (3)")
+    parser.add_argument("--sf-batch-size", type=positive, default=16, help="SF batch (16)")
+    parser.add_argument("--repeats", type=positive, default=30, help="timed repeats (30)")
+    parser.add_argument("--sf-repeats", type=positive, default=3, help="timed SF repeats (3)")
     parser.add_argument("--no-sf", action="store_true", help="skip the SF baseline")
     parser.add_argument("--no-piquasso", action="store_true", help="skip the Piquasso baseline")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -38,6 +38,7 @@ import time  # noqa: E402
 import _common  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _common import positive  # noqa: E402
 
 import qgan.photonic.plan as planner  # noqa: E402
 from qgan import _resources  # noqa: E402
@@ -247,19 +248,12 @@ def _cutoffs(text: str) -> list[int]:
     return values
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", type=_shapes, default=_shapes("4x4x256,4x6x256,6x5x16,8x4x16"))
     parser.add_argument("--generator-cutoffs", type=_cutoffs, default=[4, 5, 6])
     parser.add_argument("--config", default="configs/bimodal.yaml")
-    parser.add_argument("--repeats", type=_positive, default=10)
+    parser.add_argument("--repeats", type=positive, default=10)
     parser.add_argument("--out", help="also write OUT.md and OUT.json")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
