@@ -202,6 +202,12 @@ RULES = [
     Rule(r"^qgan ionq status runs/<run>$", "qgan ionq status runs/ionq_demo"),
     Rule(r"^python scripts/bench/engine\.py( --out reports/\S+)?$", BENCH),
     Rule(
+        r"^python scripts/bench/engine_overview\.py( --out reports/\S+)?$",
+        None,
+        "the engine's figures in one run, SF at batch 256 included (about 6 minutes); "
+        "tests/scripts/test_bench_engine_overview.py runs it on tiny circuits",
+    ),
+    Rule(
         r"^python scripts/bench/qubit\.py( --out reports/\S+)?$",
         None,
         "needs the [bench] extra (PennyLane, JAX), not part of the test install",

@@ -179,7 +179,7 @@ def _mb(value) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def _table(rows: list[dict]) -> str:
+def format_table(rows: list[dict]) -> str:
     lines = [
         "| modes | cutoff | batch | batch-first us / sample | batch-last us / sample | "
         "speed-up | IQR ms (first / last) | first call s (first / last) | peak MB | "
@@ -214,17 +214,17 @@ def format_report(result: dict) -> str:
     if result["generator"]:
         parts += [
             f"## Generator forward + backward (`{result['config']}`)",
-            _table(result["generator"]),
+            format_table(result["generator"]),
         ]
     if result["circuit"]:
         parts += [
             "## Engine benchmark circuit (2 layers), forward + gradient",
-            _table(result["circuit"]),
+            format_table(result["circuit"]),
         ]
     return "\n\n".join(parts) + "\n"
 
 
-def _shapes(text: str) -> list[tuple[int, int, int]]:
+def parse_shapes(text: str) -> list[tuple[int, int, int]]:
     shapes = []
     for item in _common.names(text):
         try:
@@ -241,7 +241,7 @@ def _shapes(text: str) -> list[tuple[int, int, int]]:
     return shapes
 
 
-def _cutoffs(text: str) -> list[int]:
+def parse_cutoffs(text: str) -> list[int]:
     values = [int(x) for x in _common.names(text)] if text else []
     if any(v < 2 for v in values):
         raise argparse.ArgumentTypeError(f"cutoffs must be >= 2, got {text!r}")
@@ -250,8 +250,10 @@ def _cutoffs(text: str) -> list[int]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shapes", type=_shapes, default=_shapes("4x4x256,4x6x256,6x5x16,8x4x16"))
-    parser.add_argument("--generator-cutoffs", type=_cutoffs, default=[4, 5, 6])
+    parser.add_argument(
+        "--shapes", type=parse_shapes, default=parse_shapes("4x4x256,4x6x256,6x5x16,8x4x16")
+    )
+    parser.add_argument("--generator-cutoffs", type=parse_cutoffs, default=[4, 5, 6])
     parser.add_argument("--config", default="configs/bimodal.yaml")
     parser.add_argument("--repeats", type=positive, default=10)
     parser.add_argument("--out", help="also write OUT.md and OUT.json")

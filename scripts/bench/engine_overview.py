@@ -1,0 +1,374 @@
+"""The photonic engine's figures in one run: training step, eager use, scale, baselines.
+
+Usage:
+    python scripts/bench/engine_overview.py [--config configs/bimodal.yaml]
+        [--cutoffs 4,5,6] [--shapes 4x4x256,6x4x64,6x5x16,6x6x4,8x4x16] [--circuit 4x4x256]
+        [--repeats 10] [--sf-repeats 2] [--targets scripts/bench/targets.toml]
+        [--out reports/bench_engine_overview]
+
+Drives the benchmarks that measure each part, in one process on one machine, and sets
+each figure beside its target (the ``[engine]`` table of ``--targets``):
+
+1. ``qgan profile`` of ``--config`` (:func:`qgan.profiling.performance.profile`, at the
+   config's batch): the full training step and the generator's forward + backward per
+   sample, the generator at each cutoff of ``--cutoffs`` (with its norm leakage), SF's
+   ``tf`` backend on the generator's circuit at the same batch, and the share of the
+   machine's matmul throughput the circuit step reaches;
+2. ``scripts/bench/engine.py`` on its benchmark circuit (4 modes, cutoff 4, batch 256):
+   compiled against the same code run eagerly (the README's pattern), and Piquasso's JAX
+   simulator at the same cutoff number and at equal truncation error (the smallest
+   total-photon cutoff whose mean norm leakage on the timed batch is at most the
+   engine's; both leakages printed), when the ``[bench]`` extra is installed;
+3. ``scripts/bench/engine_scaling.py``'s benchmark circuit at each ``MODESxCUTOFFxBATCH``
+   of ``--shapes`` (both engine layouts in alternation), first call, peak memory, and
+   the memory the engine states before it allocates; and the largest batch of the
+   6-mode, cutoff-6 circuit whose stated memory fits 24 GiB.
+
+Writes OUT.md and OUT.json with ``--out``. Timings are medians of ``--repeats`` calls;
+first calls (trace + graph optimisation + one run) are listed separately.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import _common  # noqa: E402
+import engine  # noqa: E402
+import engine_scaling  # noqa: E402
+from _common import positive  # noqa: E402
+
+from qgan import _resources  # noqa: E402
+from qgan._machine import machine_info  # noqa: E402
+from qgan.gan.config import load_config  # noqa: E402
+from qgan.profiling.performance import profile  # noqa: E402
+from qgan.profiling.reference import reference_program  # noqa: E402
+
+log = logging.getLogger("bench.engine_overview")
+
+MEMORY_BUDGET_BYTES = 24 * 2**30  # issue 15: "6 modes at cutoff 6 runs at a batch that fits 24 GB"
+COMPLEX64_BYTES = 8
+
+
+def largest_batch_within(n_modes: int, cutoff: int, budget: int, n_layers: int = 2) -> int:
+    """The largest batch of the benchmark circuit whose stated memory
+    (:func:`qgan._resources.state_bytes`, what ``simulate`` checks) is at most ``budget``."""
+    prog, _, _ = reference_program(n_modes, n_layers)
+    per_sample = _resources.state_bytes(cutoff**n_modes, 1, COMPLEX64_BYTES, len(prog.circuit))
+    batch = max(1, budget // per_sample)
+    while (
+        batch > 1
+        and _resources.state_bytes(cutoff**n_modes, batch, COMPLEX64_BYTES, len(prog.circuit))
+        > budget
+    ):
+        batch -= 1
+    return int(batch)
+
+
+REFERENCE = {"n_modes": 4, "cutoff": 4, "n_layers": 2, "batch": 256}
+
+
+def eager_split(n_modes: int, cutoff: int, batch: int, repeats: int) -> dict:
+    """Where eager use loses time, on the benchmark circuit with the ket as its only
+    readout (loss ``sum |ket|^2``, gradient w.r.t. the 30 trainable arguments): ms per
+    call of the forward alone, the forward under an eager ``GradientTape`` (TensorFlow
+    runs a variant of the compiled function that also returns the intermediates the
+    gradient needs), forward + backward eagerly, and the same forward + backward inside
+    one ``tf.function``; medians of ``repeats`` calls, taken in alternation."""
+    import numpy as np
+    import tensorflow as tf
+
+    from qgan.photonic import simulate
+
+    prog, encoding, trainable = reference_program(n_modes, 2)
+    rng = np.random.default_rng(0)
+    weights = {n: tf.Variable(rng.normal(0.0, 0.1), dtype=tf.float32) for n in trainable}
+    z = {n: tf.constant(rng.normal(0.0, 0.5, batch), tf.float32) for n in encoding}
+    variables = list(weights.values())
+
+    def forward():
+        ket = simulate(prog, cutoff, args={**z, **weights}).ket()
+        return tf.reduce_sum(tf.math.real(ket * tf.math.conj(ket)))
+
+    def forward_under_tape():
+        with tf.GradientTape():
+            return forward()
+
+    def forward_backward():
+        with tf.GradientTape() as tape:
+            loss = forward()
+        return tape.gradient(loss, variables)
+
+    calls = {
+        "eager forward": forward,
+        "eager forward under a tape": forward_under_tape,
+        "eager forward + backward": forward_backward,
+        "compiled forward + backward": tf.function(forward_backward, autograph=False),
+    }
+    times = {name: [] for name in calls}
+    for call in calls.values():
+        for _ in range(3):
+            call()
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) * 1e3 for name, t in times.items()}
+
+
+def figures(result: dict) -> dict:
+    """The measured figure for each key of the ``[engine]`` targets; None where this run
+    did not measure it (the targets are stated for the reference configuration
+    :data:`REFERENCE` and the benchmark circuit at 4 modes, cutoff 4, batch 256)."""
+    prof, bench = result["profile"], result["engine"]
+    at_reference = all(prof["config"][k] == v for k, v in REFERENCE.items())
+    sweep = {row["cutoff"]: row for row in prof["sweep"]}
+    circuit = {(r["n_modes"], r["cutoff"], r["batch_size"]): r for r in result["circuit"]}
+    bench_circuit = bench["circuit"]
+    eager = next(v for k, v in bench["ratios"].items() if k.startswith("compiled-eager"))
+    on_reference_circuit = (bench_circuit["n_modes"], bench_circuit["cutoff"]) == (4, 4) and any(
+        r["batch_size"] == 256 for r in bench["runs"]
+    )
+
+    def reference(value):
+        return value if at_reference else None
+
+    return {
+        "generator_us_per_sample": reference(prof["step"]["generator"]["us_per_sample"]),
+        "training_step_us_per_sample": reference(prof["step"]["step"]["us_per_sample"]),
+        "generator_cutoff6_us_per_sample": reference(
+            sweep[6]["us_per_sample"] if 6 in sweep else None
+        ),
+        "eager_over_compiled": eager if on_reference_circuit else None,
+        "sf_speedup": reference(prof["sf_baseline"]["ratio_batch"]),
+        "circuit_8x4x16_us_per_sample": (
+            circuit[8, 4, 16]["batch-last"]["us_per_sample"] if (8, 4, 16) in circuit else None
+        ),
+    }
+
+
+# target key -> (what it measures, True when the bound is a minimum)
+TARGET_ROWS = {
+    "generator_us_per_sample": ("generator forward + backward, cutoff 4, us / sample", False),
+    "training_step_us_per_sample": ("full training step, us / sample", False),
+    "generator_cutoff6_us_per_sample": (
+        "generator forward + backward, cutoff 6, us / sample",
+        False,
+    ),
+    "eager_over_compiled": ("eager / compiled, benchmark circuit (x)", False),
+    "sf_speedup": ("SF tf backend / engine at equal batch, generator circuit (x)", True),
+    "circuit_8x4x16_us_per_sample": (
+        "benchmark circuit, 8 modes, cutoff 4, batch 16, us / sample",
+        False,
+    ),
+}
+
+
+def check(measured: dict, targets: dict) -> list[dict]:
+    """One row per target: bound, measured value, and whether it holds."""
+    rows = []
+    for key, (what, minimum) in TARGET_ROWS.items():
+        if key not in targets:
+            continue
+        bound, value = float(targets[key]), measured.get(key)
+        value = None if value is None else float(value)  # NumPy scalars: not JSON
+        holds = None if value is None else bool(value >= bound if minimum else value <= bound)
+        rows.append(
+            {
+                "target": key,
+                "what": what,
+                "bound": bound,
+                "minimum": minimum,
+                "measured": value,
+                "holds": holds,
+            }
+        )
+    return rows
+
+
+def _number(value) -> str:
+    if value is None:
+        return "not measured"
+    return f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
+
+
+def format_report(result: dict) -> str:
+    machine, prof = result["machine"], result["profile"]
+    cfg = prof["config"]
+    lines = [
+        "# Photonic engine overview: training step, eager use, scale, baselines",
+        f"`{result['command']}`",
+        f"{machine['date']}, {machine['cpu']}, {machine['cores']} cores; TensorFlow "
+        f"{machine['tensorflow']}, Strawberry Fields {machine['strawberryfields']}; "
+        f"complex64; whole run {result['wall_time_s']:.0f} s. Every figure below was measured "
+        "in this run.",
+        "",
+        "## Targets",
+        "",
+        "| figure | target | measured | holds |",
+        "|---|---:|---:|---|",
+    ]
+    for row in result["targets"]:
+        sign = ">=" if row["minimum"] else "<="
+        holds = {True: "yes", False: "**no**", None: "-"}[row["holds"]]
+        lines.append(
+            f"| {row['what']} | {sign} {_number(row['bound'])} | {_number(row['measured'])} | "
+            f"{holds} |"
+        )
+    lines += [
+        "",
+        "Targets: issue 15's bounds (the `[engine]` table of the targets file), stated for "
+        "the reference configuration (4 modes, cutoff 4, 2 layers, batch 256) and the "
+        "benchmark circuit at 4 modes, cutoff 4, batch 256; a figure this run did not "
+        'measure at those settings reads "not measured".',
+    ]
+    step = prof["step"]
+    sf = prof["sf_baseline"]
+    eff = prof["efficiency"]
+    lines += [
+        "",
+        f"## Generator and training step (`{result['config']}`: {cfg['n_modes']} modes, "
+        f"cutoff {cfg['cutoff']}, {cfg['n_layers']} layers, batch {cfg['batch']})",
+        "",
+        "| what | us / sample | ms / step | first call s |",
+        "|---|---:|---:|---:|",
+        f"| full training step | {step['step']['us_per_sample']:,.1f} | "
+        f"{step['step']['median_ms']:,.2f} | {step['step']['first_call_s']:.1f} |",
+        f"| generator forward + backward | {step['generator']['us_per_sample']:,.1f} | "
+        f"{step['generator']['median_ms']:,.2f} | {step['generator']['first_call_s']:.1f} |",
+        f"| SF tf backend, same circuit and batch | {sf['sf_batch_us_per_sample']:,.0f} | "
+        f"{sf['sf_batch_us_per_sample'] * sf['batch'] / 1e3:,.0f} | "
+        f"{sf['sf_batch_first_call_s']:.1f} |",
+        "",
+        f"SF / engine at equal batch: **{sf['ratio_batch']:,.0f}x** (max state difference "
+        f"{sf['max_state_difference']:.1e}); circuit step at "
+        f"{eff['achieved_gflops']:.1f} GFLOP/s, {eff['share_of_peak']:.0%} of this machine's "
+        f"measured complex-matmul peak ({eff['matmul_gflops']['peak']:.0f} GFLOP/s).",
+        "",
+        "| cutoff | generator f+b us / sample | first call s | mean leakage | peak MB |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in prof["sweep"]:
+        peak = row["peak_memory_mb"]
+        lines.append(
+            f"| {row['cutoff']} | {row['us_per_sample']:,.1f} | {row['first_call_s']:.1f} | "
+            f"{row['leakage']:.2e} | {'-' if not peak else f'{peak:,.1f}'} |"
+        )
+    lines += [
+        "",
+        "## Benchmark circuit: compiled, eager, Piquasso",
+        "",
+        engine.format_table(result["engine"]),
+        "",
+        "Where eager use loses time: the same circuit with the ket as its only readout "
+        "(loss sum |ket|^2), ms per call, medians of calls taken in alternation:",
+        "",
+        "| call | ms |",
+        "|---|---:|",
+        *[f"| {name} | {ms:,.2f} |" for name, ms in result["eager_split_ms"].items()],
+        "",
+        "## Benchmark circuit at more modes and higher cutoffs",
+        "",
+        engine_scaling.format_table(result["circuit"]),
+        "",
+        f"Largest batch of the 6-mode, cutoff-6 circuit whose stated memory fits 24 GiB: "
+        f"**{result['fits_24gib']['batch']:,}** "
+        f"({result['fits_24gib']['stated_mb']:,.0f} MB stated).",
+    ]
+    return "\n\n".join(lines[:3]) + "\n" + "\n".join(lines[3:]) + "\n"
+
+
+def run(
+    config: str, cutoffs, shapes, repeats: int, sf_repeats: int, targets: dict, circuit=(4, 4, 256)
+) -> dict:
+    """Every part, measured in this process; returns the JSON-ready result. ``circuit``:
+    the (modes, cutoff, batch) of the eager and Piquasso comparison."""
+    start = time.perf_counter()
+    cfg = load_config(config)
+    log.info("qgan profile of %s", config)
+    prof = profile(
+        cfg,
+        batch_sizes=[cfg.train.batch_size],
+        cutoffs=cutoffs,
+        layers=[cfg.generator.n_layers],
+        repeats=repeats,
+        sf_repeats=sf_repeats,
+        sf_loop_samples=1,
+        progress=False,
+    )
+    log.info("benchmark circuit: compiled, eager, Piquasso")
+    n_modes, cutoff, batch = circuit
+    bench = engine.bench_engine(
+        cutoff=cutoff, n_modes=n_modes, batch_size=batch, repeats=repeats, include_sf=False
+    )
+    log.info("eager use, ket only: forward, under a tape, forward + backward")
+    split = eager_split(n_modes, cutoff, batch, repeats)
+    log.info("benchmark circuit at %s", shapes)
+    scaled = engine_scaling.bench_circuit(shapes, repeats)
+    batch = largest_batch_within(6, 6, MEMORY_BUDGET_BYTES)
+    prog, _, _ = reference_program(6, 2)
+    stated = _resources.state_bytes(6**6, batch, COMPLEX64_BYTES, len(prog.circuit))
+    result = {
+        "machine": machine_info(),
+        "config": config,
+        "repeats": repeats,
+        "profile": prof,
+        "engine": bench,
+        "eager_split_ms": split,
+        "circuit": scaled,
+        "fits_24gib": {"batch": batch, "stated_mb": stated / 2**20},
+    }
+    result["figures"] = figures(result)
+    result["targets"] = check(result["figures"], targets)
+    result["wall_time_s"] = time.perf_counter() - start
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="configs/bimodal.yaml")
+    parser.add_argument("--cutoffs", type=engine_scaling.parse_cutoffs, default=[4, 5, 6])
+    parser.add_argument(
+        "--shapes",
+        type=engine_scaling.parse_shapes,
+        default=engine_scaling.parse_shapes("4x4x256,6x4x64,6x5x16,6x6x4,8x4x16"),
+    )
+    parser.add_argument(
+        "--circuit",
+        type=lambda text: engine_scaling.parse_shapes(text)[0],
+        default=(4, 4, 256),
+        help="MODESxCUTOFFxBATCH of the eager and Piquasso comparison (default 4x4x256)",
+    )
+    parser.add_argument("--repeats", type=positive, default=10)
+    parser.add_argument("--sf-repeats", type=positive, default=2)
+    parser.add_argument("--targets", help="targets file (default scripts/bench/targets.toml)")
+    parser.add_argument("--out", help="also write OUT.md and OUT.json")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(argv)
+    if not os.path.isfile(args.config):
+        parser.error(f"--config: no such file: {args.config}")
+    try:
+        targets = _common.load_targets("engine", args.targets)
+    except (OSError, ValueError) as err:
+        parser.error(f"--targets: {err}")
+    _common.setup_logging()
+    result = run(
+        args.config, args.cutoffs, args.shapes, args.repeats, args.sf_repeats, targets, args.circuit
+    )
+    result["command"] = _common.command_line("engine_overview.py", argv)
+    markdown = format_report(result)
+    if args.out:
+        _common.write_report(args.out, result, markdown)
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
