@@ -70,15 +70,16 @@ def profile_inputs(gen, batch: int, seed: int) -> tuple[tf.Tensor, tf.Tensor | N
     return z, noise
 
 
-def generator_step(gen):
+def generator_step(gen, jit_compile: bool = False):
     """The compiled ``generator_fwd_bwd`` step: ``(z, noise) -> (loss, gradients, leakage)``.
 
     ``loss = sum(features) + sum(leakage)``; gradients w.r.t. ``gen.trainable_variables``;
     ``leakage`` ``[B]`` is the engine's per-sample norm leakage ``1 - <psi|psi>``.
+    ``jit_compile``: compile the step with XLA (scripts/bench/engine_levers.py measures it).
     """
     variables = gen.trainable_variables
 
-    @tf.function(autograph=False)
+    @tf.function(autograph=False, jit_compile=jit_compile)
     def step(z, noise):
         with tf.GradientTape() as tape:
             features, leakage = gen.features_and_leakage(z if noise is None else (z, noise))

@@ -1,10 +1,12 @@
 """What the benchmark scripts share: comma lists on the command line, the command line as
 recorded in a report, the acceptance targets (``targets.toml`` beside these scripts), the
-JSON fields of one timed configuration, and writing ``OUT.md`` + ``OUT.json``.
+JSON fields of one timed configuration, writing ``OUT.md`` + ``OUT.json``, the arguments
+of the engine benchmark circuit, and timing variants in alternation.
 
 The benchmarks drive the real qgan objects (nanoGPT's ``bench.py`` is the model): nothing
-here re-implements the engine, the simulator or the timing loop
-(:func:`qgan.profiling.timing.measure`).
+here re-implements the engine or the simulator; one configuration is timed by
+:func:`qgan.profiling.timing.measure`, variants compared in one run by
+:func:`alternating_medians`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import argparse
 import json
 import logging
 import shlex
+import time
 import tomllib
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).resolve().parent
 TARGETS = HERE / "targets.toml"
@@ -68,6 +73,44 @@ def write_report(out: str, result: dict, markdown: str) -> None:
 
     write_text_atomic(f"{out}.json", json.dumps(result, indent=2) + "\n")
     write_text_atomic(f"{out}.md", markdown)
+
+
+def publish(out: str | None, result: dict, markdown: str) -> int:
+    """Write ``out.md`` and ``out.json`` when ``out`` is given, print ``markdown``; a
+    script's exit status (0)."""
+    if out:
+        write_report(out, result, markdown)
+    print(markdown)
+    return 0
+
+
+def alternating_medians(calls: dict, repeats: int, warmup: int = 3) -> dict:
+    """Median seconds of each zero-argument call of ``calls`` (name -> callable): ``warmup``
+    untimed calls each, then ``repeats`` timed rounds calling each once in turn, so that the
+    machine's drift hits every variant alike."""
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    times = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(series)) for name, series in times.items()}
+
+
+def reference_arguments(trainable, encoding, batch: int, seed: int = 0):
+    """Arguments of the engine benchmark circuit (:func:`qgan.profiling.reference.
+    reference_program`): ``(weights, z)``, the trainable ones as float32 ``tf.Variable``
+    drawn from N(0, 0.1), then the per-sample encoding ``[batch]`` from N(0, 0.5), both from
+    one generator seeded with ``seed``."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    weights = {n: tf.Variable(rng.normal(0.0, 0.1), dtype=tf.float32) for n in trainable}
+    z = {n: tf.constant(rng.normal(0.0, 0.5, batch), tf.float32) for n in encoding}
+    return weights, z
 
 
 def setup_logging() -> None:

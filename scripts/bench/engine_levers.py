@@ -13,8 +13,8 @@ Two levers, each timed in alternation with its baseline in this run:
   (``[2m, n]``), the product a real-arithmetic state layout would compute; the two
   results are checked equal (to 1e-3 of complex64 rounding) before timing;
 - ``XLA``: the generator's forward + backward (:func:`qgan.profiling.scaling.
-  generator_step`'s computation) compiled with ``jit_compile=True`` against the plain
-  ``tf.function``, at each cutoff of ``--cutoffs``, at the config's batch.
+  generator_step`) compiled with ``jit_compile=True`` against the plain ``tf.function``,
+  at each cutoff of ``--cutoffs``, at the config's batch.
 
 Writes OUT.md and OUT.json with ``--out``. A lever is worth building where its ratio
 (baseline / lever) is well above the run-to-run spread (about 1.1x on this machine).
@@ -41,24 +41,9 @@ from _common import positive  # noqa: E402
 from qgan._machine import machine_info  # noqa: E402
 from qgan.gan.config import load_config  # noqa: E402
 from qgan.gan.model import build_generator  # noqa: E402
-from qgan.profiling.scaling import profile_inputs  # noqa: E402
+from qgan.profiling.scaling import generator_step, profile_inputs  # noqa: E402
 
 log = logging.getLogger("bench.engine_levers")
-
-
-def _alternating(calls: dict, repeats: int) -> dict:
-    """Median seconds of each zero-argument call, ``repeats`` calls each in alternation
-    after three warm-ups each."""
-    for call in calls.values():
-        for _ in range(3):
-            call()
-    times = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def _fetched(function):
@@ -84,7 +69,7 @@ def real_arithmetic(shapes, repeats: int, seed: int = 0) -> list[dict]:
         scale = float(np.max(np.abs(expected)))
         if error > 1e-3 * scale:
             raise AssertionError(f"real-block product differs from the complex one by {error}")
-        median = _alternating(
+        median = _common.alternating_medians(
             {
                 # no fetch of the [m, n] product: on the CPU an eager call returns when
                 # its result is computed, and copying it out would add to both times
@@ -116,17 +101,8 @@ def _xla_row(config: str, cutoff: int, repeats: int) -> dict:
     gen = build_generator(cfg)
     batch = cfg.train.batch_size
     z, noise = profile_inputs(gen, batch, 0)
-    inputs = z if noise is None else (z, noise)
-    variables = gen.trainable_variables
-
-    def forward_backward():
-        with tf.GradientTape() as tape:
-            features, leakage = gen.features_and_leakage(inputs)
-            loss = tf.reduce_sum(features) + tf.cast(tf.reduce_sum(leakage), features.dtype)
-        return loss, tape.gradient(loss, variables)
-
-    plain = tf.function(forward_backward, autograph=False)
-    compiled = tf.function(forward_backward, autograph=False, jit_compile=True)
+    plain = functools.partial(generator_step(gen), z, noise)
+    compiled = functools.partial(generator_step(gen, jit_compile=True), z, noise)
     log.info("generator, cutoff %d: XLA compile", cutoff)
     start = time.perf_counter()
     loss_xla = float(compiled()[0])
@@ -134,7 +110,7 @@ def _xla_row(config: str, cutoff: int, repeats: int) -> dict:
     start = time.perf_counter()
     loss_plain = float(plain()[0])
     first_plain = time.perf_counter() - start
-    median = _alternating(
+    median = _common.alternating_medians(
         {"plain": functools.partial(_fetched, plain), "xla": functools.partial(_fetched, compiled)},
         repeats,
     )
@@ -225,11 +201,7 @@ def main(argv=None) -> int:
         "xla": xla(args.config, args.cutoffs, args.repeats),
         "command": _common.command_line("engine_levers.py", argv),
     }
-    markdown = format_report(result)
-    if args.out:
-        _common.write_report(args.out, result, markdown)
-    print(markdown)
-    return 0
+    return _common.publish(args.out, result, format_report(result))
 
 
 if __name__ == "__main__":

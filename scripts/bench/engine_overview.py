@@ -56,19 +56,19 @@ MEMORY_BUDGET_BYTES = 24 * 2**30  # issue 15: "6 modes at cutoff 6 runs at a bat
 COMPLEX64_BYTES = 8
 
 
-def largest_batch_within(n_modes: int, cutoff: int, budget: int, n_layers: int = 2) -> int:
+def largest_batch_within(
+    n_modes: int, cutoff: int, budget: int, n_layers: int = 2
+) -> tuple[int, int]:
     """The largest batch of the benchmark circuit whose stated memory
-    (:func:`qgan._resources.state_bytes`, what ``simulate`` checks) is at most ``budget``."""
-    prog, _, _ = reference_program(n_modes, n_layers)
-    per_sample = _resources.state_bytes(cutoff**n_modes, 1, COMPLEX64_BYTES, len(prog.circuit))
-    batch = max(1, budget // per_sample)
-    while (
-        batch > 1
-        and _resources.state_bytes(cutoff**n_modes, batch, COMPLEX64_BYTES, len(prog.circuit))
-        > budget
-    ):
-        batch -= 1
-    return int(batch)
+    (:func:`qgan._resources.state_bytes`, what ``simulate`` checks) is at most ``budget``,
+    and that memory in bytes (1 and its memory when even one sample exceeds it)."""
+    gates = len(reference_program(n_modes, n_layers)[0].circuit)
+
+    def need(batch: int) -> int:
+        return _resources.state_bytes(cutoff**n_modes, batch, COMPLEX64_BYTES, gates)
+
+    batch = _resources.largest(lambda b: need(b) <= budget, 1, max(1, budget // need(1))) or 1
+    return batch, need(batch)
 
 
 REFERENCE = {"n_modes": 4, "cutoff": 4, "n_layers": 2, "batch": 256}
@@ -81,15 +81,12 @@ def eager_split(n_modes: int, cutoff: int, batch: int, repeats: int) -> dict:
     runs a variant of the compiled function that also returns the intermediates the
     gradient needs), forward + backward eagerly, and the same forward + backward inside
     one ``tf.function``; medians of ``repeats`` calls, taken in alternation."""
-    import numpy as np
     import tensorflow as tf
 
     from qgan.photonic import simulate
 
     prog, encoding, trainable = reference_program(n_modes, 2)
-    rng = np.random.default_rng(0)
-    weights = {n: tf.Variable(rng.normal(0.0, 0.1), dtype=tf.float32) for n in trainable}
-    z = {n: tf.constant(rng.normal(0.0, 0.5, batch), tf.float32) for n in encoding}
+    weights, z = _common.reference_arguments(trainable, encoding, batch)
     variables = list(weights.values())
 
     def forward():
@@ -111,16 +108,8 @@ def eager_split(n_modes: int, cutoff: int, batch: int, repeats: int) -> dict:
         "eager forward + backward": forward_backward,
         "compiled forward + backward": tf.function(forward_backward, autograph=False),
     }
-    times = {name: [] for name in calls}
-    for call in calls.values():
-        for _ in range(3):
-            call()
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) * 1e3 for name, t in times.items()}
+    medians = _common.alternating_medians(calls, repeats)
+    return {name: seconds * 1e3 for name, seconds in medians.items()}
 
 
 def figures(result: dict) -> dict:
@@ -312,9 +301,7 @@ def run(
     split = eager_split(n_modes, cutoff, batch, repeats)
     log.info("benchmark circuit at %s", shapes)
     scaled = engine_scaling.bench_circuit(shapes, repeats)
-    batch = largest_batch_within(6, 6, MEMORY_BUDGET_BYTES)
-    prog, _, _ = reference_program(6, 2)
-    stated = _resources.state_bytes(6**6, batch, COMPLEX64_BYTES, len(prog.circuit))
+    batch, stated = largest_batch_within(6, 6, MEMORY_BUDGET_BYTES)
     result = {
         "machine": machine_info(),
         "config": config,
@@ -363,11 +350,7 @@ def main(argv=None) -> int:
         args.config, args.cutoffs, args.shapes, args.repeats, args.sf_repeats, targets, args.circuit
     )
     result["command"] = _common.command_line("engine_overview.py", argv)
-    markdown = format_report(result)
-    if args.out:
-        _common.write_report(args.out, result, markdown)
-    print(markdown)
-    return 0
+    return _common.publish(args.out, result, format_report(result))
 
 
 if __name__ == "__main__":

@@ -145,9 +145,7 @@ def bench_circuit(shapes, repeats: int, n_layers: int = 2) -> list[dict]:
 
         def make_step(n_modes=n_modes, cutoff=cutoff, batch=batch):
             prog, encoding, trainable = reference_program(n_modes, n_layers)
-            rng = np.random.default_rng(0)
-            weights = {n: tf.Variable(rng.normal(0.0, 0.1), dtype=tf.float32) for n in trainable}
-            z = {n: tf.constant(rng.normal(0.0, 0.5, batch), tf.float32) for n in encoding}
+            weights, z = _common.reference_arguments(trainable, encoding, batch)
 
             @tf.function(autograph=False)
             def step():
@@ -268,11 +266,7 @@ def main(argv=None) -> int:
         "circuit": bench_circuit(args.shapes, args.repeats),
         "command": _common.command_line("engine_scaling.py", argv),
     }
-    markdown = format_report(result)
-    if args.out:
-        _common.write_report(args.out, result, markdown)
-    print(markdown)
-    return 0
+    return _common.publish(args.out, result, format_report(result))
 
 
 if __name__ == "__main__":

@@ -85,14 +85,15 @@ def equal_leakage_cutoff(n_modes, n_layers, weights, z, target: float, start: in
     ``n_modes * (start - 1) + 1``, the first total cutoff that holds every state of the
     per-mode cutoff ``start``."""
     last = n_modes * (start - 1) + 1
-    for cutoff in range(start, last + 1):
+    cutoff = start
+    while True:
         value = leakage(n_modes, n_layers, cutoff, weights, z)
         if value is None:
             return None, None
         log.info("piquasso total-photon cutoff %d: mean leakage %.3g", cutoff, value)
         if value <= target or cutoff == last:
             return cutoff, value
-    raise AssertionError("unreachable")
+        cutoff += 1
 
 
 def run(n_modes, n_layers, cutoff, batch_size, repeats, rng, weights, z=None):
