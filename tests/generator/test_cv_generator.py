@@ -355,6 +355,38 @@ class TestEncodingOracles:
         np.testing.assert_allclose(f[:, 1], 2 * np.sin(theta), rtol=0, atol=gen_tol.analytic)
         np.testing.assert_allclose(f[:, 2], 1.0, rtol=0, atol=gen_tol.analytic)
 
+    @pytest.mark.parametrize("cutoff", [4, 6])
+    def test_phase_encoded_outcomes_are_poisson_whatever_the_latent(self, cutoff, gen_tol):
+        """Phase encoding on 3 modes, no layers: each mode is a coherent state of amplitude
+        1, so the joint photon-number outcome is a product of Poisson(1) truncated at the
+        cutoff and renormalised, the vacuum outcome holds e^-3 / (1 - leakage), the most of
+        any outcome, and the
+        norm leakage is 1 - P(N < cutoff)^3, for every latent (docs/gan.md, "Outcomes,
+        clusters and the vacuum")."""
+        from math import exp, factorial
+
+        gen = CVGenerator(
+            3,
+            0,
+            cutoff,
+            readout=("photon_samples",),
+            encoding="phase",
+            encoding_scale=np.pi,
+            dtype=tf.complex128,
+        )
+        z = np.clip(self.Z[:, :3], -1, 1)
+        probs, _, leakage = gen.outcome_distribution(z)
+        poisson = np.array([exp(-1) / factorial(n) for n in range(cutoff)])
+        kept = poisson.sum() ** 3
+        joint = np.einsum("i,j,k->ijk", poisson, poisson, poisson).ravel() / kept
+        np.testing.assert_allclose(
+            probs.numpy(), np.broadcast_to(joint, probs.shape), rtol=0, atol=gen_tol.analytic
+        )
+        np.testing.assert_allclose(leakage.numpy(), 1 - kept, rtol=0, atol=gen_tol.analytic)
+        # the vacuum holds the most any outcome does (one photon on one mode ties with it)
+        np.testing.assert_allclose(joint.max(), joint[0], rtol=1e-12)
+        np.testing.assert_allclose(joint[0], exp(-3) / kept, rtol=1e-12)
+
 
 # --------------------------------------------------------------------------- interface
 
