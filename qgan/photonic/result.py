@@ -142,6 +142,27 @@ def _quadrature_moments(rho, phi, cutoff: int):
 
 
 @_compiled_when_eager
+def _single_mode_moments(rhos: tuple, cutoff: int, batched: bool):
+    """Per reduced density matrix of ``rhos`` (each ``[B, D, D]``): ``(<n>, Var n, <x>,
+    Var x)`` (x at phi = 0), each ``[B]``, or scalars when not ``batched``: what
+    :meth:`FockResult.mean_photon` and :meth:`FockResult.quad_expectation` return, for every
+    mode in one call."""
+    out = []
+    for rho in rhos:
+        zero = tf.zeros([], tf.math.real(rho).dtype)
+        moments = _photon_moments(rho, cutoff) + _quadrature_moments(rho, zero, cutoff)
+        out.append(moments if batched else tuple(m[0] for m in moments))
+    return tuple(out)
+
+
+@_compiled_when_eager
+def _reduced_dms_and_moments(ket, cutoff: int, n_modes: int, modes: tuple, batched: bool):
+    """:func:`_reduced_dms` and :func:`_single_mode_moments` of them, in one call."""
+    rhos = _reduced_dms(ket, cutoff, n_modes, modes)
+    return rhos, _single_mode_moments(rhos, cutoff, batched)
+
+
+@_compiled_when_eager
 def _superop_on_rho(superop, rho):
     """``rho'[m, n] = sum S[m, n, p, q] rho[p, q]``: superop ``[(B,) D, D, D, D]``, rho
     ``[B, D, D]``."""
@@ -237,6 +258,8 @@ COMPILED_READOUTS = (
     "_reduced_dms",
     "_photon_moments",
     "_quadrature_moments",
+    "_single_mode_moments",
+    "_reduced_dms_and_moments",
     "_superop_on_rho",
     "_superop_on_dm",
     "_dm_from_ket",
@@ -314,7 +337,9 @@ class FockResult:
 
     Eagerly, each readout is one compiled call (see the module docstring), and the first
     single-mode readout computes the reduced density matrices of all modes in that one
-    call; inside a ``tf.function`` each is computed where first asked for.
+    call, and their photon-number and x-quadrature moments in one more, which
+    :meth:`mean_photon` and :meth:`quad_expectation` (at ``phi = 0``) then return without a
+    call of their own; inside a ``tf.function`` each is computed where first asked for.
     """
 
     def __init__(
@@ -343,6 +368,8 @@ class FockResult:
         self.n_modes = n_modes
         self.batched = batched
         self._reduced: dict[int, tf.Tensor] = {}
+        # mode -> (<n>, Var n, <x>, Var x), filled eagerly with the reduced dms (one call)
+        self._moments: dict[int, tuple] = {}
 
     @property
     def dtype(self) -> tf.DType:
@@ -415,6 +442,12 @@ class FockResult:
             if self._kind == "dm":
                 dm = self._batch(self._state)
                 rhos = [_dm_reduced(dm, self.cutoff, self.n_modes, (m,)) for m in modes]
+            elif eager and not self._leaky and not self._channels:
+                ket = self._batch(self._state)
+                rhos, moments = _reduced_dms_and_moments(
+                    ket, self.cutoff, self.n_modes, modes, self.batched
+                )
+                self._moments.update(zip(modes, moments, strict=True))
             elif not self._leaky:
                 ket = self._batch(self._state)
                 rhos = list(_reduced_dms(ket, self.cutoff, self.n_modes, modes))
@@ -425,6 +458,9 @@ class FockResult:
                 rhos = [self._terminal_reduced(m) for m in modes]
             for m, rho in zip(modes, rhos, strict=True):
                 self._reduced[m] = rho if self.batched else rho[0]
+            if eager and not self._moments:  # every mode's moments in one call, not one each
+                moments = _single_mode_moments(tuple(rhos), self.cutoff, self.batched)
+                self._moments.update(zip(modes, moments, strict=True))
         return self._reduced[mode]
 
     def fock_probs(self, mode: int) -> tf.Tensor:
@@ -433,7 +469,10 @@ class FockResult:
 
     def mean_photon(self, mode: int) -> tuple[tf.Tensor, tf.Tensor]:
         """Mean photon number of ``mode`` and its variance (SF's ``mean_photon``)."""
-        return _photon_moments(self.reduced_dm(mode), self.cutoff)
+        rho = self.reduced_dm(mode)
+        if mode in self._moments:  # computed eagerly with the reduced dms
+            return self._moments[mode][:2]
+        return _photon_moments(rho, self.cutoff)
 
     def quad_expectation(self, mode: int, phi=0.0) -> tuple[tf.Tensor, tf.Tensor]:
         """Mean and variance of ``x_phi = cos(phi) x + sin(phi) p`` on ``mode`` (hbar = 2).
@@ -442,6 +481,8 @@ class FockResult:
         diagonal is ``(hbar/2)(2n + 1)`` up to the cutoff.
         """
         rho = self.reduced_dm(mode)
+        if mode in self._moments and isinstance(phi, (int, float)) and phi == 0:
+            return self._moments[mode][2:]  # x, computed eagerly with the reduced dms
         # a tensor, so that a new angle does not retrace the compiled call
         phi = self._angle(phi, rho)
         return _quadrature_moments(rho, phi, self.cutoff)

@@ -148,3 +148,35 @@ def test_readouts_at_many_cutoffs_log_no_tensorflow_retracing_warning(caplog):
     finally:
         tf.get_logger().removeHandler(caplog.handler)
     assert [m for m in caplog.messages if "retracing" in m] == []
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "single"])
+def test_eager_moments_of_every_mode_come_from_one_compiled_call(batched, monkeypatch, tol, check):
+    """Eagerly, the first single-mode readout of a ket computes every mode's reduced density
+    matrix and its photon-number and x-quadrature moments in one compiled call; the
+    ``mean_photon`` and ``quad_expectation`` (phi = 0) reads after it make no call, and give
+    what the per-readout functions give on the same reduced density matrix. A nonzero
+    angle still makes its own call."""
+    calls = []
+    original = result_module._PerRankFunctions.__call__
+
+    def counting(self, *args):
+        calls.append(self._fn.__name__)
+        return original(self, *args)
+
+    monkeypatch.setattr(result_module._PerRankFunctions, "__call__", counting)
+    alpha = [0.3, -0.5] if batched else 0.4
+    res = simulate(_program(), CUTOFF, args={"alpha": alpha, "r": 0.25, "theta": 0.6})
+    reads = [(res.mean_photon(m), res.quad_expectation(m)) for m in range(3)]
+    assert calls == ["_reduced_dms_and_moments"]
+    for mode, (photons, quadrature) in enumerate(reads):
+        rho = res.reduced_dm(mode)
+        expected = (
+            *result_module._photon_moments(rho, CUTOFF),
+            *result_module._quadrature_moments(rho, tf.constant(0.0), CUTOFF),
+        )
+        for got, want in zip((*photons, *quadrature), expected, strict=True):
+            check.scaled(got.numpy(), want.numpy(), tol.graph[tf.complex64], f"mode {mode}")
+    calls.clear()
+    res.quad_expectation(1, 0.7)
+    assert calls == ["_quadrature_moments"]
