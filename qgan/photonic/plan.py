@@ -44,11 +44,15 @@ class PlannerOptions:
     ``batch_last``: the engine applies batch-independent blocks to the state with its batch
     axis last (few long matrix products; off: batch first, one small product per batch
     row for a block in the middle of the state); an execution choice, the plan is the
-    same."""
+    same. ``replay_gradient``: called eagerly, the engine's gradient replays the state
+    schedule from the state saved before each step (``CompiledCircuit._replayed_ket`` in
+    :mod:`qgan.photonic.engine`; off: TensorFlow's autodiff of the whole simulation); an
+    execution choice too."""
 
     fuse: bool = True
     factor: bool = True
     batch_last: bool = True
+    replay_gradient: bool = True
 
 
 DEFAULT_OPTIONS = PlannerOptions()

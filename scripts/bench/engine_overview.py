@@ -35,6 +35,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -79,10 +80,14 @@ def eager_split(n_modes: int, cutoff: int, batch: int, repeats: int) -> dict:
     readout (loss ``sum |ket|^2``, gradient w.r.t. the 30 trainable arguments): ms per
     call of the forward alone, the forward under an eager ``GradientTape`` (TensorFlow
     runs a variant of the compiled function that also returns the intermediates the
-    gradient needs), forward + backward eagerly, and the same forward + backward inside
-    one ``tf.function``; medians of ``repeats`` calls, taken in alternation."""
+    gradient needs), forward + backward eagerly, the same with the engine's replayed
+    gradient off (``PlannerOptions.replay_gradient``: TensorFlow's autodiff of the whole
+    compiled simulation, whose backward is fed every intermediate), and the same forward +
+    backward inside one ``tf.function``; medians of ``repeats`` calls, taken in
+    alternation."""
     import tensorflow as tf
 
+    from qgan.photonic import plan as planner
     from qgan.photonic import simulate
 
     prog, encoding, trainable = reference_program(n_modes, 2)
@@ -102,10 +107,19 @@ def eager_split(n_modes: int, cutoff: int, batch: int, repeats: int) -> dict:
             loss = forward()
         return tape.gradient(loss, variables)
 
+    def forward_backward_autodiff():
+        default = planner.DEFAULT_OPTIONS  # simulate reads it at each call
+        planner.DEFAULT_OPTIONS = dataclasses.replace(default, replay_gradient=False)
+        try:
+            return forward_backward()
+        finally:
+            planner.DEFAULT_OPTIONS = default
+
     calls = {
         "eager forward": forward,
         "eager forward under a tape": forward_under_tape,
         "eager forward + backward": forward_backward,
+        "eager forward + backward, replayed gradient off": forward_backward_autodiff,
         "compiled forward + backward": tf.function(forward_backward, autograph=False),
     }
     medians = _common.alternating_medians(calls, repeats)

@@ -62,12 +62,16 @@ RANDOM_CASES = [
 
 
 @pytest.fixture(
-    params=[PlannerOptions(), PlannerOptions(fuse=False, factor=False, batch_last=False)],
+    params=[
+        PlannerOptions(),
+        PlannerOptions(fuse=False, factor=False, batch_last=False, replay_gradient=False),
+    ],
     ids=["fused-factored", "unfused-unfactored"],
 )
 def planner(request, monkeypatch):
     """The planner options the engine uses in this test (its default switched): every
-    optimisation on, or every one off (one gate per block, one joint state, batch first)."""
+    optimisation on, or every one off (one gate per block, one joint state, batch first,
+    TensorFlow's own gradient of eager calls)."""
     monkeypatch.setattr(planner_module, "DEFAULT_OPTIONS", request.param)
     return request.param
 

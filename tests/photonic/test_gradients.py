@@ -7,7 +7,9 @@ loss built from ``simulate`` with ``tf.Variable`` arguments is differentiated wi
 * central finite differences of the same loss (relative ``tol.fd_rtol``), and
 * the gradient of the same loss computed on SF's own ``tf`` backend (``tol.sf_tf_grad``),
 
-both eagerly and with ``simulate`` called inside the user's own ``tf.function``. The loss
+both eagerly and with ``simulate`` called inside the user's own ``tf.function``; eagerly,
+the finite-difference check runs with the engine's replayed gradient and with TensorFlow's
+autodiff of the whole compiled simulation (``PlannerOptions.replay_gradient``). The loss
 touches every output of ``FockResult``: ``all_fock_probs``, ``mean_photon`` (mean and
 variance), ``quad_expectation`` (mean and variance, two angles) and, for the finite
 difference check, the complex amplitudes of ``ket`` themselves.
@@ -23,7 +25,9 @@ import strawberryfields as sf
 import tensorflow as tf
 from strawberryfields import ops
 
+from qgan.photonic import plan as planner_module
 from qgan.photonic import simulate
+from qgan.photonic.plan import PlannerOptions
 
 DTYPE = tf.complex128
 CUTOFF = 5
@@ -192,8 +196,17 @@ def _variables(values):
 # --------------------------------------------------------------------------- tests
 
 
+@pytest.fixture(params=[True, False], ids=["replayed", "autodiff"])
+def eager_gradient(request, monkeypatch):
+    """How an eager call's gradient is taken: replaying the state schedule from the saved
+    states (the default), or TensorFlow's autodiff of the whole compiled simulation."""
+    options = PlannerOptions(replay_gradient=request.param)
+    monkeypatch.setattr(planner_module, "DEFAULT_OPTIONS", options)
+    return options
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_gradient_matches_finite_differences(case, tol, check):
+def test_gradient_matches_finite_differences(case, eager_gradient, tol, check):
     prog, names, values = make_program(case)
     loss = Loss(seed=len(case), shape=(CUTOFF,) * N_MODES)
     value, grads = tape_gradient(prog, names, _variables(values), loss)
