@@ -1,7 +1,8 @@
 """The compiled Fock engine: runs a :class:`~qgan.photonic.program.Circuit` in TensorFlow.
 
 The whole simulation is one ``tf.function`` per (program, cutoff, dtype), traced once per
-argument-shape signature. Inside it:
+argument-shape signature (and once more for eager calls, whose gradient replays the state
+schedule: see ``CompiledCircuit._replayed_ket``). Inside it:
 
 1. gate arguments are evaluated from the free parameters (symbolic expressions in-graph);
 2. all gates of one kind are built in one vectorised call (``qgan.photonic.gates``);
