@@ -33,6 +33,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import defaultdict
+from dataclasses import dataclass
 
 import sympy
 import tensorflow as tf
@@ -86,21 +87,19 @@ def _count_trace() -> None:
         _trace_count += 1
 
 
+@dataclass
 class _Setup:
     """What one trace of a compiled circuit works from: arguments per instruction
     (``parsed``), the plan, the lowered circuit it runs (``run``), gate matrices, initial
     factors, the batch size (int, tensor or None) and the layout choice."""
 
-    def __init__(self, owner, plan, run, parsed, matrices, factors, batch, batch_last):
-        self.owner, self.plan, self.run, self.parsed = owner, plan, run, parsed
-        self.matrices, self.factors = matrices, factors
-        self.batch, self.batch_last = batch, batch_last
-
-    def block_matrix(self, step):
-        """The matrix an ``"apply"`` step applies (None for a join)."""
-        if step.kind != "apply":
-            return None
-        return self.owner._block_matrix(self.plan.blocks[step.block], self.matrices)
+    plan: Plan
+    run: Circuit
+    parsed: list
+    matrices: dict
+    factors: list
+    batch: object
+    batch_last: bool
 
 
 class CompiledCircuit:
@@ -158,13 +157,12 @@ class CompiledCircuit:
         """The traced body: the ket (and, for ``"terminal"``, its channels); with
         ``replay``, the ket's gradient is :meth:`_replayed_gradient`."""
         _count_trace()
-        if replay:
-            ket = self._replayed_ket(values, batch_size)
-        else:
-            ket = self._ket(self._setup(values, batch_size))
+        setup = None if replay else self._setup(values, batch_size)
+        ket = self._replayed_ket(values, batch_size) if replay else self._ket(setup)
         if self.kind != "terminal":
             return ket
-        setup = self._setup(values, batch_size)  # the channels' arguments (matrices unused)
+        if setup is None:  # the channels' arguments (its gate matrices go unused)
+            setup = self._setup(values, batch_size)
         return ket, tuple(
             self._terminal_channel(ix, setup.parsed, setup.batch) for _, ix in self.lowered.terminal
         )
@@ -176,7 +174,7 @@ class CompiledCircuit:
         for step in setup.plan.state:
             if trail is not None:
                 trail.append(factors)
-            factors = self._state_step(setup, step, factors, setup.block_matrix(step))
+            factors = self._state_step(setup, step, factors, self._step_matrix(setup, step))
         if trail is not None:
             trail.append(factors)
         return self._finish(setup, factors)
@@ -207,7 +205,13 @@ class CompiledCircuit:
         batch_last = self.options.batch_last and _batch_last_pays(
             plan, run.n_modes, self.cutoff, static_batch
         )
-        return _Setup(self, plan, run, parsed, matrices, factors, batch, batch_last)
+        return _Setup(plan, run, parsed, matrices, factors, batch, batch_last)
+
+    def _step_matrix(self, setup: _Setup, step) -> tf.Tensor | None:
+        """The matrix an ``"apply"`` step applies (None for a join)."""
+        if step.kind != "apply":
+            return None
+        return self._block_matrix(setup.plan.blocks[step.block], setup.matrices)
 
     def _state_step(self, setup: _Setup, step, factors: list, matrix) -> list:
         """One step of the state schedule: the factors after it (``matrix``: the applied
@@ -240,7 +244,6 @@ class CompiledCircuit:
         and on a 2-core CPU each tensor crossing a function boundary costs tens of
         microseconds. With this gradient the crossing is the arguments and the trail.
         """
-        args = tuple(tf.convert_to_tensor(v) for v in values)
 
         @tf.custom_gradient
         def simulation(*args):
@@ -252,7 +255,8 @@ class CompiledCircuit:
 
             return ket, gradient
 
-        return simulation(*args)
+        # (graph mode: custom_gradient reads Variables and converts every value to a tensor)
+        return simulation(*values)
 
     def _replayed_gradient(self, args: tuple, batch_size, trail: list, upstream) -> list:
         """Gradients of ``sum(re(conj(upstream) * ket))`` w.r.t. ``args`` (TensorFlow's
@@ -267,34 +271,29 @@ class CompiledCircuit:
             outer.watch(args)
             setup = self._setup(args, batch_size)
             steps = setup.plan.state
-            matrices = [setup.block_matrix(step) for step in steps]
-        replays = []
-        for index, inputs in enumerate(trail):
-            with tf.GradientTape() as tape:
-                tape.watch([t for _, t in inputs])
-                if index < len(steps):
-                    if matrices[index] is not None:
-                        tape.watch(matrices[index])
-                    after = self._state_step(setup, steps[index], inputs, matrices[index])
-                    outputs = [t for _, t in after]
-                else:
-                    outputs = [self._finish(setup, inputs)]
-            replays.append((tape, outputs))
+            matrices = [self._step_matrix(setup, step) for step in steps]
         d_matrices = [None] * len(steps)
         grads = [upstream]
         for index in range(len(trail) - 1, -1, -1):
-            tape, outputs = replays[index]
-            sources = [t for _, t in trail[index]]
-            has_matrix = index < len(steps) and matrices[index] is not None
-            if has_matrix:
-                sources.append(matrices[index])
+            inputs = trail[index]
+            sources = [t for _, t in inputs]
+            matrix = matrices[index] if index < len(steps) else None
+            with tf.GradientTape() as tape:
+                tape.watch(sources)
+                if matrix is not None:
+                    tape.watch(matrix)
+                if index < len(steps):
+                    after = self._state_step(setup, steps[index], inputs, matrix)
+                    outputs = [t for _, t in after]
+                else:
+                    outputs = [self._finish(setup, inputs)]
             got = tape.gradient(
                 outputs,
-                sources,
+                sources if matrix is None else [*sources, matrix],
                 output_gradients=grads,
                 unconnected_gradients=tf.UnconnectedGradients.ZERO,
             )
-            if has_matrix:
+            if matrix is not None:
                 d_matrices[index] = got.pop()
             grads = got
         targets = [t for _, t in setup.factors]
