@@ -2,16 +2,23 @@
 
 Usage:
     python scripts/bench/engine_levers.py [--config configs/bimodal.yaml] [--cutoffs 4,6]
-        [--gemm-shapes 16x4096,16x16384,36x9216] [--repeats 15]
+        [--gemm-shapes 16x4096,16x16384,36x9216] [--sector-shapes 4x4096,6x9216]
+        [--repeats 15]
         [--out reports/bench_engine_levers]
 
-Two levers, each timed in alternation with its baseline in this run:
+Three levers, each timed in alternation with its baseline in this run:
 
 - ``real arithmetic``: a block ``A`` (complex ``[m, m]``) applied to a state slice ``X``
   (complex ``[m, n]``) as one complex64 matmul (the engine now) against one float32 matmul
   of the real block matrix ``[[Re A, -Im A], [Im A, Re A]]`` with ``[Re X; Im X]``
   (``[2m, n]``), the product a real-arithmetic state layout would compute; the two
   results are checked equal (to 1e-3 of complex64 rounding) before timing;
+- ``photon-number sectors``: a beamsplitter (which conserves the photon number of its
+  two modes, so most entries of its ``[D^2, D^2]`` matrix are zero) applied as one dense
+  product (the engine now) against one ``[D, D]`` product per photon-number sector, the
+  state's rows gathered into sectors and back (``--sector-shapes``: ``CUTOFFxN``, the
+  pair's cutoff and the columns of the state slice, ``D^(M-2) * batch``); checked equal
+  before timing, timed forward and forward + gradient;
 - ``XLA``: the generator's forward + backward (:func:`qgan.profiling.scaling.
   generator_step`) compiled with ``jit_compile=True`` against the plain ``tf.function``,
   at each cutoff of ``--cutoffs``, at the config's batch.
@@ -91,6 +98,112 @@ def real_arithmetic(shapes, repeats: int, seed: int = 0) -> list[dict]:
     return rows
 
 
+def _sector_slots(cutoff: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two-mode basis ``|m, n>`` (row ``m * D + n``) sorted into photon-number sectors
+    ``N = m + n``: ``slots[N, s]`` is the row in slot ``s`` of sector ``N`` (``D^2``, a zero
+    row, where the sector has fewer than ``D`` states) and ``position[row]`` the slot of
+    each row in the flattened ``[2D - 1, D]`` layout."""
+    d = cutoff
+    slots = np.full((2 * d - 1, d), d * d, dtype=np.int64)
+    position = np.zeros(d * d, dtype=np.int64)
+    for total in range(2 * d - 1):
+        for s, m in enumerate(range(max(0, total - d + 1), min(total, d - 1) + 1)):
+            slots[total, s] = m * d + (total - m)
+            position[m * d + (total - m)] = total * d + s
+    return slots, position
+
+
+def _sector_pass(slots: np.ndarray, position: np.ndarray):
+    """``(a, x) -> a @ x`` for a photon-number conserving ``a`` ``[D^2, D^2]``, computed
+    per sector: the state's rows gathered into ``[2D - 1, D, n]``, one batched ``[D, D]``
+    product per sector, and the rows gathered back."""
+    flat = slots.reshape(-1)
+    sectors, width = slots.shape
+
+    def apply(a, x):
+        zero_row = tf.zeros_like(x[:1])
+        gathered = tf.reshape(tf.gather(tf.concat([x, zero_row], 0), flat), [sectors, width, -1])
+        padded = tf.pad(a, [[0, 1], [0, 1]])  # row and column D^2: the padding slot
+        pairs = tf.gather(tf.gather(padded, flat), flat, axis=1)
+        pairs = tf.reshape(pairs, [sectors, width, sectors, width])
+        # sector N's block: the [width, width] slice at (N, N)
+        blocks = tf.transpose(tf.linalg.diag_part(tf.transpose(pairs, [1, 3, 0, 2])), [2, 0, 1])
+        out = tf.reshape(tf.linalg.matmul(blocks, gathered), [sectors * width, -1])
+        return tf.gather(out, position)
+
+    return apply
+
+
+def _chained(apply, chain: int, gradient: bool):
+    """``(a, x) ->`` ``apply`` chained ``chain`` times on the state; with ``gradient``,
+    also the gradient of ``sum |state|^2`` with respect to ``a`` and ``x``. Returns one
+    element, so that a call waits for the work without copying the state out."""
+
+    def forward(a, x):
+        for _ in range(chain):
+            x = apply(a, x)
+        return x
+
+    def run(a, x):
+        if not gradient:
+            return forward(a, x)[:1, :1]
+        with tf.GradientTape() as tape:
+            tape.watch([a, x])
+            out = forward(a, x)
+            loss = tf.reduce_sum(tf.math.real(out * tf.math.conj(out)))
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, [a, x])]
+        return grads[0][:1, :1] + grads[1][:1, :1]
+
+    return tf.function(run, autograph=False)
+
+
+def number_sectors(shapes, repeats: int, chain: int = 8, seed: int = 0) -> list[dict]:
+    """A beamsplitter applied to a two-mode slice of the state (``[D^2, n]``): one dense
+    complex64 ``[D^2, D^2]`` product (the engine now) against the photon-number-sector
+    form (:func:`_sector_pass`: ``(2D - 1)`` products of ``[D, D]`` blocks, the state's rows
+    gathered in and out; ``sum_N size_N^2`` of the ``D^4`` entries are nonzero), per
+    ``(D, n)``, ``chain`` passes per compiled call, forward and forward + gradient."""
+    from qgan.photonic.gates import beamsplitter
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d, n in shapes:
+        a = tf.reshape(beamsplitter(0.7, 0.3, d), [d * d, d * d])
+        x = tf.constant(
+            (rng.normal(size=(d * d, n)) + 1j * rng.normal(size=(d * d, n))).astype(np.complex64)
+        )
+        slots, position = _sector_slots(d)
+        sector = _sector_pass(slots, position)
+        expected = tf.linalg.matmul(a, x).numpy()
+        error = float(np.max(np.abs(expected - sector(a, x).numpy())))
+        if error > 1e-5 * float(np.max(np.abs(expected))):
+            raise AssertionError(f"the sector product differs from the dense one by {error}")
+        calls = {}
+        for label, gradient in (("forward", False), ("forward_backward", True)):
+            calls[f"dense_{label}"] = functools.partial(
+                _chained(tf.linalg.matmul, chain, gradient), a, x
+            )
+            calls[f"sector_{label}"] = functools.partial(_chained(sector, chain, gradient), a, x)
+        median = _common.alternating_medians(calls, repeats)
+        sizes = np.sum(slots < d * d, axis=1)
+        row = {
+            "cutoff": d,
+            "n": n,
+            "chain": chain,
+            "nonzero_share": float(np.sum(sizes**2)) / d**4,
+            "max_abs_difference": error,
+        }
+        for label in ("forward", "forward_backward"):
+            dense, sector_s = median[f"dense_{label}"], median[f"sector_{label}"]
+            row[label] = {
+                "dense_ms": dense / chain * 1e3,
+                "sector_ms": sector_s / chain * 1e3,
+                "ratio": dense / sector_s,
+            }
+        rows.append(row)
+    return rows
+
+
 def xla(config: str, cutoffs, repeats: int) -> list[dict]:
     """The generator's forward + backward, plain ``tf.function`` against XLA."""
     return [_xla_row(config, cutoff, repeats) for cutoff in cutoffs]
@@ -148,6 +261,29 @@ def format_report(result: dict) -> str:
         )
     lines += [
         "",
+        "## Photon-number sectors: one beamsplitter pass",
+        "",
+        "A beamsplitter conserves the pair's photon number, so only the share of its "
+        "`D^4` entries listed below is nonzero. Dense: the engine's one complex64 product; "
+        "sectors: the state's rows gathered into sectors, one small product per sector, "
+        "gathered back (ms per pass, "
+        f"{result['number_sectors'][0]['chain'] if result['number_sectors'] else '-'} passes "
+        "per compiled call).",
+        "",
+        "| cutoff | n | nonzero share | forward dense / sectors ms | ratio | "
+        "forward + gradient dense / sectors ms | ratio | max abs difference |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["number_sectors"]:
+        f, fb = r["forward"], r["forward_backward"]
+        lines.append(
+            f"| {r['cutoff']} | {r['n']:,} | {r['nonzero_share']:.1%} | "
+            f"{f['dense_ms']:.3f} / {f['sector_ms']:.3f} | {f['ratio']:.2f}x | "
+            f"{fb['dense_ms']:.3f} / {fb['sector_ms']:.3f} | {fb['ratio']:.2f}x | "
+            f"{r['max_abs_difference']:.1e} |"
+        )
+    lines += [
+        "",
         f"## XLA: the generator's forward + backward (`{result['config']}`)",
         "",
         "| cutoff | batch | plain us / sample | XLA us / sample | ratio | first call s "
@@ -186,6 +322,12 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--gemm-shapes", type=_gemm_shapes, default=_gemm_shapes("16x4096,16x16384,36x9216")
     )
+    parser.add_argument(
+        "--sector-shapes",
+        type=_gemm_shapes,
+        default=_gemm_shapes("4x4096,6x9216"),
+        help="CUTOFFxN: beamsplitter passes on a [CUTOFF^2, N] slice of the state",
+    )
     parser.add_argument("--repeats", type=positive, default=15)
     parser.add_argument("--out", help="also write OUT.md and OUT.json")
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -198,6 +340,7 @@ def main(argv=None) -> int:
         "config": args.config,
         "repeats": args.repeats,
         "real_arithmetic": real_arithmetic(args.gemm_shapes, args.repeats),
+        "number_sectors": number_sectors(args.sector_shapes, args.repeats),
         "xla": xla(args.config, args.cutoffs, args.repeats),
         "command": _common.command_line("engine_levers.py", argv),
     }

@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
+import functools  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -157,6 +158,60 @@ def figures(result: dict) -> dict:
     }
 
 
+def arithmetic_bounds(config: str, prof: dict, targets: dict) -> list[dict]:
+    """For each time target: the floating-point work it leaves time for, as the sustained
+    rate it asks of the machine. The work is the engine's own count for its plan
+    (:func:`qgan.profiling.throughput.circuit_flops`, forward + gradient = 3x forward);
+    the rate is set beside this run's measured complex-matmul peak (large square products)
+    and the rate the generator's forward + backward reached in this run. The training step
+    runs the generator's forward + backward and more, so its bound counts that alone; the
+    SF target leaves ``SF time / bound`` per sample for the same work."""
+    from qgan.gan.model import build_generator
+    from qgan.profiling.throughput import BACKWARD_FACTOR, circuit_flops
+
+    eff = prof["efficiency"]
+    peak, achieved = eff["matmul_gflops"]["peak"], eff["fwd_bwd"]["achieved_gflops"]
+
+    @functools.cache
+    def generator_gflop(cutoff: int) -> float:
+        gen = build_generator(load_config(config, {"generator.cutoff": cutoff}))
+        flops = circuit_flops(gen.program, cutoff, batch, gen.circuit.latent_names)
+        return flops.total * (1 + BACKWARD_FACTOR) / 1e9
+
+    batch = prof["config"]["batch"]
+    cutoff = prof["config"]["cutoff"]
+    sf_us = prof["sf_baseline"]["sf_batch_us_per_sample"]
+    prog, encoding, _ = reference_program(8, 2)
+    wide = circuit_flops(prog, 4, 16, encoding).total * (1 + BACKWARD_FACTOR) / 1e9
+    # key -> (GFLOP per step, samples per step, us per sample the target leaves)
+    work = {
+        "generator_us_per_sample": lambda b: (generator_gflop(cutoff), batch, b),
+        "training_step_us_per_sample": lambda b: (generator_gflop(cutoff), batch, b),
+        "generator_cutoff6_us_per_sample": lambda b: (generator_gflop(6), batch, b),
+        "sf_speedup": lambda b: (generator_gflop(cutoff), batch, sf_us / b),
+        "circuit_8x4x16_us_per_sample": lambda b: (wide, 16, b),
+    }
+    rows = []
+    for key, of in work.items():
+        if key not in targets:
+            continue
+        gflop, samples, us = of(float(targets[key]))
+        required = gflop / (us * 1e-6 * samples)
+        rows.append(
+            {
+                "target": key,
+                "what": TARGET_ROWS[key][0],
+                "gflop_per_step": gflop,
+                "batch": samples,
+                "us_per_sample_allowed": us,
+                "required_gflops": required,
+                "over_peak": required / peak,
+                "over_achieved": required / achieved,
+            }
+        )
+    return rows
+
+
 # target key -> (what it measures, True when the bound is a minimum)
 TARGET_ROWS = {
     "generator_us_per_sample": ("generator forward + backward, cutoff 4, us / sample", False),
@@ -232,9 +287,28 @@ def format_report(result: dict) -> str:
         "benchmark circuit at 4 modes, cutoff 4, batch 256; a figure this run did not "
         'measure at those settings reads "not measured".',
     ]
+    eff = prof["efficiency"]
+    lines += [
+        "",
+        "What each time target asks of the arithmetic: the engine's counted work for its "
+        "plan (forward + gradient = 3x forward; the training step's bound counts only the "
+        "generator's part), divided by the time the target leaves, against this run's "
+        f"complex-matmul peak ({eff['matmul_gflops']['peak']:.0f} GFLOP/s, large square "
+        "products) and the rate the generator's forward + backward reached "
+        f"({eff['fwd_bwd']['achieved_gflops']:.1f} GFLOP/s):",
+        "",
+        "| figure | GFLOP / step | batch | us / sample allowed | GFLOP/s needed | "
+        "x peak | x reached |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result["arithmetic"]:
+        lines.append(
+            f"| {row['what']} | {row['gflop_per_step']:.3f} | {row['batch']} | "
+            f"{row['us_per_sample_allowed']:,.1f} | {row['required_gflops']:.1f} | "
+            f"{row['over_peak']:.2f} | {row['over_achieved']:.2f} |"
+        )
     step = prof["step"]
     sf = prof["sf_baseline"]
-    eff = prof["efficiency"]
     lines += [
         "",
         f"## Generator and training step (`{result['config']}`: {cfg['n_modes']} modes, "
@@ -328,6 +402,7 @@ def run(
     }
     result["figures"] = figures(result)
     result["targets"] = check(result["figures"], targets)
+    result["arithmetic"] = arithmetic_bounds(config, prof, targets)
     result["wall_time_s"] = time.perf_counter() - start
     return result
 

@@ -2,8 +2,9 @@
 the engine benchmark (compiled, eager, Piquasso where installed) and the scaling
 benchmark, and sets each figure beside its target; a target holds by its direction (a
 speed-up is a minimum, a time a maximum); figures measured away from the reference
-configuration read "not measured"; the 24 GiB batch is the largest the engine's stated
-memory allows; bad input is a one-line error. Timings are never asserted.
+configuration read "not measured"; each time target is also stated as the flop rate it
+asks (the engine's counted work over the time the target leaves); the 24 GiB batch is the
+largest the engine's stated memory allows; bad input is a one-line error. Timings are never asserted.
 
 The Piquasso baseline's leakage (``scripts/bench/piquasso_baseline.py``) is checked
 against the analytic one of a product of coherent states where Piquasso is installed
@@ -85,8 +86,24 @@ def test_one_run_sets_every_figure_beside_its_target(overview, tmp_path):
     # every target of the [engine] table has a row; a tiny config measures none of them
     assert {r["target"] for r in result["targets"]} == set(overview.TARGET_ROWS)
     assert all(r["measured"] is None and r["holds"] is None for r in result["targets"])
+    # each time target as the rate it asks: the counted work over the time it leaves
+    bounds = {r["target"]: r for r in result["targets"]}
+    asks = {r["target"]: r for r in result["arithmetic"]}
+    assert set(asks) == set(overview.TARGET_ROWS) - {"eager_over_compiled"}
+    for row in asks.values():
+        seconds = row["us_per_sample_allowed"] * 1e-6 * row["batch"]
+        assert row["required_gflops"] == pytest.approx(row["gflop_per_step"] / seconds)
+    sf_us = result["profile"]["sf_baseline"]["sf_batch_us_per_sample"]
+    assert asks["sf_speedup"]["us_per_sample_allowed"] == pytest.approx(
+        sf_us / bounds["sf_speedup"]["bound"]
+    )
+    # the training step runs the generator's forward + backward: its work is counted alone
+    step, generator = asks["training_step_us_per_sample"], asks["generator_us_per_sample"]
+    assert step["gflop_per_step"] == generator["gflop_per_step"]
+    assert asks["circuit_8x4x16_us_per_sample"]["batch"] == 16
     text = out.with_suffix(".md").read_text()
     assert "| full training step |" in text and "not measured" in text
+    assert "GFLOP/s needed" in text
     assert "## Benchmark circuit at more modes and higher cutoffs" in text
 
 
