@@ -4,7 +4,8 @@ benchmark, and sets each figure beside its target; a target holds by its directi
 speed-up is a minimum, a time a maximum); figures measured away from the reference
 configuration read "not measured"; each time target is also stated as the flop rate it
 asks (the engine's counted work over the time the target leaves); the 24 GiB batch is the
-largest the engine's stated memory allows; bad input is a one-line error. Timings are never asserted.
+largest the engine's stated memory allows; bad input is a one-line error.
+Timings are never asserted.
 
 The Piquasso baseline's leakage (``scripts/bench/piquasso_baseline.py``) is checked
 against the analytic one of a product of coherent states where Piquasso is installed
