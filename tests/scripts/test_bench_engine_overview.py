@@ -92,8 +92,12 @@ def test_one_run_sets_every_figure_beside_its_target(overview, tmp_path):
     asks = {r["target"]: r for r in result["arithmetic"]}
     assert set(asks) == set(overview.TARGET_ROWS) - {"eager_over_compiled"}
     for row in asks.values():
-        seconds = row["us_per_sample_allowed"] * 1e-6 * row["batch"]
-        assert row["required_gflops"] == pytest.approx(row["gflop_per_step"] / seconds)
+        assert row["budget_ms"] == pytest.approx(row["us_per_sample_allowed"] * row["batch"] / 1e3)
+        left_s = (row["budget_ms"] - (row["fixed_ms"] or 0.0)) / 1e3
+        if left_s > 0:
+            assert row["required_gflops"] == pytest.approx(row["gflop_per_step"] / left_s)
+        else:
+            assert row["required_gflops"] is None
     sf_us = result["profile"]["sf_baseline"]["sf_batch_us_per_sample"]
     assert asks["sf_speedup"]["us_per_sample_allowed"] == pytest.approx(
         sf_us / bounds["sf_speedup"]["bound"]
@@ -101,6 +105,11 @@ def test_one_run_sets_every_figure_beside_its_target(overview, tmp_path):
     # the training step runs the generator's forward + backward: its work is counted alone
     step, generator = asks["training_step_us_per_sample"], asks["generator_us_per_sample"]
     assert step["gflop_per_step"] == generator["gflop_per_step"]
+    timed = result["profile"]["step"]
+    beyond = timed["step"]["median_ms"] - timed["generator"]["median_ms"]
+    assert generator["fixed_ms"] > 0
+    assert step["fixed_ms"] == pytest.approx(generator["fixed_ms"] + beyond)
+    assert asks["circuit_8x4x16_us_per_sample"]["fixed_ms"] is None
     assert asks["circuit_8x4x16_us_per_sample"]["batch"] == 16
     text = out.with_suffix(".md").read_text()
     assert "| full training step |" in text and "not measured" in text
