@@ -113,6 +113,18 @@ def reference_arguments(trainable, encoding, batch: int, seed: int = 0):
     return weights, z
 
 
+def readout_loss(result):
+    """The engine benchmark circuit's loss: the sum over modes and samples of the mean
+    photon number and the x-quadrature mean (``FockResult.mean_photon`` and
+    ``quad_expectation``, 2 readouts per mode), a scalar tensor."""
+    import tensorflow as tf
+
+    total = 0.0
+    for mode in range(result.n_modes):
+        total += tf.reduce_sum(result.mean_photon(mode)[0] + result.quad_expectation(mode)[0])
+    return total
+
+
 def setup_logging() -> None:
     """INFO progress lines on stderr; TensorFlow's checkpoint chatter silenced."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

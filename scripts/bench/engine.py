@@ -51,13 +51,6 @@ STEP = (
 )
 
 
-def _loss(result) -> tf.Tensor:
-    total = 0.0
-    for mode in range(result.n_modes):
-        total += tf.reduce_sum(result.mean_photon(mode)[0] + result.quad_expectation(mode)[0])
-    return total
-
-
 def bench_engine(
     cutoff: int = 4,
     n_layers: int = 2,
@@ -87,7 +80,8 @@ def bench_engine(
 
     def step(z, backend):
         with tf.GradientTape() as tape:
-            loss = _loss(simulate(prog, cutoff, args={**z, **weights}, backend=backend))
+            state = simulate(prog, cutoff, args={**z, **weights}, backend=backend)
+            loss = _common.readout_loss(state)
         return loss, tape.gradient(loss, variables)
 
     compiled_step = tf.function(lambda z: step(z, "compiled"))

@@ -164,12 +164,13 @@ def arithmetic_bounds(config: str, prof: dict, targets: dict, repeats: int) -> l
 
     The work is the engine's own count for its plan
     (:func:`qgan.profiling.throughput.circuit_flops`, forward + gradient = 3x forward). The
-    time is what the target leaves per step, less the part of the step that does not grow
-    with the batch where this run measures it: the generator's forward + backward at batch 1
-    (matrix construction, calls; median of ``repeats``), and for the training step also
-    what the step spends beyond the generator at its batch. The rate is set beside this
-    run's measured complex-matmul peak (large square products) and the rate the generator
-    circuit's forward + backward reached. The SF target leaves ``SF time / bound`` per
+    time is what the target leaves per step, less what this run measured the step to spend
+    besides that work: the generator's forward + backward at batch 1 (gate matrices, block
+    composition, calls: the part that does not grow with the batch; median of ``repeats``)
+    and, for the training step, its time beyond the generator's forward + backward at its
+    batch (discriminator, decoder, updates). The rate is set beside this run's measured
+    complex-matmul peak (large square products) and the rate the generator circuit's
+    forward + backward reached. The SF target leaves ``SF time / bound`` per
     sample for the generator's work."""
     from qgan.gan.model import build_generator
     from qgan.profiling.scaling import generator_step, profile_inputs
@@ -194,10 +195,10 @@ def arithmetic_bounds(config: str, prof: dict, targets: dict, repeats: int) -> l
     wide = circuit_flops(prog, 4, 16, encoding).total * (1 + BACKWARD_FACTOR) / 1e9
 
     def at(cutoff: int, us: float, extra_ms: float = 0.0):
-        gflop, fixed_ms = generator(cutoff)
-        return gflop, batch, us, fixed_ms + extra_ms
+        gflop, other_ms = generator(cutoff)
+        return gflop, batch, us, other_ms + extra_ms
 
-    # key -> bound -> (GFLOP per step, samples per step, us per sample left, fixed ms)
+    # key -> bound -> (GFLOP per step, samples per step, us per sample left, other ms)
     work = {
         "generator_us_per_sample": lambda bound: at(cutoff, bound),
         "training_step_us_per_sample": lambda bound: at(cutoff, bound, beyond_generator_ms),
@@ -209,9 +210,9 @@ def arithmetic_bounds(config: str, prof: dict, targets: dict, repeats: int) -> l
     for key, of in work.items():
         if key not in targets:
             continue
-        gflop, samples, us, fixed_ms = of(float(targets[key]))
+        gflop, samples, us, other_ms = of(float(targets[key]))
         budget_ms = us * samples / 1e3
-        left_ms = budget_ms - (fixed_ms or 0.0)
+        left_ms = budget_ms - (other_ms or 0.0)
         required = gflop / (left_ms / 1e3) if left_ms > 0 else None
         rows.append(
             {
@@ -221,7 +222,7 @@ def arithmetic_bounds(config: str, prof: dict, targets: dict, repeats: int) -> l
                 "batch": samples,
                 "us_per_sample_allowed": us,
                 "budget_ms": budget_ms,
-                "fixed_ms": fixed_ms,
+                "other_ms": other_ms,
                 "required_gflops": required,
                 "over_peak": None if required is None else required / peak,
                 "over_achieved": None if required is None else required / achieved,
@@ -310,15 +311,16 @@ def format_report(result: dict) -> str:
         "",
         "What each time target asks of the arithmetic: the engine's counted work for its "
         "plan (forward + gradient = 3x forward; for the training step, the generator's "
-        "part), over the time the target leaves per step less the time that does not grow "
-        "with the batch (the generator's forward + backward at batch 1; for the training "
-        "step also what the step spends beyond the generator), against this run's "
+        "part), over the time the target leaves per step less the other time this run "
+        "measured (other ms: the generator's forward + backward at batch 1, which does not "
+        "grow with the batch; for the training step also its time beyond the generator's "
+        "forward + backward: discriminator, decoder, updates), against this run's "
         f"complex-matmul peak ({eff['matmul_gflops']['peak']:.0f} GFLOP/s, large square "
         "products) and the rate the generator circuit's forward + backward reached "
         f"({eff['fwd_bwd']['achieved_gflops']:.1f} GFLOP/s). Above 1x peak, no schedule "
         "of these products meets the target on this machine:",
         "",
-        "| figure | GFLOP / step | batch | ms / step allowed | fixed ms | GFLOP/s needed | "
+        "| figure | GFLOP / step | batch | ms / step allowed | other ms | GFLOP/s needed | "
         "x peak | x reached |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -326,7 +328,7 @@ def format_report(result: dict) -> str:
         needed = row["required_gflops"]
         lines.append(
             f"| {row['what']} | {row['gflop_per_step']:.3f} | {row['batch']} | "
-            f"{row['budget_ms']:,.2f} | {_number(row['fixed_ms'])} | "
+            f"{row['budget_ms']:,.2f} | {_number(row['other_ms'])} | "
             + (
                 "no time left | - | - |"
                 if needed is None

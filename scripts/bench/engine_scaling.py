@@ -151,12 +151,7 @@ def bench_circuit(shapes, repeats: int, n_layers: int = 2) -> list[dict]:
             def step():
                 with tf.GradientTape() as tape:
                     res = simulate(prog, cutoff, args={**z, **weights})
-                    loss = tf.add_n(
-                        [
-                            tf.reduce_sum(res.mean_photon(m)[0] + res.quad_expectation(m)[0])
-                            for m in range(n_modes)
-                        ]
-                    )
+                    loss = _common.readout_loss(res)
                 return loss, tape.gradient(loss, list(weights.values()))
 
             return lambda: step()[0]
