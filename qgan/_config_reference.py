@@ -199,11 +199,9 @@ _CLASSIFY = {
     "an integer, or a schedule `{start, end, growth, steps}`; `start`: shots in the first "
     "epoch.",
     "train.shots.end": "Shot schedule: shots per circuit in the last epoch.",
-    "train.shots.growth": "Shot schedule: `linear` (every epoch) or `step` (`steps` equal "
-    "phases).",
+    "train.shots.growth": "Shot schedule: `linear` (every epoch) or `step` (`steps` equal phases).",
     "train.shots.steps": "Shot schedule, `step` growth: number of phases (at least 2).",
-    "train.adaptive.window": "`adaptive`: epochs the training-loss improvement is measured "
-    "over.",
+    "train.adaptive.window": "`adaptive`: epochs the training-loss improvement is measured over.",
     "train.adaptive.min_improvement": "`adaptive`: switch to parameter shift when the relative "
     "loss improvement per epoch falls below this.",
     "train.adaptive.max_spsa_fraction": "`adaptive`: switch at the latest after this share of "

@@ -454,8 +454,10 @@ def test_qng_on_the_noisy_rehearsal_counts_metric_shots(configs_dir, tiny):
         ({"train.optimizer": "qng", "train.qng": {"metric_rows": 0}}, "metric_rows"),
         ({"train.optimizer": "qng", "model.kind": "classical"}, "train.optimizer"),
         # QNG runs on IonQ (its metric's prefix circuits are measured), never exactly
-        ({"train.optimizer": "qng", "backend.kind": "ionq", "train.gradient": "spsa"},
-         "train.shots"),  # fmt: skip
+        (
+            {"train.optimizer": "qng", "backend.kind": "ionq", "train.gradient": "spsa"},
+            "train.shots",
+        ),
     ],
 )
 def test_bad_qng_settings_are_refused_naming_the_key(configs_dir, changes, key):
