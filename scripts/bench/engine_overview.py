@@ -22,7 +22,10 @@ each figure beside its target (the ``[engine]`` table of ``--targets``):
 3. ``scripts/bench/engine_scaling.py``'s benchmark circuit at each ``MODESxCUTOFFxBATCH``
    of ``--shapes`` (both engine layouts in alternation), first call, peak memory, and
    the memory the engine states before it allocates; and the largest batch of the
-   6-mode, cutoff-6 circuit whose stated memory fits 24 GiB.
+   6-mode, cutoff-6 circuit whose stated memory fits 24 GiB;
+4. the sustained flop rate each time target asks of the machine (:func:`arithmetic_bounds`:
+   the engine's counted work over the time the target leaves, less the time measured to go
+   elsewhere), beside the measured complex-matmul peak.
 
 Writes OUT.md and OUT.json with ``--out``. Timings are medians of ``--repeats`` calls;
 first calls (trace + graph optimisation + one run) are listed separately.
