@@ -184,21 +184,21 @@ def arithmetic_bounds(config: str, prof: dict, targets: dict, repeats: int) -> l
     batch, cutoff = prof["config"]["batch"], prof["config"]["cutoff"]
 
     @functools.cache
-    def generator(cutoff: int) -> tuple[float, float]:
+    def generator(at_cutoff: int) -> tuple[float, float]:
         """(GFLOP of the forward + backward at ``batch``, ms of it at batch 1)."""
-        gen = build_generator(load_config(config, {"generator.cutoff": cutoff}))
-        flops = circuit_flops(gen.program, cutoff, batch, gen.circuit.latent_names)
+        gen = build_generator(load_config(config, {"generator.cutoff": at_cutoff}))
+        flops = circuit_flops(gen.program, at_cutoff, batch, gen.circuit.latent_names)
         one = functools.partial(generator_step(gen), *profile_inputs(gen, 1, 0))
         seconds = _common.alternating_medians({"one": lambda: one()[0].numpy()}, repeats)
         return flops.total * (1 + BACKWARD_FACTOR) / 1e9, seconds["one"] * 1e3
 
     beyond_generator_ms = step["step"]["median_ms"] - step["generator"]["median_ms"]
     sf_us = prof["sf_baseline"]["sf_batch_us_per_sample"]
-    prog, encoding, _ = reference_program(8, 2)
+    prog, encoding, _ = reference_program(8, 2)  # the 8 x 4 x 16 target: 8 modes, cutoff 4
     wide = circuit_flops(prog, 4, 16, encoding).total * (1 + BACKWARD_FACTOR) / 1e9
 
-    def at(cutoff: int, us: float, extra_ms: float = 0.0):
-        gflop, other_ms = generator(cutoff)
+    def at(at_cutoff: int, us: float, extra_ms: float = 0.0):
+        gflop, other_ms = generator(at_cutoff)
         return gflop, batch, us, other_ms + extra_ms
 
     # key -> bound -> (GFLOP per step, samples per step, us per sample left, other ms)
